@@ -1,0 +1,36 @@
+# The two commands: `make run` (the service with live data) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+FLASK := $(VENV)/bin/flask --app service
+
+.PHONY: run test stop status psql setup migrate lint format
+
+run:            ## set everything up and run API, worker and scheduler until Ctrl-C
+	@scripts/run.sh
+
+test:           ## set everything up; ruff, mypy and pytest with coverage
+	@scripts/test.sh
+
+stop:           ## stop the private PostgreSQL and Redis
+	@scripts/services.sh stop
+
+status:         ## are the private services running?
+	@scripts/services.sh status
+
+psql:           ## a psql shell on the project's database
+	@source scripts/lib.sh && exec $$PG_BIN/psql "$$DATABASE_URL"
+
+setup:          ## install and start everything, apply migrations
+	@scripts/setup.sh && $(FLASK) db upgrade
+
+migrate:        ## apply pending migrations
+	@$(FLASK) db upgrade
+
+lint:           ## ruff and mypy only
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+
+format:         ## apply ruff's fixes and formatting
+	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+help:
+	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make run`: set everything up, migrate, and run the API, an RQ worker, rq-scheduler and
+# rq-dashboard in the foreground until Ctrl-C.
+. "$(dirname "$0")/lib.sh"
+
+"$ROOT/scripts/setup.sh"
+cd "$ROOT"
+export PATH="$VENV/bin:$PATH"
+
+# A development signing key, made once and kept out of the repo (.var is git-ignored).
+if [[ -z "${JWT_SECRET_KEY:-}" ]]; then
+  [[ -f "$VAR_DIR/jwt_secret" ]] || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$VAR_DIR/jwt_secret")
+  JWT_SECRET_KEY="$(cat "$VAR_DIR/jwt_secret")"
+  export JWT_SECRET_KEY
+fi
+
+flask --app service db upgrade
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  kill "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
+rq worker --url "$REDIS_URL" --with-scheduler --logging_level WARNING default & pids+=($!)
+rqscheduler --url "$REDIS_URL" --interval 5 & pids+=($!)
+rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
+
+for _ in $(seq 100); do
+  curl -fsS "http://$API_HOST:$API_PORT/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+cat <<MSG
+
+  BoosterBoxPro is running (Ctrl-C to stop):
+    API          http://$API_HOST:$API_PORT/api/v1
+    API docs     http://$API_HOST:$API_PORT/docs   (OpenAPI: /openapi.json)
+    readiness    http://$API_HOST:$API_PORT/health/ready
+    RQ dashboard http://$API_HOST:$DASHBOARD_PORT
+    database     $DATABASE_URL   (make psql)
+
+MSG
+wait -n "${pids[@]}"
+log "a process exited; shutting down"

@@ -1,0 +1,77 @@
+"""BoosterBoxPro: market intelligence for sealed trading-card products."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+
+from service.api import init_api
+from service.cache import connect_redis
+from service.db import Database
+from service.errors import register_error_handlers
+from service.logs import configure_logging, new_request_id, request_id_var
+from service.settings import Settings
+
+access_log = logging.getLogger("boxpro.access")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        JSON_SORT_KEYS=False,
+        # Errors become our JSON 500 even in tests, never a re-raised exception or an HTML page.
+        PROPAGATE_EXCEPTIONS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.extensions["boxpro.db"] = Database(
+        settings.database_url,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_s,
+    )
+    app.extensions["boxpro.redis"] = connect_redis(settings.redis_url)
+
+    _install_request_context(app)
+    register_error_handlers(app)
+    init_api(app)
+
+    from service.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _install_request_context(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_started = time.perf_counter()
+        g.request_id = new_request_id(request.headers.get("X-Request-ID"))
+        g.request_id_token = request_id_var.set(g.request_id)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        started = g.get("request_started")
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)

@@ -1,0 +1,60 @@
+"""Liveness and readiness, for load balancers and operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from service import migrations, rollups
+from service.api import Blueprint
+from service.api.health.schemas import Liveness, Readiness
+from service.extensions import database, redis_client
+from service.sql import query
+
+blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness probes")
+
+
+@blp.route("")
+@blp.response(200, Liveness)
+def liveness() -> dict[str, str]:
+    """The process is up. Checks nothing else."""
+    return {"status": "ok"}
+
+
+def _check_database() -> dict[str, Any]:
+    settings = current_app.config["SETTINGS"]
+    with database().connection(timeout=settings.health_timeout_s) as conn:
+        row = conn.execute(query("health/database")).fetchone()
+        if row is None:
+            return {"ok": False, "error": "the timescaledb extension is not installed"}
+        state = migrations.status(conn, settings.migrations_dir)
+    return {
+        "ok": not state.pending,
+        **row,
+        "rollup_mode": rollups.mode_for_license(row["timescaledb_license"]),
+        "migration_version": state.version,
+        "pending_migrations": state.pending,
+        **({"error": "migrations are pending: run `flask db upgrade`"} if state.pending else {}),
+    }
+
+
+def _check_redis() -> dict[str, Any]:
+    redis_client().ping()
+    return {"ok": True}
+
+
+@blp.route("/ready")
+@blp.response(200, Readiness)
+@blp.alt_response(503, schema=Readiness, description="A dependency is failing; `failing` names it")
+def readiness() -> tuple[dict[str, Any], int]:
+    """Ready to serve: the database (with TimescaleDB, migrated) and Redis answer."""
+    checks: dict[str, dict[str, Any]] = {}
+    for name, check in (("database", _check_database), ("redis", _check_redis)):
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    failing = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
+    return body, 503 if failing else 200

@@ -1,0 +1,25 @@
+from marshmallow import Schema, fields
+
+
+class Check(Schema):
+    ok = fields.Boolean(required=True)
+    error = fields.String()
+
+
+class DatabaseCheck(Check):
+    postgres_version = fields.String()
+    timescaledb_version = fields.String()
+    timescaledb_license = fields.String(metadata={"description": "`apache` or `timescale`"})
+    rollup_mode = fields.String(metadata={"description": "`continuous_aggregate` or `materialized_hypertable`"})
+    migration_version = fields.String(allow_none=True)
+    pending_migrations = fields.List(fields.String())
+
+
+class Liveness(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+class Readiness(Schema):
+    status = fields.String(required=True, metadata={"description": "`ok` or `unavailable`"})
+    failing = fields.List(fields.String(), required=True, metadata={"description": "Names of failing checks"})
+    checks = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)

@@ -1,0 +1,88 @@
+"""The database: one psycopg connection pool per process, opened lazily.
+
+Lazy opening matters under gunicorn: the master imports the app and forks workers; a pool opened
+before the fork would share sockets and background threads across processes. Each process that
+touches the pool gets its own, keyed by its pid.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from service.sql import query
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+Row = dict[str, Any]
+
+
+class Database:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        statement_timeout_ms: int = 15_000,
+        connect_timeout_s: int = 5,
+    ) -> None:
+        self.url = url
+        self._min_size = min_size
+        self._max_size = max_size
+        self._connect_kwargs: dict[str, Any] = {
+            "row_factory": dict_row,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+            "connect_timeout": connect_timeout_s,
+            "application_name": "boxpro",
+        }
+        self._pool: ConnectionPool[psycopg.Connection[Row]] | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pool(self) -> ConnectionPool[psycopg.Connection[Row]]:
+        pid = os.getpid()
+        if self._pool is None or self._pid != pid:
+            with self._lock:
+                if self._pool is None or self._pid != pid:
+                    # A pool inherited from a parent process is abandoned, not closed: closing it
+                    # here would tear down the parent's connections.
+                    self._pool = ConnectionPool(
+                        self.url,
+                        min_size=self._min_size,
+                        max_size=self._max_size,
+                        kwargs=self._connect_kwargs,
+                        # Survive a database restart: a dead connection is replaced on checkout.
+                        check=ConnectionPool.check_connection,
+                        open=False,
+                        name=f"boxpro-{pid}",
+                    )
+                    self._pool.open(wait=False)
+                    self._pid = pid
+        return self._pool
+
+    @contextmanager
+    def connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Row]]:
+        """A pooled connection; its transaction commits on success and rolls back on error."""
+        with self.pool.connection(timeout=timeout) as conn:
+            yield conn
+
+    def fetch_all(self, name: str, params: Params = None) -> list[Row]:
+        with self.connection() as conn:
+            return conn.execute(query(name), params).fetchall()
+
+    def fetch_one(self, name: str, params: Params = None) -> Row | None:
+        with self.connection() as conn:
+            return conn.execute(query(name), params).fetchone()
+
+    def close(self) -> None:
+        if self._pool is not None and self._pid == os.getpid():
+            self._pool.close()
+        self._pool = None

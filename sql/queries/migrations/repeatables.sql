@@ -1,0 +1,1 @@
+SELECT path, checksum FROM schema_repeatables;

@@ -1,0 +1,1 @@
+SELECT current_setting('timescaledb.license', true) AS license;

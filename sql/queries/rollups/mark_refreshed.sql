@@ -1,0 +1,1 @@
+UPDATE rollup_definitions SET needs_refresh = false, refreshed_at = now() WHERE name = %(name)s;

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import shutil
+
+from service import create_app
+from tests.conftest import make_settings
+
+
+def test_liveness(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readiness_reports_timescaledb_license_rollup_mode_and_migrations(client, db, redis_db):
+    response = client.get("/health/ready")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "ok" and body["failing"] == []
+    database = body["checks"]["database"]
+    assert database["timescaledb_version"].startswith("2.")
+    assert database["timescaledb_license"] in {"apache", "timescale"}
+    expected_mode = (
+        "continuous_aggregate" if database["timescaledb_license"] == "timescale" else "materialized_hypertable"
+    )
+    assert database["rollup_mode"] == expected_mode
+    assert database["migration_version"] == max(p.name[:4] for p in make_settings().migrations_dir.glob("*.sql"))
+    assert database["pending_migrations"] == []
+    assert body["checks"]["redis"] == {"ok": True}
+
+
+def test_readiness_is_503_naming_redis_when_redis_is_unreachable(db):
+    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"))
+    response = app.test_client().get("/health/ready")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable"
+    assert body["failing"] == ["redis"]
+    assert "ConnectionError" in body["checks"]["redis"]["error"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+def test_readiness_is_503_naming_the_database_when_it_is_unreachable(redis_db):
+    app = create_app(make_settings(database_url="postgresql://postgres@127.0.0.1:1/boxpro"))
+    response = app.test_client().get("/health/ready")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["failing"] == ["database"]
+    assert body["checks"]["database"]["ok"] is False
+    assert body["checks"]["database"]["error"]
+    assert body["checks"]["redis"]["ok"] is True
+    app.extensions["boxpro.db"].close()
+
+
+def test_readiness_is_503_when_migrations_are_pending(db, redis_db, tmp_path, project_root):
+    migrations_dir = tmp_path / "migrations"
+    shutil.copytree(project_root / "migrations", migrations_dir)
+    (migrations_dir / "9999_future.sql").write_text("SELECT 1;")
+    app = create_app(make_settings(migrations_dir=migrations_dir))
+    response = app.test_client().get("/health/ready")
+    assert response.status_code == 503
+    database = response.get_json()["checks"]["database"]
+    assert database["pending_migrations"] == ["9999_future.sql"]
+    assert "flask db upgrade" in database["error"]
+    app.extensions["boxpro.db"].close()

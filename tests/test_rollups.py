@@ -1,0 +1,225 @@
+"""The license-aware rollup mechanism, proven with a demo rollup over a demo hypertable.
+
+On the Apache edition this exercises the materialized-hypertable branch; pointed at a server with
+the Timescale License (TEST_DATABASE_URL) the same tests exercise the continuous-aggregate branch.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from service import migrations, rollups
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+DEMO_SELECT = """
+SELECT time_bucket('1 hour', observed_at) AS bucket, sensor,
+       count(*) AS readings, sum(value) AS total, min(value) AS low, max(value) AS high
+FROM demo_readings
+GROUP BY 1, 2
+"""
+DEMO = rollups.Rollup(
+    name="demo_readings_hourly",
+    select=DEMO_SELECT,
+    bucket_width="1 hour",
+    refresh_start_offset="1 day",
+    refresh_end_offset="1 hour",
+    index=("sensor",),
+)
+DIRECT = f"SELECT * FROM ({DEMO_SELECT}) AS d ORDER BY bucket, sensor"
+ROLLUP = "SELECT bucket, sensor, readings, total, low, high FROM demo_readings_hourly ORDER BY bucket, sensor"
+
+
+@pytest.fixture
+def conn(scratch_db_url: str, project_root: Path):
+    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql", declared_rollups=[])
+    with psycopg.connect(scratch_db_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE demo_readings (observed_at timestamptz NOT NULL, sensor int NOT NULL, value numeric NOT NULL)"
+        )
+        conn.execute("SELECT create_hypertable('demo_readings', by_range('observed_at', interval '1 day'))")
+        yield conn
+
+
+def insert(conn: psycopg.Connection, rows: list[tuple[datetime, int, str]]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO demo_readings VALUES (%s, %s, %s)", rows)
+
+
+def seed(conn: psycopg.Connection) -> None:
+    """Readings every 20 minutes for 12 hours, three sensors."""
+    insert(
+        conn, [(T0 + timedelta(minutes=20 * i), s, str(Decimal(i * 3 + s) / 4)) for i in range(36) for s in (1, 2, 3)]
+    )
+
+
+def rows(conn: psycopg.Connection, sql: str, lo: datetime | None = None, hi: datetime | None = None) -> list[tuple]:
+    result = conn.execute(sql).fetchall()
+    return [r for r in result if (lo is None or r[0] >= lo) and (hi is None or r[0] < hi)]
+
+
+def test_sync_creates_the_object_this_servers_license_calls_for(conn):
+    assert rollups.sync(conn, [DEMO], progress=lambda _: None) == ["demo_readings_hourly"]
+    mode = rollups.server_mode(conn)
+    license_ = conn.execute("SHOW timescaledb.license").fetchone()[0]
+    assert mode == ("continuous_aggregate" if license_ == "timescale" else "materialized_hypertable")
+    registered = conn.execute("SELECT mode, needs_refresh, bucket_width FROM rollup_definitions").fetchall()
+    assert registered == [(mode, False, timedelta(hours=1))]
+    catalog = {
+        "materialized_hypertable": "SELECT count(*) FROM timescaledb_information.hypertables"
+        " WHERE hypertable_name = %s",
+        "continuous_aggregate": "SELECT count(*) FROM timescaledb_information.continuous_aggregates"
+        " WHERE view_name = %s",
+    }[mode]
+    assert conn.execute(catalog, [DEMO.name]).fetchone()[0] == 1
+    index = conn.execute(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'demo_readings_hourly' AND indexdef LIKE '%sensor%'"
+    ).fetchall()
+    assert len(index) == 1 or mode == "continuous_aggregate"
+
+
+def test_a_new_rollup_is_filled_from_existing_rows(conn):
+    seed(conn)
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    assert rows(conn, ROLLUP) == rows(conn, DIRECT)
+    assert len(rows(conn, ROLLUP)) == 36
+
+
+def test_refresh_matches_a_direct_group_by_after_inserts_updates_deletes_and_late_rows(conn):
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    seed(conn)
+    rollups.refresh(conn, DEMO.name, T0, T0 + timedelta(hours=12))
+    assert rows(conn, ROLLUP) == rows(conn, DIRECT)
+
+    conn.execute(
+        "UPDATE demo_readings SET value = value * 10 WHERE sensor = 2 AND observed_at < %s", [T0 + timedelta(hours=3)]
+    )
+    conn.execute(
+        "DELETE FROM demo_readings WHERE sensor = 3 AND observed_at >= %s AND observed_at < %s",
+        [T0 + timedelta(hours=5), T0 + timedelta(hours=6)],
+    )
+    insert(
+        conn, [(T0 + timedelta(hours=1, minutes=5), 1, "1000"), (T0 + timedelta(hours=7, minutes=59), 4, "7")]
+    )  # late rows
+    rollups.refresh(conn, DEMO.name, T0, T0 + timedelta(hours=12))
+    assert rows(conn, ROLLUP) == rows(conn, DIRECT)
+    assert not any(r[0] == T0 + timedelta(hours=5) and r[1] == 3 for r in rows(conn, ROLLUP))
+
+
+def test_refresh_leaves_buckets_outside_the_window_untouched(conn):
+    seed(conn)
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    before = rows(conn, ROLLUP)
+    conn.execute("UPDATE demo_readings SET value = value + 100")
+    # A window that does not start on a bucket boundary: only whole buckets inside it are recomputed.
+    lo, hi = T0 + timedelta(hours=4, minutes=30), T0 + timedelta(hours=8)
+    rollups.refresh(conn, DEMO.name, lo, hi)
+    inside_lo = T0 + timedelta(hours=5)
+    after = rows(conn, ROLLUP)
+    assert rows(conn, ROLLUP, inside_lo, hi) == rows(conn, DIRECT, inside_lo, hi)
+    assert rows(conn, ROLLUP, None, inside_lo) == [r for r in before if r[0] < inside_lo]
+    assert rows(conn, ROLLUP, hi, None) == [r for r in before if r[0] >= hi]
+    assert after != before
+
+
+def test_a_window_smaller_than_a_bucket_changes_nothing(conn):
+    seed(conn)
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    before = rows(conn, ROLLUP)
+    conn.execute("UPDATE demo_readings SET value = value + 1")
+    rollups.refresh(conn, DEMO.name, T0 + timedelta(minutes=10), T0 + timedelta(minutes=50))
+    assert rows(conn, ROLLUP) == before
+
+
+def test_an_unchanged_declaration_is_kept_and_a_changed_one_is_recreated_and_refilled(conn):
+    seed(conn)
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    defined_at = conn.execute("SELECT defined_at FROM rollup_definitions").fetchone()[0]
+    assert rollups.sync(conn, [DEMO], progress=lambda _: None) == []
+    assert conn.execute("SELECT defined_at FROM rollup_definitions").fetchone()[0] == defined_at
+
+    changed = rollups.Rollup(
+        name=DEMO.name,
+        bucket_width="2 hours",
+        refresh_start_offset="1 day",
+        select="SELECT time_bucket('2 hours', observed_at) AS bucket, sensor, count(*) AS readings"
+        " FROM demo_readings GROUP BY 1, 2",
+    )
+    assert rollups.sync(conn, [changed], progress=lambda _: None) == [DEMO.name]
+    assert conn.execute("SELECT sum(readings) FROM demo_readings_hourly").fetchone()[0] == 108
+    assert conn.execute("SELECT count(*) FROM demo_readings_hourly").fetchone()[0] == 18
+
+
+def test_a_rollup_no_longer_declared_is_dropped(conn):
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    rollups.sync(conn, [], progress=lambda _: None)
+    assert conn.execute("SELECT to_regclass('demo_readings_hourly')").fetchone()[0] is None
+    assert conn.execute("SELECT count(*) FROM rollup_definitions").fetchone()[0] == 0
+
+
+def test_the_policy_window_refresh_covers_what_a_refresh_policy_would(conn):
+    seed(conn)
+    rollups.sync(conn, [DEMO], progress=lambda _: None)
+    conn.execute("UPDATE demo_readings SET value = value + 5")
+    now = T0 + timedelta(hours=10, minutes=15)  # policy window: [now - 1 day, now - 1 hour)
+    rollups.refresh_policy_window(conn, DEMO, now)
+    assert rows(conn, ROLLUP, None, T0 + timedelta(hours=9)) == rows(conn, DIRECT, None, T0 + timedelta(hours=9))
+    assert rows(conn, ROLLUP, T0 + timedelta(hours=10)) != rows(conn, DIRECT, T0 + timedelta(hours=10))
+
+
+def test_refresh_needs_autocommit_and_a_known_name(conn, scratch_db_url):
+    with pytest.raises(rollups.RollupError, match="no rollup named"):
+        rollups.refresh(conn, "nope", None, None)
+    with psycopg.connect(scratch_db_url) as tx_conn, pytest.raises(rollups.RollupError, match="autocommit"):
+        rollups.refresh(tx_conn, DEMO.name, None, None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "Bad-Name"}, "plain lower-case identifier"),
+        ({"index": ("sensor; drop",)}, "plain lower-case identifier"),
+        ({"select": "SELECT time_bucket('1 hour', observed_at) AS b FROM demo_readings GROUP BY 1"}, "`bucket`"),
+    ],
+)
+def test_invalid_declarations_are_rejected(kwargs, message):
+    with pytest.raises(rollups.RollupError, match=message):
+        rollups.Rollup(**{"name": "demo", "select": DEMO_SELECT, "bucket_width": "1 hour", **kwargs})
+
+
+def test_a_refresh_window_under_two_buckets_is_rejected_like_timescaledb_does(conn):
+    narrow = rollups.Rollup(
+        name="narrow",
+        select=DEMO_SELECT,
+        bucket_width="1 hour",
+        refresh_start_offset="2 hours",
+        refresh_end_offset="1 hour",
+    )
+    with pytest.raises(rollups.RollupError, match="two buckets"):
+        rollups.sync(conn, [narrow], progress=lambda _: None)
+
+
+def test_declarations_are_read_from_sql_files(tmp_path):
+    path = tmp_path / "demo_daily.sql"
+    path.write_text(
+        "-- A demo.\n-- @bucket_width 1 day\n-- @refresh_start_offset 7 days\n-- @index sensor, kind\n"
+        "SELECT time_bucket('1 day', observed_at) AS bucket, sensor, kind, count(*) AS n FROM t GROUP BY 1, 2, 3;\n"
+    )
+    rollup = rollups.Rollup.from_file(path)
+    assert (rollup.name, rollup.bucket_width, rollup.refresh_start_offset, rollup.index) == (
+        "demo_daily",
+        "1 day",
+        "7 days",
+        ("sensor", "kind"),
+    )
+    assert rollup.select.startswith("-- A demo.") and not rollup.select.endswith(";")
+    path.write_text("-- @bucket_widht 1 day\nSELECT 1 AS bucket")
+    with pytest.raises(rollups.RollupError, match="unknown setting"):
+        rollups.Rollup.from_file(path)
+    path.write_text("SELECT 1 AS bucket")
+    with pytest.raises(rollups.RollupError, match="bucket_width"):
+        rollups.Rollup.from_file(path)
