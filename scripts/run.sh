@@ -15,6 +15,9 @@ if [[ -z "${JWT_SECRET_KEY:-}" ]]; then
 fi
 
 flask --app service db upgrade
+flask --app service catalog load
+# The simulated market: 90 days of history on first start; afterwards this catches up to now.
+flask --app service sim backfill --days "${SIM_BACKFILL_DAYS:-90}"
 
 pids=()
 cleanup() {
@@ -27,7 +30,7 @@ trap cleanup INT TERM EXIT
 
 gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
 rq worker --url "$REDIS_URL" --with-scheduler --logging_level WARNING default & pids+=($!)
-rqscheduler --url "$REDIS_URL" --interval 5 & pids+=($!)
+flask --app service jobs scheduler & pids+=($!)
 rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
 
 for _ in $(seq 100); do

@@ -21,8 +21,8 @@ from service.settings import PROJECT_ROOT, Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/boxpro_test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
-# Tables that describe the schema rather than hold data; never truncated between tests.
-BOOKKEEPING_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions"}
+# Tables that describe the schema or hold reference data seeded by migrations; kept between tests.
+KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings"}
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -73,7 +73,7 @@ def db(migrated: None, settings: Settings) -> Iterator[psycopg.Connection]:
         tables = [
             row["tablename"]
             for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            if row["tablename"] not in BOOKKEEPING_TABLES
+            if row["tablename"] not in KEPT_TABLES
         ]
         if tables:
             conn.execute(
@@ -112,3 +112,19 @@ def scratch_db_url() -> Iterator[str]:
 @pytest.fixture
 def project_root():  # type: ignore[no-untyped-def]
     return PROJECT_ROOT
+
+
+@pytest.fixture
+def products(db: psycopg.Connection) -> list[int]:
+    """Three catalog products (ids), in an otherwise empty database."""
+    db.execute("INSERT INTO games (code, name) VALUES ('one-piece', 'One Piece'), ('pokemon', 'Pokémon')")
+    rows = db.execute(
+        """
+        INSERT INTO products (slug, game, set_code, name, product_type, release_date, packs_per_box)
+        VALUES ('op-01-box', 'one-piece', 'OP-01', 'OP-01 Box', 'booster_box', '2022-12-02', 24),
+               ('op-02-box', 'one-piece', 'OP-02', 'OP-02 Box', 'booster_box', '2023-03-10', 24),
+               ('sv-151-box', 'pokemon', 'MEW', '151 Box', 'booster_box', NULL, 36)
+        RETURNING id
+        """
+    ).fetchall()
+    return [row["id"] for row in rows]

@@ -1,0 +1,76 @@
+"""The periodic schedule, declared as data and reconciled with rq-scheduler when the scheduler starts.
+
+Entries get stable job ids (`schedule-<name>`), so restarting the scheduler never duplicates a job;
+an entry whose definition changed is re-created, and a scheduled job whose entry was removed is
+cancelled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+from rq_scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+ID_PREFIX = "schedule-"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    func: str  # dotted path of the job function
+    cron: str  # UTC
+    queue: str = "default"
+    timeout: int = 600  # seconds
+    result_ttl: int = 24 * 3600
+    failure_ttl: int = 7 * 24 * 3600
+
+    @property
+    def job_id(self) -> str:
+        return f"{ID_PREFIX}{self.name}"
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+SCHEDULE: tuple[Entry, ...] = (Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),)
+
+
+@dataclass(frozen=True)
+class Changes:
+    created: list[str]
+    kept: list[str]
+    cancelled: list[str]
+
+
+def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...] = SCHEDULE) -> Changes:
+    existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(ID_PREFIX)}
+    created, kept, cancelled = [], [], []
+    for entry in entries:
+        job = existing.pop(entry.job_id, None)
+        if job is not None and job.meta.get("fingerprint") == entry.fingerprint:
+            kept.append(entry.name)
+            continue
+        if job is not None:
+            scheduler.cancel(job)
+        scheduler.cron(
+            entry.cron,
+            func=entry.func,
+            id=entry.job_id,
+            queue_name=entry.queue,
+            timeout=entry.timeout,
+            result_ttl=entry.result_ttl,
+            meta={"fingerprint": entry.fingerprint, "schedule": entry.name},
+            use_local_timezone=False,
+        )
+        created.append(entry.name)
+    for job in existing.values():
+        scheduler.cancel(job)
+        cancelled.append(job.id.removeprefix(ID_PREFIX))
+    log.info("schedule reconciled", extra={"jobs_created": created, "jobs_kept": kept, "jobs_cancelled": cancelled})
+    return Changes(created, kept, cancelled)

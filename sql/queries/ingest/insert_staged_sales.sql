@@ -1,0 +1,4 @@
+INSERT INTO sales (sold_at, product_id, marketplace, sale_key, unit_price, shipping, quantity, basis, listing_id, ingest_run_id)
+SELECT sold_at, product_id, marketplace, sale_key, unit_price, shipping, quantity, basis, listing_id, ingest_run_id
+FROM staged_sales
+ON CONFLICT (marketplace, sale_key, sold_at) DO NOTHING;

@@ -1,0 +1,1 @@
+SELECT id FROM products WHERE id = ANY(%(ids)s::integer[]);
