@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service
 
-.PHONY: run test stop status psql setup migrate lint format
+.PHONY: run test stop status psql setup migrate lint format bench-ingest
 
 run:            ## set everything up and run API, worker and scheduler until Ctrl-C
 	@scripts/run.sh
@@ -31,6 +31,9 @@ lint:           ## ruff and mypy only
 
 format:         ## apply ruff's fixes and formatting
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+bench-ingest:   ## dataset M's listing snapshots through the ingest path (last line: RESULT ingest ...)
+	@scripts/setup.sh && $(VENV)/bin/python -m bench.ingest
 
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
+from jobs import pipeline
 from jobs.sim import driver
+from service.cache import connect_redis
 from service.settings import Settings
 
 
 def sim_tick() -> dict[str, Any]:
-    """Advance the simulated market to now (the embedded default data source)."""
-    report = driver.advance(Settings.from_env().database_url)
-    return {
-        "steps": report.steps,
-        "simulated_through": report.simulated_through.isoformat() if report.simulated_through else None,
-        "written": dict(report.result.written),
-    }
+    """Advance the simulated market to now, then run the pipeline over the days it touched."""
+    settings = Settings.from_env()
+    report = driver.advance(settings.database_url)
+    result: dict[str, Any] = {"steps": report.steps, "written": dict(report.result.written)}
+    if report.first_step is not None:
+        result["pipeline"] = run_pipeline(report.first_step.date().isoformat())
+    return result
+
+
+def run_pipeline(first_day: str, last_day: str | None = None) -> dict[str, Any]:
+    """The metric pipeline for [first_day, last_day] (ISO dates; last_day defaults to today, UTC)."""
+    settings = Settings.from_env()
+    last = date.fromisoformat(last_day) if last_day else datetime.now(UTC).date()
+    report = pipeline.run(
+        settings.database_url, date.fromisoformat(first_day), last, redis_client=connect_redis(settings.redis_url)
+    )
+    return {"seconds": report.seconds, "rows": report.rows, "data_version": report.data_version}

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from rq import Queue
 from rq_scheduler import Scheduler
 
-from jobs import schedule
+from jobs import pipeline, schedule
 from jobs.sim import driver
 from service import catalog, migrations, rollups
 from service.extensions import redis_client
@@ -25,6 +25,7 @@ db_cli = AppGroup("db", help="Schema migrations.")
 catalog_cli = AppGroup("catalog", help="The product catalog.")
 sim_cli = AppGroup("sim", help="The simulated market (the embedded default data source).")
 jobs_cli = AppGroup("jobs", help="RQ jobs and the rq-scheduler schedule.")
+pipeline_cli = AppGroup("pipeline", help="Rollups, daily metrics, ranks and the market index.")
 rollups_cli = AppGroup("rollups", help="License-aware rollups (continuous aggregates or hypertables).")
 
 
@@ -156,6 +157,54 @@ def sim_tick() -> None:
     click.echo(f"simulated through {report.simulated_through:%Y-%m-%d %H:%M} UTC ({report.steps} steps)")
 
 
+def _run_pipeline(start: datetime | None, end: datetime | None, *, resummarise: bool) -> None:
+    settings = _settings()
+    with psycopg.connect(settings.database_url) as conn:
+        span = pipeline.observed_span(conn)
+    if span is None:
+        raise click.ClickException("no observations yet: run `flask sim backfill` or ingest data first")
+    first = start.date() if start else span[0]
+    last = end.date() if end else max(span[1], datetime.now(UTC).date())
+    if first > last:
+        raise click.BadParameter(f"--from {first} is after --to {last}", param_hint="--from")
+    stages = [f"rollup:{r.name}" for r in rollups.declared(settings.sql_dir)] + ["metrics", "ranks", "market_index"]
+    with click.progressbar(length=len(stages) + resummarise, label=f"pipeline {first}..{last}") as bar:
+        report = pipeline.run(
+            settings.database_url,
+            first,
+            last,
+            redis_client=redis_client(),
+            resummarise=resummarise,
+            progress=lambda _stage: bar.update(1),
+        )
+    for name, seconds in report.seconds.items():
+        rows = f" ({report.rows[name]} rows)" if name in report.rows else ""
+        click.echo(f"{name:<28} {seconds:8.3f} s{rows}")
+    click.echo(f"data version {report.data_version}")
+
+
+FROM_DAY = click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: first observed)"
+)
+TO_DAY = click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today, UTC)")
+
+
+@pipeline_cli.command("run")
+@FROM_DAY
+@TO_DAY
+def pipeline_run(start: datetime | None, end: datetime | None) -> None:
+    """Refresh rollups, then compute metrics, ranks and the index for the days [--from, --to]."""
+    _run_pipeline(start, end, resummarise=False)
+
+
+@pipeline_cli.command("recompute")
+@FROM_DAY
+@TO_DAY
+def pipeline_recompute(start: datetime | None, end: datetime | None) -> None:
+    """As `run`, after re-summarising snapshots: use after changing settings."""
+    _run_pipeline(start, end, resummarise=True)
+
+
 def _scheduler() -> Scheduler:
     return Scheduler(connection=redis_client(), interval=5)
 
@@ -197,6 +246,7 @@ def jobs_scheduler() -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(pipeline_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(sim_cli)

@@ -39,7 +39,14 @@ MATERIALIZED_HYPERTABLE = "materialized_hypertable"
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _HEADER = re.compile(r"^--\s*@(\w+)\s+(.+?)\s*$")
-_KEYS = {"bucket_width", "refresh_start_offset", "refresh_end_offset", "schedule_interval", "chunk_interval", "index"}
+_KEYS = {
+    "bucket_width",
+    "refresh_start_offset",
+    "refresh_end_offset",
+    "schedule_interval",
+    "chunk_interval",
+    "index",
+}
 
 
 class RollupError(ValueError):
@@ -205,11 +212,12 @@ def sync(
             progress(f"dropping rollup {name}: no longer declared")
             _drop(conn, name, row["mode"])
             conn.execute(query("rollups/unregister"), {"name": name})
-    for row in _rows(conn, "rollups/definitions"):
-        if row["needs_refresh"]:
-            progress(f"filling rollup {row['name']}")
-            refresh(conn, row["name"], None, None)
-            conn.execute(query("rollups/mark_refreshed"), {"name": row["name"]})
+    unfilled = {row["name"] for row in _rows(conn, "rollups/definitions") if row["needs_refresh"]}
+    for rollup in rollups:
+        if rollup.name in unfilled:
+            progress(f"filling rollup {rollup.name}")
+            refresh(conn, rollup.name, None, None)
+            conn.execute(query("rollups/mark_refreshed"), {"name": rollup.name})
     return changed
 
 

@@ -181,7 +181,10 @@ def write_listing_batch(
             is_new[i] = (int(batch.product_id[i]), batch.observed_at[i]) in new_keys
         result.written["snapshots"] = int(is_new.sum())
         result.skipped["snapshots"] = len(candidates) - int(is_new.sum())
-        rows = valid_rows[is_new[batch.snapshot[valid_rows]]]
+        # Only complete snapshots' rows are stored: nothing may use a partial book, and the raw
+        # payloads keep what was fetched. The registry still records the incomplete snapshot.
+        is_new_complete = is_new & batch.complete
+        rows = valid_rows[is_new_complete[batch.snapshot[valid_rows]]]
         if len(rows):
             # The queued writer sends on its own thread, so formatting the next chunk here
             # overlaps with the server parsing the previous one.

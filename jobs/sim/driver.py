@@ -34,6 +34,7 @@ STEPS_PER_CHUNK = 16
 @dataclass
 class SimReport:
     steps: int = 0
+    first_step: datetime | None = None
     simulated_through: datetime | None = None
     result: writer.WriteResult = field(default_factory=writer.WriteResult)
     inferred_sales: int = 0
@@ -127,6 +128,7 @@ def _write_chunk(
             {"name": SIM_NAME, "seed": state.seed, "through": state.time, "state": state.to_bytes()},
         )
     report.steps += len(times)
+    report.first_step = report.first_step or times[0]
     report.simulated_through = state.time
 
 

@@ -1,3 +1,47 @@
+-- Per-snapshot summary in the registry: floor (landed), units within the near-floor band of that
+-- floor, visible market cap. Computed from the snapshot's rows for every pending (complete, not yet
+-- diffed) snapshot, or, given a time window, for every complete snapshot in it (after a change of
+-- near_floor_band). The daily and hourly rollups read these instead of the rows.
+DROP FUNCTION IF EXISTS summarise_snapshots(text, integer[]);
+CREATE OR REPLACE FUNCTION summarise_snapshots(p_marketplace text, p_product_ids integer[] DEFAULT NULL,
+                                               p_from timestamptz DEFAULT NULL, p_to timestamptz DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_band    numeric := (SELECT value FROM settings WHERE key = 'near_floor_band');
+    v_updated integer;
+BEGIN
+    WITH pending AS (
+        SELECT s.product_id, s.observed_at
+        FROM snapshots s
+        WHERE s.marketplace = p_marketplace AND s.complete AND s.listing_count > 0
+          AND (p_product_ids IS NULL OR s.product_id = ANY (p_product_ids))
+          AND CASE WHEN p_from IS NULL THEN NOT s.diffed
+                   ELSE s.observed_at >= p_from AND s.observed_at < p_to END
+    ), rows AS (
+        SELECT l.product_id, l.observed_at, l.unit_price, l.quantity, l.unit_price + l.shipping AS landed,
+               min(l.unit_price + l.shipping) OVER (PARTITION BY l.product_id, l.observed_at) AS floor_landed
+        FROM pending p
+        JOIN listing_snapshots l
+          ON l.product_id = p.product_id AND l.observed_at = p.observed_at AND l.marketplace = p_marketplace
+    ), summary AS (
+        SELECT product_id, observed_at, min(floor_landed) AS floor_landed,
+               coalesce(sum(quantity) FILTER (WHERE landed <= (1 + v_band) * floor_landed), 0) AS units_near_floor,
+               sum(unit_price * quantity) AS market_cap
+        FROM rows
+        GROUP BY product_id, observed_at
+    )
+    UPDATE snapshots s
+    SET floor_landed = summary.floor_landed, units_near_floor = summary.units_near_floor,
+        market_cap = summary.market_cap
+    FROM summary
+    WHERE s.product_id = summary.product_id AND s.observed_at = summary.observed_at
+      AND s.marketplace = p_marketplace;
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    RETURN v_updated;
+END;
+$$;
+
 -- Listing changes and inferred sales (SPEC §3), computed set-based over every pending snapshot pair.
 --
 -- A snapshot is pending when it is complete and not yet diffed. Each one is paired with the previous
@@ -17,6 +61,7 @@ BEGIN
     END IF;
     -- One inference run per marketplace at a time; a second one waits and then finds nothing pending.
     PERFORM pg_advisory_xact_lock(hashtext('infer_listing_changes:' || p_marketplace));
+    PERFORM summarise_snapshots(p_marketplace, p_product_ids);
 
     DROP TABLE IF EXISTS pg_temp.pending_pairs, pg_temp.pair_rows, pg_temp.pair_changes, pg_temp.seller_flows;
 

@@ -1,0 +1,127 @@
+"""The metric pipeline: rollups for the touched window -> daily metrics -> ranks -> market index ->
+a new data version in Redis (the API's cache key).
+
+Every stage is SQL in the database; this module only orders the stages and times them. Re-running
+a window recomputes it from the raw observations, so the pipeline is idempotent and safe to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+import redis
+
+from service import rollups
+from service.settings import PROJECT_ROOT
+from service.sql import query
+
+log = logging.getLogger(__name__)
+
+DATA_VERSION_KEY = "boxpro:data_version"
+DATA_UPDATED_KEY = "boxpro:data_updated_at"
+
+
+@dataclass
+class PipelineReport:
+    first_day: date
+    last_day: date
+    seconds: dict[str, float] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    data_version: int | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def observed_span(conn: psycopg.Connection[Any]) -> tuple[date, date] | None:
+    row = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query("pipeline/observed_days")).fetchone()
+    if not row or row[0] is None:
+        return None
+    return row[0], row[1]
+
+
+def run(
+    conninfo: str,
+    first_day: date,
+    last_day: date,
+    *,
+    redis_client: redis.Redis | None = None,
+    resummarise: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> PipelineReport:
+    """Recompute every stage for the days [first_day, last_day] (and what later days derive from them)."""
+    if first_day > last_day:
+        raise ValueError(f"empty window: {first_day} is after {last_day}")
+    report = PipelineReport(first_day, last_day)
+    window = {"from": first_day, "to": last_day}
+
+    def stage(name: str, work: Callable[[], int | None]) -> None:
+        if progress:
+            progress(name)
+        started = time.perf_counter()
+        count = work()
+        report.seconds[name] = round(time.perf_counter() - started, 3)
+        if count is not None:
+            report.rows[name] = count
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if resummarise:
+            stage(
+                "summaries",
+                lambda: _scalar_sum(
+                    conn,
+                    "pipeline/resummarise",
+                    {"from": _day_start(first_day), "to": _day_start(last_day + timedelta(days=1))},
+                ),
+            )
+        # Rollups first, each outside any transaction (continuous aggregates demand it).
+        for rollup in rollups.declared(PROJECT_ROOT / "sql"):
+            stage(
+                f"rollup:{rollup.name}",
+                lambda r=rollup: rollups.refresh(  # type: ignore[misc]
+                    conn, r.name, _day_start(first_day), _day_start(last_day + timedelta(days=1))
+                ),
+            )
+        # Metrics, ranks and the index land together or not at all.
+        with conn.transaction():
+            stage("metrics", lambda: _scalar(conn, "pipeline/metrics", window))
+            stage("ranks", lambda: _scalar(conn, "pipeline/ranks", window))
+            stage("market_index", lambda: _scalar(conn, "pipeline/market_index", window))
+    if redis_client is not None:
+        report.data_version = bump_data_version(redis_client)
+    log.info(
+        "pipeline ran",
+        extra={"first_day": str(first_day), "last_day": str(last_day), "seconds": report.seconds, "rows": report.rows},
+    )
+    return report
+
+
+def _scalar(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> int:
+    row = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query(name), params).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _scalar_sum(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> int:
+    rows = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query(name), params).fetchall()
+    return sum(int(r[1]) for r in rows)
+
+
+def bump_data_version(client: redis.Redis) -> int | None:
+    """New metrics landed: move the API's cache key on. A Redis outage must not fail the pipeline
+    (the data is in the database); the cache TTL is the backstop."""
+    try:
+        with client.pipeline() as pipe:
+            pipe.incr(DATA_VERSION_KEY)
+            pipe.set(DATA_UPDATED_KEY, datetime.now(UTC).isoformat())
+            version, _ = pipe.execute()
+        return int(version)
+    except redis.RedisError:
+        log.warning("could not bump the data version in Redis", exc_info=True)
+        return None

@@ -1,0 +1,283 @@
+-- Daily product metrics (SPEC §4), computed in the database from the rollups.
+--
+-- compute_product_metrics(from, to) (re)writes product_metrics_daily for the days [from, to]. The base
+-- series (unified levels and flows) is computed from the rollups for those days; the indicators are
+-- window functions over that series joined to the already stored days before it (at most 59 days
+-- are needed: volume_change_pct_30d looks back 2 x 30 days). EMAs resume from the stored value of
+-- the day before, so adding a day costs O(products), not O(history). Where a product has no stored
+-- day just before `from`, it is computed from the day after its last stored day (or its first day).
+
+-- EMA as an aggregate that can resume: ema(value, alpha, seed) OVER (ORDER BY day). The first row is
+-- alpha * value + (1 - alpha) * seed, or the value itself when there is no seed (a product's first day).
+CREATE OR REPLACE FUNCTION ema_step(state double precision, value double precision, alpha double precision,
+                                    seed double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN value IS NULL THEN state
+        WHEN state IS NULL AND seed IS NULL THEN value
+        ELSE alpha * value + (1 - alpha) * coalesce(state, seed)
+    END
+$$;
+
+CREATE OR REPLACE AGGREGATE ema(double precision, double precision, double precision) (
+    SFUNC = ema_step,
+    STYPE = double precision
+);
+
+CREATE OR REPLACE FUNCTION setting(p_key text) RETURNS numeric
+LANGUAGE sql STABLE AS $$ SELECT value FROM settings WHERE key = p_key $$;
+
+CREATE OR REPLACE FUNCTION clamp(v double precision, lo double precision, hi double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT greatest(lo, least(hi, v)) $$;
+
+CREATE OR REPLACE FUNCTION compute_product_metrics(p_from date, p_to date, p_product_ids integer[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+    v_carry   integer := setting('max_carry_days')::integer;
+    v_band    numeric := setting('near_floor_band');
+    v_a7      double precision := 2.0 / (setting('ema_short_days') + 1);
+    v_a30     double precision := 2.0 / (setting('ema_long_days') + 1);
+    v_cap     double precision := setting('days_to_plus_20pct_cap');
+    v_written integer;
+BEGIN
+    DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_base;
+
+    -- Which days to compute per product: from its first observation day (first snapshot, sale or
+    -- price point), resuming after its last stored day when that is before p_from.
+    CREATE TEMP TABLE metric_spans ON COMMIT DROP AS
+    WITH first_days AS (
+        SELECT product_id, min(bucket)::date AS first_day
+        FROM (
+            SELECT product_id, min(bucket) AS bucket FROM marketplace_daily WHERE snapshots > 0 GROUP BY 1
+            UNION ALL SELECT product_id, min(bucket) FROM sales_daily GROUP BY 1
+            UNION ALL SELECT product_id, min(bucket) FROM price_daily GROUP BY 1
+        ) f
+        WHERE p_product_ids IS NULL OR product_id = ANY (p_product_ids)
+        GROUP BY product_id
+    )
+    SELECT f.product_id, f.first_day,
+           greatest(f.first_day, least(p_from, coalesce(stored.last_day + 1, f.first_day))) AS start_day
+    FROM first_days f
+    LEFT JOIN LATERAL (
+        SELECT max(m.day) AS last_day FROM product_metrics_daily m
+        WHERE m.product_id = f.product_id AND m.day < p_from
+    ) stored ON true
+    WHERE f.first_day <= p_to;
+
+    CREATE TEMP TABLE metric_grid ON COMMIT DROP AS
+    SELECT s.product_id, s.first_day, s.start_day, d::date AS day
+    FROM metric_spans s, generate_series(s.start_day, p_to, interval '1 day') d;
+    ANALYZE metric_grid;
+
+    -- Levels per marketplace: its last complete snapshot observed on a day in [d - carry, d].
+    CREATE TEMP TABLE metric_levels ON COMMIT DROP AS
+    SELECT g.product_id, g.day, md.marketplace, md.close_floor, md.listings, md.units, md.units_near_floor,
+           md.market_cap, md.last_snapshot_at, md.bucket::date = g.day AS observed_today, md.low_floor
+    FROM metric_grid g
+    JOIN (SELECT DISTINCT product_id, marketplace FROM marketplace_daily WHERE snapshots > 0) pm USING (product_id)
+    JOIN LATERAL (
+        SELECT * FROM marketplace_daily md
+        WHERE md.product_id = g.product_id AND md.marketplace = pm.marketplace AND md.snapshots > 0
+          AND md.bucket >= (g.day - v_carry)::timestamptz AND md.bucket < (g.day + 1)::timestamptz
+        ORDER BY md.bucket DESC
+        LIMIT 1
+    ) md ON true;
+
+    CREATE TEMP TABLE metric_base ON COMMIT DROP AS
+    WITH unified AS (
+        SELECT product_id, day, min(close_floor) AS floor_price,
+               min(low_floor) FILTER (WHERE observed_today) AS floor_low,
+               sum(listings)::integer AS active_listings, sum(units)::integer AS units_listed,
+               sum(market_cap) AS visible_market_cap, max(last_snapshot_at) AS last_snapshot_at
+        FROM metric_levels
+        GROUP BY product_id, day
+    ), near_floor AS (
+        -- Units priced (landed) within the band of the unified floor, in each marketplace's level
+        -- snapshot: its own count when its floor is the unified one, none when its floor is above the
+        -- band, and otherwise counted from the snapshot's rows.
+        SELECT l.product_id, l.day,
+               sum(CASE
+                   WHEN l.close_floor IS NULL THEN 0
+                   WHEN l.close_floor = u.floor_price THEN l.units_near_floor
+                   WHEN l.close_floor > (1 + v_band) * u.floor_price THEN 0
+                   ELSE (SELECT coalesce(sum(ls.quantity), 0) FROM listing_snapshots ls
+                         WHERE ls.product_id = l.product_id AND ls.marketplace = l.marketplace
+                           AND ls.observed_at = l.last_snapshot_at
+                           AND ls.unit_price + ls.shipping <= (1 + v_band) * u.floor_price)
+               END)::integer AS units_near_floor
+        FROM metric_levels l
+        JOIN unified u USING (product_id, day)
+        GROUP BY l.product_id, l.day
+    ), flows AS (
+        SELECT g.product_id, g.day,
+               coalesce(sum(sd.units_sold), 0)::integer AS units_sold,
+               coalesce(sum(sd.sales_count), 0)::integer AS sales_count,
+               coalesce(sum(sd.volume_usd), 0) AS volume_usd
+        FROM metric_grid g
+        LEFT JOIN sales_daily sd ON sd.product_id = g.product_id AND sd.bucket = g.day::timestamptz
+        GROUP BY g.product_id, g.day
+    ), added AS (
+        SELECT g.product_id, g.day, coalesce(sum(md.units_added), 0)::integer AS units_added
+        FROM metric_grid g
+        LEFT JOIN marketplace_daily md ON md.product_id = g.product_id AND md.bucket = g.day::timestamptz
+        GROUP BY g.product_id, g.day
+    ), medians AS (
+        SELECT s.product_id, s.sold_at::date AS day,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY s.unit_price) AS median_sale_price
+        FROM sales s
+        JOIN metric_spans sp ON sp.product_id = s.product_id
+        WHERE s.sold_at >= sp.start_day::timestamptz AND s.sold_at < (p_to + 1)::timestamptz
+        GROUP BY 1, 2
+    )
+    SELECT g.product_id, g.day, g.first_day, g.start_day,
+           (g.day - g.first_day + 1) AS history_days,
+           u.floor_price, u.floor_low, u.active_listings, u.units_listed, nf.units_near_floor,
+           u.visible_market_cap, u.last_snapshot_at,
+           f.units_sold, f.sales_count, f.volume_usd,
+           round(f.volume_usd / nullif(f.units_sold, 0), 2) AS avg_sale_price,
+           round(md.median_sale_price::numeric, 2) AS median_sale_price,
+           a.units_added,
+           round(coalesce(tcg.market_price, fallback.median_7d)::numeric, 2) AS market_price
+    FROM metric_grid g
+    JOIN flows f USING (product_id, day)
+    JOIN added a USING (product_id, day)
+    LEFT JOIN unified u USING (product_id, day)
+    LEFT JOIN near_floor nf USING (product_id, day)
+    LEFT JOIN medians md USING (product_id, day)
+    -- The last TCGplayer market price observed on a day in [d - carry, d] ...
+    LEFT JOIN LATERAL (
+        SELECT pd.market_price FROM price_daily pd
+        JOIN marketplaces mk ON mk.code = pd.marketplace AND mk.market_price_source
+        WHERE pd.product_id = g.product_id AND pd.market_price IS NOT NULL
+          AND pd.bucket >= (g.day - v_carry)::timestamptz AND pd.bucket < (g.day + 1)::timestamptz
+        ORDER BY pd.bucket DESC
+        LIMIT 1
+    ) tcg ON true
+    -- ... else the median unit sale price over [d - 6, d] across marketplaces.
+    LEFT JOIN LATERAL (
+        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.unit_price) AS median_7d
+        FROM sales s
+        WHERE tcg.market_price IS NULL AND s.product_id = g.product_id
+          AND s.sold_at >= (g.day - 6)::timestamptz AND s.sold_at < (g.day + 1)::timestamptz
+        HAVING count(*) > 0
+    ) fallback ON true;
+
+    DELETE FROM product_metrics_daily m
+    USING metric_spans s
+    WHERE m.product_id = s.product_id AND m.day >= s.start_day AND m.day <= p_to;
+
+    INSERT INTO product_metrics_daily (
+        day, product_id, history_days, floor_price, floor_low, active_listings, units_listed, units_near_floor,
+        visible_market_cap, units_sold, sales_count, volume_usd, avg_sale_price, median_sale_price, units_added,
+        market_price, volume_ema_7d, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d,
+        units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d,
+        volume_7d, volume_30d, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d,
+        floor_change_pct_30d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d,
+        volume_change_pct_7d, volume_change_pct_30d, sold_avg_30d, added_avg_30d, days_to_plus_20pct,
+        expected_days_to_sell, liquidity_score, absorption_ratio, momentum, insufficient_history, low_liquidity,
+        stale)
+    WITH series AS (
+        -- The stored days the windows look back on, then the fresh days.
+        SELECT m.product_id, m.day, sp.start_day, m.history_days, m.floor_price, m.floor_low, m.active_listings,
+               m.units_listed, m.units_near_floor, m.visible_market_cap, NULL::timestamptz AS last_snapshot_at,
+               m.units_sold, m.sales_count, m.volume_usd, m.avg_sale_price, m.median_sale_price, m.units_added,
+               m.market_price, m.stale
+        FROM product_metrics_daily m
+        JOIN metric_spans sp ON sp.product_id = m.product_id
+        WHERE m.day >= sp.start_day - 59 AND m.day < sp.start_day
+        UNION ALL
+        SELECT b.product_id, b.day, b.start_day, b.history_days, b.floor_price, b.floor_low, b.active_listings,
+               b.units_listed, b.units_near_floor, b.visible_market_cap, b.last_snapshot_at,
+               b.units_sold, b.sales_count, b.volume_usd, b.avg_sale_price, b.median_sale_price, b.units_added,
+               b.market_price,
+               -- stale: no complete snapshot in the 48 hours before the end of the day
+               coalesce(b.last_snapshot_at < (b.day + 1)::timestamptz - interval '48 hours', true)
+        FROM metric_base b
+    ), seeds AS (
+        SELECT m.product_id, m.volume_ema_7d, m.volume_ema_30d, m.units_sold_ema_7d
+        FROM product_metrics_daily m
+        JOIN metric_spans sp ON sp.product_id = m.product_id AND m.day = sp.start_day - 1
+    ), windows AS (
+        SELECT s.*,
+               ema(s.volume_usd::double precision, v_a7, seeds.volume_ema_7d)
+                   FILTER (WHERE s.day >= s.start_day) OVER running AS volume_ema_7d,
+               ema(s.volume_usd::double precision, v_a30, seeds.volume_ema_30d)
+                   FILTER (WHERE s.day >= s.start_day) OVER running AS volume_ema_30d,
+               ema(s.units_sold::double precision, v_a7, seeds.units_sold_ema_7d)
+                   FILTER (WHERE s.day >= s.start_day) OVER running AS units_sold_ema_7d,
+               avg(s.volume_usd) OVER w7 AS volume_avg_7, avg(s.volume_usd) OVER w30 AS volume_avg_30,
+               avg(s.units_sold) OVER w7 AS sold_avg_7, avg(s.units_sold) OVER w30 AS sold_avg_30,
+               avg(s.units_added) OVER w7 AS added_avg_7, avg(s.units_added) OVER w30 AS added_avg_30,
+               avg(s.floor_price) OVER w7 AS floor_avg_7,
+               sum(s.volume_usd) OVER w7 AS volume_7d, sum(s.volume_usd) OVER w30 AS volume_30d,
+               sum(s.units_sold) OVER w7 AS units_sold_7d, sum(s.units_sold) OVER w30 AS units_sold_30d,
+               sum(s.volume_usd) OVER prior7 AS volume_prior_7d, sum(s.volume_usd) OVER prior30 AS volume_prior_30d,
+               lag(s.floor_price, 1) OVER by_day AS floor_1d, lag(s.floor_price, 7) OVER by_day AS floor_7d,
+               lag(s.floor_price, 30) OVER by_day AS floor_30d,
+               lag(s.market_price, 1) OVER by_day AS market_1d, lag(s.market_price, 7) OVER by_day AS market_7d,
+               lag(s.market_price, 30) OVER by_day AS market_30d
+        FROM series s
+        LEFT JOIN seeds USING (product_id)
+        WINDOW by_day AS (PARTITION BY s.product_id ORDER BY s.day),
+               running AS (by_day ROWS UNBOUNDED PRECEDING),
+               w7 AS (by_day ROWS 6 PRECEDING),
+               w30 AS (by_day ROWS 29 PRECEDING),
+               prior7 AS (by_day ROWS BETWEEN 13 PRECEDING AND 7 PRECEDING),
+               prior30 AS (by_day ROWS BETWEEN 59 PRECEDING AND 30 PRECEDING)
+    ), indicators AS (
+        SELECT w.*,
+               CASE WHEN w.history_days >= 7 THEN w.sold_avg_30::double precision END AS sold_avg_30d,
+               CASE WHEN w.history_days >= 7 THEN w.added_avg_30::double precision END AS added_avg_30d,
+               CASE WHEN w.history_days >= 7 THEN w.sold_avg_7::double precision END AS units_sold_sma_7d
+        FROM windows w
+        WHERE w.day >= w.start_day
+    )
+    SELECT i.day, i.product_id, i.history_days, i.floor_price, i.floor_low, i.active_listings, i.units_listed,
+           i.units_near_floor, i.visible_market_cap, i.units_sold, i.sales_count, i.volume_usd, i.avg_sale_price,
+           i.median_sale_price, i.units_added, i.market_price,
+           i.volume_ema_7d, i.volume_ema_30d, i.units_sold_ema_7d,
+           CASE WHEN i.history_days >= 7 THEN i.volume_avg_7 END,
+           CASE WHEN i.history_days >= 30 THEN i.volume_avg_30 END,
+           i.units_sold_sma_7d,
+           CASE WHEN i.history_days >= 30 THEN i.sold_avg_30 END,
+           CASE WHEN i.history_days >= 7 THEN i.added_avg_7 END,
+           CASE WHEN i.history_days >= 30 THEN i.added_avg_30 END,
+           CASE WHEN i.history_days >= 7 THEN i.floor_avg_7 END,
+           i.volume_7d, i.volume_30d, i.units_sold_7d, i.units_sold_30d,
+           (i.floor_price - i.floor_1d) / nullif(i.floor_1d, 0) * 100,
+           (i.floor_price - i.floor_7d) / nullif(i.floor_7d, 0) * 100,
+           (i.floor_price - i.floor_30d) / nullif(i.floor_30d, 0) * 100,
+           (i.market_price - i.market_1d) / nullif(i.market_1d, 0) * 100,
+           (i.market_price - i.market_7d) / nullif(i.market_7d, 0) * 100,
+           (i.market_price - i.market_30d) / nullif(i.market_30d, 0) * 100,
+           CASE WHEN i.history_days >= 14 THEN (i.volume_7d - i.volume_prior_7d) / nullif(i.volume_prior_7d, 0) * 100 END,
+           CASE WHEN i.history_days >= 60 THEN (i.volume_30d - i.volume_prior_30d) / nullif(i.volume_prior_30d, 0) * 100 END,
+           i.sold_avg_30d,
+           i.added_avg_30d,
+           -- days_to_plus_20pct: units near the floor over the net burn (sold - added per day)
+           CASE
+               WHEN i.units_near_floor IS NULL OR i.sold_avg_30d IS NULL
+                    OR i.sold_avg_30d - i.added_avg_30d <= 0 THEN NULL
+               WHEN i.sold_avg_30d - i.added_avg_30d <= 0.05 THEN v_cap
+               ELSE least(v_cap, i.units_near_floor / (i.sold_avg_30d - i.added_avg_30d))
+           END,
+           CASE WHEN i.sold_avg_30d > 0.05 AND i.units_near_floor IS NOT NULL
+                THEN clamp(i.units_near_floor / i.sold_avg_30d, 1, 365) END,
+           CASE WHEN i.sold_avg_30d IS NOT NULL
+                THEN 100 * least(1, 7 * i.sold_avg_30d / greatest(coalesce(i.units_listed, 0), 1)) END,
+           i.units_sold_sma_7d / nullif(CASE WHEN i.history_days >= 7 THEN i.added_avg_7 END, 0),
+           CASE WHEN i.sold_avg_30d <> 0
+                THEN clamp((i.units_sold_sma_7d - i.sold_avg_30d) / i.sold_avg_30d, -1, 1) END,
+           i.history_days < 7,
+           coalesce(i.active_listings, 0) < 3,
+           i.stale
+    FROM indicators i;
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$$;

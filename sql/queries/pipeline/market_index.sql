@@ -1,0 +1,1 @@
+SELECT compute_market_index(%(from)s, %(to)s) AS rows;

@@ -1,0 +1,1 @@
+SELECT compute_product_metrics(%(from)s, %(to)s) AS rows;

@@ -1,0 +1,1 @@
+SELECT compute_ranks(%(from)s, %(to)s) AS rows;
