@@ -18,6 +18,8 @@ flask --app service db upgrade
 flask --app service catalog load
 # The simulated market: 90 days of history on first start; afterwards this catches up to now.
 flask --app service sim backfill --days "${SIM_BACKFILL_DAYS:-90}"
+# Metrics, ranks and the index for every day not computed yet (the scheduled ticks keep them current).
+flask --app service pipeline run
 
 pids=()
 cleanup() {

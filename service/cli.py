@@ -161,9 +161,12 @@ def _run_pipeline(start: datetime | None, end: datetime | None, *, resummarise: 
     settings = _settings()
     with psycopg.connect(settings.database_url) as conn:
         span = pipeline.observed_span(conn)
+        last_computed = conn.execute(query("pipeline/last_computed_day")).fetchone()
     if span is None:
         raise click.ClickException("no observations yet: run `flask sim backfill` or ingest data first")
-    first = start.date() if start else span[0]
+    # `run` catches up from the last computed day; `recompute` starts from the first observation.
+    resume_day = last_computed[0] if last_computed and last_computed[0] and not resummarise else None
+    first = start.date() if start else (resume_day or span[0])
     last = end.date() if end else max(span[1], datetime.now(UTC).date())
     if first > last:
         raise click.BadParameter(f"--from {first} is after --to {last}", param_hint="--from")

@@ -25,6 +25,18 @@ CREATE OR REPLACE AGGREGATE ema(double precision, double precision, double preci
     STYPE = double precision
 );
 
+-- The exact median of numeric values (percentile_cont works in double precision, which can round
+-- a half cent the wrong way): median_of(array_agg(x ORDER BY x)).
+CREATE OR REPLACE FUNCTION median_of(sorted numeric[]) RETURNS numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN n = 0 THEN NULL
+        WHEN n % 2 = 1 THEN sorted[(n + 1) / 2]
+        ELSE (sorted[n / 2] + sorted[n / 2 + 1]) / 2
+    END
+    FROM (SELECT coalesce(cardinality(sorted), 0) AS n) c
+$$;
+
 CREATE OR REPLACE FUNCTION setting(p_key text) RETURNS numeric
 LANGUAGE sql STABLE AS $$ SELECT value FROM settings WHERE key = p_key $$;
 
@@ -128,7 +140,7 @@ BEGIN
         GROUP BY g.product_id, g.day
     ), medians AS (
         SELECT s.product_id, s.sold_at::date AS day,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY s.unit_price) AS median_sale_price
+               median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_sale_price
         FROM sales s
         JOIN metric_spans sp ON sp.product_id = s.product_id
         WHERE s.sold_at >= sp.start_day::timestamptz AND s.sold_at < (p_to + 1)::timestamptz
@@ -140,9 +152,9 @@ BEGIN
            u.visible_market_cap, u.last_snapshot_at,
            f.units_sold, f.sales_count, f.volume_usd,
            round(f.volume_usd / nullif(f.units_sold, 0), 2) AS avg_sale_price,
-           round(md.median_sale_price::numeric, 2) AS median_sale_price,
+           round(md.median_sale_price, 2) AS median_sale_price,
            a.units_added,
-           round(coalesce(tcg.market_price, fallback.median_7d)::numeric, 2) AS market_price
+           round(coalesce(tcg.market_price, fallback.median_7d), 2) AS market_price
     FROM metric_grid g
     JOIN flows f USING (product_id, day)
     JOIN added a USING (product_id, day)
@@ -160,7 +172,7 @@ BEGIN
     ) tcg ON true
     -- ... else the median unit sale price over [d - 6, d] across marketplaces.
     LEFT JOIN LATERAL (
-        SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s.unit_price) AS median_7d
+        SELECT median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_7d
         FROM sales s
         WHERE tcg.market_price IS NULL AND s.product_id = g.product_id
           AND s.sold_at >= (g.day - 6)::timestamptz AND s.sold_at < (g.day + 1)::timestamptz
