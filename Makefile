@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service
 
-.PHONY: run test stop status psql setup migrate lint format bench-ingest
+.PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline
 
 run:            ## set everything up and run API, worker and scheduler until Ctrl-C
 	@scripts/run.sh
@@ -34,6 +34,9 @@ format:         ## apply ruff's fixes and formatting
 
 bench-ingest:   ## dataset M's listing snapshots through the ingest path (last line: RESULT ingest ...)
 	@scripts/setup.sh && $(VENV)/bin/python -m bench.ingest
+
+bench-pipeline: ## dataset M: backfill, one new day, vs pandas (last line: RESULT pipeline ...)
+	@scripts/setup.sh && $(VENV)/bin/python -m bench.pipeline
 
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

@@ -38,7 +38,10 @@ class Entry:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
-SCHEDULE: tuple[Entry, ...] = (Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),)
+SCHEDULE: tuple[Entry, ...] = (
+    Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),
+    Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
+)
 
 
 @dataclass(frozen=True)

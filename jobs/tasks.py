@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import psycopg
+
 from jobs import pipeline
 from jobs.sim import driver
 from service.cache import connect_redis
 from service.settings import Settings
+from service.sql import query
 
 
 def sim_tick() -> dict[str, Any]:
@@ -29,3 +32,10 @@ def run_pipeline(first_day: str, last_day: str | None = None) -> dict[str, Any]:
         settings.database_url, date.fromisoformat(first_day), last, redis_client=connect_redis(settings.redis_url)
     )
     return {"seconds": report.seconds, "rows": report.rows, "data_version": report.data_version}
+
+
+def raw_payload_retention() -> dict[str, int]:
+    """Drop raw payloads older than the `raw_payload_retention_days` setting (default 30)."""
+    with psycopg.connect(Settings.from_env().database_url) as conn:
+        row = conn.execute(query("maintenance/raw_payload_retention")).fetchone()
+    return {"chunks_dropped": int(row[0]) if row else 0}

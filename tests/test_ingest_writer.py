@@ -174,3 +174,17 @@ def test_runs_record_what_was_written_and_rejected(db, products):
     assert (row["rows_written"], row["rows_rejected"], row["http_calls"]) == ({"sales": 1}, {"invalid_price": 1}, 2)
     bodies = [r["body"] for r in db.execute("SELECT body FROM raw_payloads ORDER BY status")]
     assert bodies == [{"total": 1}, {"raw": "<html>bad gateway"}]
+
+
+def test_raw_payloads_past_the_retention_are_dropped(db, monkeypatch, settings):
+    from jobs import tasks
+
+    old, recent = datetime.now(UTC) - timedelta(days=40), datetime.now(UTC) - timedelta(days=2)
+    for fetched_at in (old, recent):
+        writer.store_raw_payload(
+            db, marketplace="ebay", request="GET /x", status=200, body={}, run_id=None, fetched_at=fetched_at
+        )
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert tasks.raw_payload_retention()["chunks_dropped"] >= 1
+    remaining = [r["fetched_at"] for r in db.execute("SELECT fetched_at FROM raw_payloads")]
+    assert remaining == [recent]

@@ -59,8 +59,15 @@ BEGIN
     IF v_infer IS NULL THEN
         RAISE EXCEPTION 'unknown marketplace %', p_marketplace USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- One inference run per marketplace at a time; a second one waits and then finds nothing pending.
-    PERFORM pg_advisory_xact_lock(hashtext('infer_listing_changes:' || p_marketplace));
+    -- Runs over the same products of a marketplace take turns (a second one waits, then finds nothing
+    -- pending); runs over different products proceed in parallel. Locks are taken in product order.
+    IF p_product_ids IS NULL THEN
+        PERFORM pg_advisory_xact_lock(hashtext('infer_listing_changes:' || p_marketplace));
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(hashtext('infer_listing_changes:' || p_marketplace));
+        PERFORM pg_advisory_xact_lock(hashtext('infer_listing_changes:' || p_marketplace), product_id)
+        FROM (SELECT DISTINCT unnest(p_product_ids) AS product_id ORDER BY 1) ids;
+    END IF;
     PERFORM summarise_snapshots(p_marketplace, p_product_ids);
 
     DROP TABLE IF EXISTS pg_temp.pending_pairs, pg_temp.pair_rows, pg_temp.pair_changes, pg_temp.seller_flows;

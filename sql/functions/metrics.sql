@@ -57,7 +57,8 @@ DECLARE
     v_cap     double precision := setting('days_to_plus_20pct_cap');
     v_written integer;
 BEGIN
-    DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_base;
+    DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_unified,
+        pg_temp.metric_near_floor, pg_temp.metric_flows, pg_temp.metric_base;
 
     -- Which days to compute per product: from its first observation day (first snapshot, sale or
     -- price point), resuming after its last stored day when that is before p_from.
@@ -80,6 +81,7 @@ BEGIN
         WHERE m.product_id = f.product_id AND m.day < p_from
     ) stored ON true
     WHERE f.first_day <= p_to;
+    ANALYZE metric_spans;
 
     CREATE TEMP TABLE metric_grid ON COMMIT DROP AS
     SELECT s.product_id, s.first_day, s.start_day, d::date AS day
@@ -99,68 +101,84 @@ BEGIN
         ORDER BY md.bucket DESC
         LIMIT 1
     ) md ON true;
+    ANALYZE metric_levels;
 
-    CREATE TEMP TABLE metric_base ON COMMIT DROP AS
-    WITH unified AS (
-        SELECT product_id, day, min(close_floor) AS floor_price,
-               min(low_floor) FILTER (WHERE observed_today) AS floor_low,
-               sum(listings)::integer AS active_listings, sum(units)::integer AS units_listed,
-               sum(market_cap) AS visible_market_cap, max(last_snapshot_at) AS last_snapshot_at
-        FROM metric_levels
-        GROUP BY product_id, day
-    ), near_floor AS (
-        -- Units priced (landed) within the band of the unified floor, in each marketplace's level
-        -- snapshot: its own count when its floor is the unified one, none when its floor is above the
-        -- band, and otherwise counted from the snapshot's rows.
-        SELECT l.product_id, l.day,
-               sum(CASE
-                   WHEN l.close_floor IS NULL THEN 0
-                   WHEN l.close_floor = u.floor_price THEN l.units_near_floor
-                   WHEN l.close_floor > (1 + v_band) * u.floor_price THEN 0
-                   ELSE (SELECT coalesce(sum(ls.quantity), 0) FROM listing_snapshots ls
-                         WHERE ls.product_id = l.product_id AND ls.marketplace = l.marketplace
-                           AND ls.observed_at = l.last_snapshot_at
-                           AND ls.unit_price + ls.shipping <= (1 + v_band) * u.floor_price)
-               END)::integer AS units_near_floor
-        FROM metric_levels l
-        JOIN unified u USING (product_id, day)
-        GROUP BY l.product_id, l.day
-    ), flows AS (
-        SELECT g.product_id, g.day,
-               coalesce(sum(sd.units_sold), 0)::integer AS units_sold,
-               coalesce(sum(sd.sales_count), 0)::integer AS sales_count,
-               coalesce(sum(sd.volume_usd), 0) AS volume_usd
-        FROM metric_grid g
-        LEFT JOIN sales_daily sd ON sd.product_id = g.product_id AND sd.bucket = g.day::timestamptz
-        GROUP BY g.product_id, g.day
+    -- Each intermediate result is a temp table with fresh statistics: the planner then joins them
+    -- by hash instead of guessing one row and looping.
+    CREATE TEMP TABLE metric_unified ON COMMIT DROP AS
+    SELECT product_id, day, min(close_floor) AS floor_price,
+           min(low_floor) FILTER (WHERE observed_today) AS floor_low,
+           sum(listings)::integer AS active_listings, sum(units)::integer AS units_listed,
+           sum(market_cap) AS visible_market_cap, max(last_snapshot_at) AS last_snapshot_at
+    FROM metric_levels
+    GROUP BY product_id, day;
+    ANALYZE metric_unified;
+
+    -- Units priced (landed) within the band of the unified floor, in each marketplace's level
+    -- snapshot: its own count when its floor is the unified one, none when its floor is above the
+    -- band, and otherwise counted from the snapshot's rows.
+    CREATE TEMP TABLE metric_near_floor ON COMMIT DROP AS
+    SELECT l.product_id, l.day,
+           sum(CASE
+               WHEN l.close_floor IS NULL THEN 0
+               WHEN l.close_floor = u.floor_price THEN l.units_near_floor
+               WHEN l.close_floor > (1 + v_band) * u.floor_price THEN 0
+               ELSE (SELECT coalesce(sum(ls.quantity), 0) FROM listing_snapshots ls
+                     WHERE ls.product_id = l.product_id AND ls.marketplace = l.marketplace
+                       AND ls.observed_at = l.last_snapshot_at
+                       AND ls.unit_price + ls.shipping <= (1 + v_band) * u.floor_price)
+           END)::integer AS units_near_floor
+    FROM metric_levels l
+    JOIN metric_unified u USING (product_id, day)
+    GROUP BY l.product_id, l.day;
+    ANALYZE metric_near_floor;
+
+    CREATE TEMP TABLE metric_flows ON COMMIT DROP AS
+    WITH sold AS (
+        SELECT product_id, bucket::date AS day, sum(units_sold) AS units_sold, sum(sales_count) AS sales_count,
+               sum(volume_usd) AS volume_usd
+        FROM sales_daily
+        WHERE bucket >= (SELECT min(start_day) FROM metric_spans)::timestamptz AND bucket < (p_to + 1)::timestamptz
+        GROUP BY 1, 2
     ), added AS (
-        SELECT g.product_id, g.day, coalesce(sum(md.units_added), 0)::integer AS units_added
-        FROM metric_grid g
-        LEFT JOIN marketplace_daily md ON md.product_id = g.product_id AND md.bucket = g.day::timestamptz
-        GROUP BY g.product_id, g.day
+        SELECT product_id, bucket::date AS day, sum(units_added) AS units_added
+        FROM marketplace_daily
+        WHERE bucket >= (SELECT min(start_day) FROM metric_spans)::timestamptz AND bucket < (p_to + 1)::timestamptz
+        GROUP BY 1, 2
     ), medians AS (
         SELECT s.product_id, s.sold_at::date AS day,
                median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_sale_price
         FROM sales s
-        JOIN metric_spans sp ON sp.product_id = s.product_id
-        WHERE s.sold_at >= sp.start_day::timestamptz AND s.sold_at < (p_to + 1)::timestamptz
+        WHERE s.sold_at >= (SELECT min(start_day) FROM metric_spans)::timestamptz
+          AND s.sold_at < (p_to + 1)::timestamptz
         GROUP BY 1, 2
     )
+    SELECT g.product_id, g.day,
+           coalesce(sold.units_sold, 0)::integer AS units_sold,
+           coalesce(sold.sales_count, 0)::integer AS sales_count,
+           coalesce(sold.volume_usd, 0) AS volume_usd,
+           coalesce(added.units_added, 0)::integer AS units_added,
+           medians.median_sale_price
+    FROM metric_grid g
+    LEFT JOIN sold USING (product_id, day)
+    LEFT JOIN added USING (product_id, day)
+    LEFT JOIN medians USING (product_id, day);
+    ANALYZE metric_flows;
+
+    CREATE TEMP TABLE metric_base ON COMMIT DROP AS
     SELECT g.product_id, g.day, g.first_day, g.start_day,
            (g.day - g.first_day + 1) AS history_days,
            u.floor_price, u.floor_low, u.active_listings, u.units_listed, nf.units_near_floor,
            u.visible_market_cap, u.last_snapshot_at,
            f.units_sold, f.sales_count, f.volume_usd,
            round(f.volume_usd / nullif(f.units_sold, 0), 2) AS avg_sale_price,
-           round(md.median_sale_price, 2) AS median_sale_price,
-           a.units_added,
+           round(f.median_sale_price, 2) AS median_sale_price,
+           f.units_added,
            round(coalesce(tcg.market_price, fallback.median_7d), 2) AS market_price
     FROM metric_grid g
-    JOIN flows f USING (product_id, day)
-    JOIN added a USING (product_id, day)
-    LEFT JOIN unified u USING (product_id, day)
-    LEFT JOIN near_floor nf USING (product_id, day)
-    LEFT JOIN medians md USING (product_id, day)
+    JOIN metric_flows f USING (product_id, day)
+    LEFT JOIN metric_unified u USING (product_id, day)
+    LEFT JOIN metric_near_floor nf USING (product_id, day)
     -- The last TCGplayer market price observed on a day in [d - carry, d] ...
     LEFT JOIN LATERAL (
         SELECT pd.market_price FROM price_daily pd
