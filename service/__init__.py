@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     init_api(app)
 
-    from service.cli import register_cli
+    from service.commands import register_cli
 
     register_cli(app)
     return app

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from service.cli import db_status, db_upgrade
-
 
 def test_db_upgrade_is_a_no_op_on_a_migrated_database(runner):
-    result = runner.invoke(db_upgrade)
+    result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
 
 
 def test_db_status_lists_the_applied_migrations(runner):
-    result = runner.invoke(db_status)
+    result = runner.invoke(args=["db", "status"])
     assert result.exit_code == 0, result.output
     assert "applied  0001_timescaledb.sql" in result.output
     assert "0 pending" in result.output

@@ -1,0 +1,74 @@
+"""`flask db ...` (migrations) and `flask rollups ...`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+import psycopg
+from flask.cli import AppGroup
+
+from service import migrations, rollups
+from service.commands import settings as _settings
+from service.sql import query
+
+db_cli = AppGroup("db", help="Schema migrations.")
+rollups_cli = AppGroup("rollups", help="License-aware rollups (continuous aggregates or hypertables).")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations and changed repeatable SQL, then sync rollups."""
+    settings = _settings()
+    try:
+        report = migrations.upgrade(
+            settings.database_url, settings.migrations_dir, settings.sql_dir, progress=click.echo
+        )
+    except (migrations.MigrationError, rollups.RollupError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not (report.applied or report.repeatables or report.rollups):
+        click.echo("database is up to date")
+
+
+@db_cli.command("status")
+def db_status() -> None:
+    """Show applied and pending migrations."""
+    settings = _settings()
+    with psycopg.connect(settings.database_url) as conn:
+        try:
+            state = migrations.status(conn, settings.migrations_dir)
+        except migrations.MigrationError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for name in state.applied:
+        click.echo(f"applied  {name}")
+    for name in state.pending:
+        click.echo(f"pending  {name}")
+    click.echo(f"version {state.version or 'none'}; {len(state.pending)} pending")
+
+
+@rollups_cli.command("list")
+def rollups_list() -> None:
+    """Show each rollup, how this server implements it, and when it was last filled."""
+    with psycopg.connect(_settings().database_url, row_factory=psycopg.rows.dict_row) as conn:
+        click.echo(f"server mode: {rollups.server_mode(conn)}")
+        for row in conn.execute(query("rollups/definitions")):
+            click.echo(
+                f"{row['name']:<32} {row['mode']:<24} bucket {row['bucket_width']}  "
+                f"refreshed {row['refreshed_at'] or 'never'}"
+            )
+
+
+@rollups_cli.command("refresh")
+@click.argument("name")
+@click.option("--from", "start", type=click.DateTime(), help="Window start (UTC); default unbounded")
+@click.option("--to", "end", type=click.DateTime(), help="Window end (UTC); default unbounded")
+def rollups_refresh(name: str, start: datetime | None, end: datetime | None) -> None:
+    """Recompute the whole buckets of NAME inside [--from, --to)."""
+    with psycopg.connect(_settings().database_url, autocommit=True) as conn:
+        try:
+            rollups.refresh(
+                conn, name, start.replace(tzinfo=UTC) if start else None, end.replace(tzinfo=UTC) if end else None
+            )
+        except rollups.RollupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"refreshed {name}")
