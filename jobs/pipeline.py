@@ -56,22 +56,32 @@ def run(
     resummarise: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> PipelineReport:
-    """Recompute every stage for the days [first_day, last_day] (and what later days derive from them)."""
+    """Recompute every stage for the days [first_day, last_day].
+
+    Later days derive from earlier ones (moving windows, EMAs, the chained index), so the window is
+    extended to the last day already computed: what is stored never disagrees with what it derives from.
+    """
     if first_day > last_day:
         raise ValueError(f"empty window: {first_day} is after {last_day}")
-    report = PipelineReport(first_day, last_day)
-    window = {"from": first_day, "to": last_day}
-
-    def stage(name: str, work: Callable[[], int | None]) -> None:
-        if progress:
-            progress(name)
-        started = time.perf_counter()
-        count = work()
-        report.seconds[name] = round(time.perf_counter() - started, 3)
-        if count is not None:
-            report.rows[name] = count
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        last_computed = (
+            conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query("pipeline/last_computed_day")).fetchone()
+        )
+        if last_computed and last_computed[0] and last_computed[0] > last_day:
+            last_day = last_computed[0]
+        report = PipelineReport(first_day, last_day)
+        window = {"from": first_day, "to": last_day}
+
+        def stage(name: str, work: Callable[[], int | None]) -> None:
+            if progress:
+                progress(name)
+            started = time.perf_counter()
+            count = work()
+            report.seconds[name] = round(time.perf_counter() - started, 3)
+            if count is not None:
+                report.rows[name] = count
+
         if resummarise:
             stage(
                 "summaries",

@@ -12,9 +12,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_written integer;
 BEGIN
-    DELETE FROM product_ranks_daily WHERE day BETWEEN p_from AND p_to;
-
-    INSERT INTO product_ranks_daily (day, scope, product_id, rank)
+    DROP TABLE IF EXISTS pg_temp.fresh_ranks;
+    CREATE TEMP TABLE fresh_ranks ON COMMIT DROP AS
     WITH ranked AS (
         SELECT m.day, p.game, m.product_id, m.volume_ema_7d, m.sold_avg_30d, m.days_to_plus_20pct,
                reprint_risk_order(p.reprint_risk) AS risk
@@ -22,34 +21,52 @@ BEGIN
         JOIN products p ON p.id = m.product_id
         WHERE m.day BETWEEN p_from AND p_to
     )
-    SELECT day, 'all', product_id,
+    SELECT day, 'all'::text AS scope, product_id,
            rank() OVER (PARTITION BY day
                         ORDER BY volume_ema_7d DESC NULLS LAST, sold_avg_30d DESC NULLS LAST,
-                                 days_to_plus_20pct ASC NULLS LAST, risk)
+                                 days_to_plus_20pct ASC NULLS LAST, risk)::integer AS rank
     FROM ranked
     UNION ALL
     SELECT day, game, product_id,
            rank() OVER (PARTITION BY day, game
                         ORDER BY volume_ema_7d DESC NULLS LAST, sold_avg_30d DESC NULLS LAST,
-                                 days_to_plus_20pct ASC NULLS LAST, risk)
+                                 days_to_plus_20pct ASC NULLS LAST, risk)::integer
     FROM ranked;
+    ANALYZE fresh_ranks;
+
+    DELETE FROM product_ranks_daily WHERE day BETWEEN p_from AND p_to;
+
+    -- Movement: the rank a day and a week before, from this window or from the stored days before it.
+    -- The shifted days are plain columns, so the joins are on equal columns (hash joins).
+    DROP TABLE IF EXISTS pg_temp.earlier_ranks;
+    CREATE TEMP TABLE earlier_ranks ON COMMIT DROP AS
+    SELECT scope, product_id, rank, day + 1 AS day_after, day + 7 AS week_after
+    FROM (
+        SELECT day, scope, product_id, rank FROM fresh_ranks
+        UNION ALL
+        SELECT day, scope, product_id, rank FROM product_ranks_daily WHERE day BETWEEN p_from - 7 AND p_from - 1
+    ) r;
+    ANALYZE earlier_ranks;
+
+    INSERT INTO product_ranks_daily (day, scope, product_id, rank, rank_1d_ago, rank_7d_ago)
+    SELECT f.day, f.scope, f.product_id, f.rank, d1.rank, d7.rank
+    FROM fresh_ranks f
+    LEFT JOIN earlier_ranks d1 ON d1.scope = f.scope AND d1.product_id = f.product_id AND d1.day_after = f.day
+    LEFT JOIN earlier_ranks d7 ON d7.scope = f.scope AND d7.product_id = f.product_id AND d7.week_after = f.day;
     GET DIAGNOSTICS v_written = ROW_COUNT;
 
-    -- Movement: the window's days, and the 7 days after it, which look back into the window.
+    -- Stored days in the week after the window look back into it: keep their movement in step.
     UPDATE product_ranks_daily r
-    SET rank_1d_ago = prev.rank_1d_ago, rank_7d_ago = prev.rank_7d_ago
+    SET rank_1d_ago = CASE WHEN r.day - 1 <= p_to THEN n.rank_1d ELSE r.rank_1d_ago END,
+        rank_7d_ago = CASE WHEN r.day - 7 >= p_from THEN n.rank_7d ELSE r.rank_7d_ago END
     FROM (
-        SELECT c.scope, c.product_id, c.day, p1.rank AS rank_1d_ago, p7.rank AS rank_7d_ago
-        FROM product_ranks_daily c
-        LEFT JOIN product_ranks_daily p1
-          ON p1.scope = c.scope AND p1.product_id = c.product_id AND p1.day = c.day - 1
-         AND p1.day BETWEEN p_from - 1 AND p_to + 6
-        LEFT JOIN product_ranks_daily p7
-          ON p7.scope = c.scope AND p7.product_id = c.product_id AND p7.day = c.day - 7
-         AND p7.day BETWEEN p_from - 7 AND p_to
-        WHERE c.day BETWEEN p_from AND p_to + 7
-    ) prev
-    WHERE r.scope = prev.scope AND r.product_id = prev.product_id AND r.day = prev.day;
+        SELECT a.scope, a.product_id, a.day, f1.rank AS rank_1d, f7.rank AS rank_7d
+        FROM product_ranks_daily a
+        LEFT JOIN fresh_ranks f1 ON f1.scope = a.scope AND f1.product_id = a.product_id AND f1.day = a.day - 1
+        LEFT JOIN fresh_ranks f7 ON f7.scope = a.scope AND f7.product_id = a.product_id AND f7.day = a.day - 7
+        WHERE a.day > p_to AND a.day <= p_to + 7
+    ) n
+    WHERE r.scope = n.scope AND r.product_id = n.product_id AND r.day = n.day;
     RETURN v_written;
 END;
 $$;

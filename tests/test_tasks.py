@@ -1,0 +1,31 @@
+"""The RQ job functions, run by a real RQ worker against the test Redis and database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rq import Queue, SimpleWorker
+
+from jobs import pipeline
+from jobs.sim import driver
+
+
+def test_the_sim_tick_job_advances_the_market_and_runs_the_pipeline(db, products, settings, redis_db, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv(
+        "REDIS_URL",
+        "redis://"
+        + redis_db.connection_pool.connection_kwargs["host"]
+        + f":{redis_db.connection_pool.connection_kwargs['port']}/15",
+    )
+    driver.advance(settings.database_url, days=2, now=datetime.now(UTC) - timedelta(hours=1), kind="sim-backfill")
+    queue = Queue("test", connection=redis_db)
+    job = queue.enqueue("jobs.tasks.sim_tick")
+    SimpleWorker([queue], connection=redis_db).work(burst=True)
+    job.refresh()
+    assert job.is_finished, job.latest_result().exc_string if job.latest_result() else job.get_status()
+    result = job.return_value()
+    assert result["steps"] >= 4
+    assert result["pipeline"]["rows"]["metrics"] >= 3
+    assert int(redis_db.get(pipeline.DATA_VERSION_KEY)) == 1
+    assert db.execute("SELECT count(*) AS n FROM product_metrics_daily WHERE day = current_date").fetchone()["n"] == 3
