@@ -28,11 +28,21 @@ def recompute_day(url: str, day: date) -> pd.DataFrame:
 
 
 def indicators(f: pd.DataFrame) -> pd.DataFrame:
+    """Every indicator over every product's whole history, with pandas' grouped rolling and ewm."""
     g = f.groupby("product_id", sort=False)
+
+    def rolling(column: str, n: int, how: str, min_periods: int = 1) -> pd.Series:
+        result = getattr(g[column].rolling(n, min_periods=min_periods), how)()
+        return result.reset_index(level=0, drop=True)
+
+    def ewm(column: str, span: int) -> pd.Series:
+        return g[column].ewm(span=span, adjust=False).mean().reset_index(level=0, drop=True)
+
+    history = f["history_days"]
     out = f[["product_id", "day"]].copy()
-    out["volume_ema_7d"] = g["volume_usd"].transform(lambda s: s.ewm(span=7, adjust=False).mean())
-    out["volume_ema_30d"] = g["volume_usd"].transform(lambda s: s.ewm(span=30, adjust=False).mean())
-    out["units_sold_ema_7d"] = g["units_sold"].transform(lambda s: s.ewm(span=7, adjust=False).mean())
+    out["volume_ema_7d"] = ewm("volume_usd", 7)
+    out["volume_ema_30d"] = ewm("volume_usd", 30)
+    out["units_sold_ema_7d"] = ewm("units_sold", 7)
     for name, column, n in (
         ("volume_sma_7d", "volume_usd", 7),
         ("volume_sma_30d", "volume_usd", 30),
@@ -41,23 +51,20 @@ def indicators(f: pd.DataFrame) -> pd.DataFrame:
         ("units_added_sma_7d", "units_added", 7),
         ("units_added_sma_30d", "units_added", 30),
     ):
-        out[name] = g[column].transform(lambda s, n=n: s.rolling(n, min_periods=n).mean())
-    out["floor_sma_7d"] = g["floor_price"].transform(lambda s: s.rolling(7, min_periods=1).mean())
-    out.loc[f["history_days"] < 7, "floor_sma_7d"] = np.nan
+        out[name] = rolling(column, n, "mean", min_periods=n)
+    out["floor_sma_7d"] = rolling("floor_price", 7, "mean").where(history >= 7)
     for n in (7, 30):
-        out[f"volume_{n}d"] = g["volume_usd"].transform(lambda s, n=n: s.rolling(n, min_periods=1).sum())
-        out[f"units_sold_{n}d"] = (
-            g["units_sold"].transform(lambda s, n=n: s.rolling(n, min_periods=1).sum()).round().astype("Int64")
-        )
-        prior = g["volume_usd"].transform(lambda s, n=n: s.shift(n).rolling(n, min_periods=1).sum())
+        out[f"volume_{n}d"] = rolling("volume_usd", n, "sum")
+        out[f"units_sold_{n}d"] = rolling("units_sold", n, "sum").round().astype("Int64")
+        prior = out.groupby("product_id", sort=False)[f"volume_{n}d"].shift(n)
         change = (out[f"volume_{n}d"] - prior) / prior.replace(0, np.nan) * 100
-        out[f"volume_change_pct_{n}d"] = change.where(f["history_days"] >= 2 * n)
+        out[f"volume_change_pct_{n}d"] = change.where(history >= 2 * n)
     for n in (1, 7, 30):
         for key, column in (("floor", "floor_price"), ("market", "market_price")):
             before = g[column].shift(n)
             out[f"{key}_change_pct_{n}d"] = (f[column] - before) / before * 100
-    sold = g["units_sold"].transform(lambda s: s.rolling(30, min_periods=1).mean()).where(f["history_days"] >= 7)
-    added = g["units_added"].transform(lambda s: s.rolling(30, min_periods=1).mean()).where(f["history_days"] >= 7)
+    sold = rolling("units_sold", 30, "mean").where(history >= 7)
+    added = rolling("units_added", 30, "mean").where(history >= 7)
     out["sold_avg_30d"], out["added_avg_30d"] = sold, added
     burn = sold - added
     d20 = (f["units_near_floor"] / burn).clip(upper=180).where(burn > 0.05, 180.0)

@@ -7,7 +7,6 @@ directly with numpy, which is what makes multi-million-row loads fast.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,10 +27,6 @@ def to_cents(amount: Decimal | float | str | int | None) -> int:
     if not value.is_finite():
         return -1
     return int((value * 100).to_integral_value())
-
-
-def is_finite_amount(amount: object) -> bool:
-    return not (isinstance(amount, float) and (math.isnan(amount) or math.isinf(amount)))
 
 
 @dataclass(frozen=True)

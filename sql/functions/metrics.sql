@@ -1,11 +1,11 @@
 -- Daily product metrics (SPEC §4), computed in the database from the rollups.
 --
 -- compute_product_metrics(from, to) (re)writes product_metrics_daily for the days [from, to]. The base
--- series (unified levels and flows) is computed from the rollups for those days; the indicators are
--- window functions over that series joined to the already stored days before it (at most 59 days
--- are needed: volume_change_pct_30d looks back 2 x 30 days). EMAs resume from the stored value of
--- the day before, so adding a day costs O(products), not O(history). Where a product has no stored
--- day just before `from`, it is computed from the day after its last stored day (or its first day).
+-- series (unified levels and flows) is computed from the rollups for those days. Running totals
+-- (cum_*) and EMAs resume from the stored row of the day before, so a trailing window is a
+-- difference of two running totals (cum(d) - cum(d - N)) and lags are look-ups of the rows 1, 7 and
+-- 30 days before: adding a day costs O(products), not O(history). Where a product has no stored day
+-- just before `from`, it is computed from the day after its last stored day (or its first day).
 
 -- EMA as an aggregate that can resume: ema(value, alpha, seed) OVER (ORDER BY day). The first row is
 -- alpha * value + (1 - alpha) * seed, or the value itself when there is no seed (a product's first day).
@@ -55,33 +55,54 @@ DECLARE
     v_a7      double precision := 2.0 / (setting('ema_short_days') + 1);
     v_a30     double precision := 2.0 / (setting('ema_long_days') + 1);
     v_cap     double precision := setting('days_to_plus_20pct_cap');
+    v_min_start date;
     v_written integer;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_unified,
-        pg_temp.metric_near_floor, pg_temp.metric_flows, pg_temp.metric_base;
+        pg_temp.metric_near_floor, pg_temp.metric_flows, pg_temp.metric_base, pg_temp.metric_running,
+        pg_temp.metric_earlier, pg_temp.metric_windows;
 
     -- Which days to compute per product: from its first observation day (first snapshot, sale or
-    -- price point), resuming after its last stored day when that is before p_from.
+    -- price point), resuming after its last stored day when that is before p_from. A product with a
+    -- stored day knows its first day from it (day - history_days + 1): one index probe, no scan.
     CREATE TEMP TABLE metric_spans ON COMMIT DROP AS
-    WITH first_days AS (
+    WITH candidates AS (
+        SELECT p.id AS product_id, stored.day AS last_day, stored.day - stored.history_days + 1 AS known_first_day
+        FROM products p
+        LEFT JOIN LATERAL (
+            SELECT m.day, m.history_days FROM product_metrics_daily m
+            WHERE m.product_id = p.id AND m.day < p_from AND m.cum_units_sold IS NOT NULL
+            ORDER BY m.day DESC
+            LIMIT 1
+        ) stored ON true
+        WHERE p_product_ids IS NULL OR p.id = ANY (p_product_ids)
+    ), unknown AS (
+        SELECT product_id FROM candidates WHERE last_day IS NULL
+    ), observed_first AS (
         SELECT product_id, min(bucket)::date AS first_day
         FROM (
-            SELECT product_id, min(bucket) AS bucket FROM marketplace_daily WHERE snapshots > 0 GROUP BY 1
-            UNION ALL SELECT product_id, min(bucket) FROM sales_daily GROUP BY 1
-            UNION ALL SELECT product_id, min(bucket) FROM price_daily GROUP BY 1
+            SELECT product_id, min(bucket) AS bucket FROM marketplace_daily
+            WHERE snapshots > 0 AND product_id IN (SELECT product_id FROM unknown) GROUP BY 1
+            UNION ALL
+            SELECT product_id, min(bucket) FROM sales_daily WHERE product_id IN (SELECT product_id FROM unknown) GROUP BY 1
+            UNION ALL
+            SELECT product_id, min(bucket) FROM price_daily WHERE product_id IN (SELECT product_id FROM unknown) GROUP BY 1
         ) f
-        WHERE p_product_ids IS NULL OR product_id = ANY (p_product_ids)
         GROUP BY product_id
+    ), first_days AS (
+        SELECT c.product_id, coalesce(c.known_first_day, o.first_day) AS first_day, c.last_day
+        FROM candidates c
+        LEFT JOIN observed_first o USING (product_id)
     )
     SELECT f.product_id, f.first_day,
-           greatest(f.first_day, least(p_from, coalesce(stored.last_day + 1, f.first_day))) AS start_day
+           greatest(f.first_day, least(p_from, coalesce(f.last_day + 1, f.first_day))) AS start_day
     FROM first_days f
-    LEFT JOIN LATERAL (
-        SELECT max(m.day) AS last_day FROM product_metrics_daily m
-        WHERE m.product_id = f.product_id AND m.day < p_from
-    ) stored ON true
     WHERE f.first_day <= p_to;
     ANALYZE metric_spans;
+    SELECT min(start_day) INTO v_min_start FROM metric_spans;
+    IF v_min_start IS NULL THEN
+        RETURN 0;
+    END IF;
 
     CREATE TEMP TABLE metric_grid ON COMMIT DROP AS
     SELECT s.product_id, s.first_day, s.start_day, d::date AS day
@@ -93,7 +114,10 @@ BEGIN
     SELECT g.product_id, g.day, md.marketplace, md.close_floor, md.listings, md.units, md.units_near_floor,
            md.market_cap, md.last_snapshot_at, md.bucket::date = g.day AS observed_today, md.low_floor
     FROM metric_grid g
-    JOIN (SELECT DISTINCT product_id, marketplace FROM marketplace_daily WHERE snapshots > 0) pm USING (product_id)
+    JOIN (
+        SELECT DISTINCT product_id, marketplace FROM marketplace_daily
+        WHERE snapshots > 0 AND bucket >= (v_min_start - v_carry)::timestamptz AND bucket < (p_to + 1)::timestamptz
+    ) pm USING (product_id)
     JOIN LATERAL (
         SELECT * FROM marketplace_daily md
         WHERE md.product_id = g.product_id AND md.marketplace = pm.marketplace AND md.snapshots > 0
@@ -138,18 +162,18 @@ BEGIN
         SELECT product_id, bucket::date AS day, sum(units_sold) AS units_sold, sum(sales_count) AS sales_count,
                sum(volume_usd) AS volume_usd
         FROM sales_daily
-        WHERE bucket >= (SELECT min(start_day) FROM metric_spans)::timestamptz AND bucket < (p_to + 1)::timestamptz
+        WHERE bucket >= v_min_start::timestamptz AND bucket < (p_to + 1)::timestamptz
         GROUP BY 1, 2
     ), added AS (
         SELECT product_id, bucket::date AS day, sum(units_added) AS units_added
         FROM marketplace_daily
-        WHERE bucket >= (SELECT min(start_day) FROM metric_spans)::timestamptz AND bucket < (p_to + 1)::timestamptz
+        WHERE bucket >= v_min_start::timestamptz AND bucket < (p_to + 1)::timestamptz
         GROUP BY 1, 2
     ), medians AS (
         SELECT s.product_id, s.sold_at::date AS day,
                median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_sale_price
         FROM sales s
-        WHERE s.sold_at >= (SELECT min(start_day) FROM metric_spans)::timestamptz
+        WHERE s.sold_at >= v_min_start::timestamptz
           AND s.sold_at < (p_to + 1)::timestamptz
         GROUP BY 1, 2
     )
@@ -197,9 +221,65 @@ BEGIN
         HAVING count(*) > 0
     ) fallback ON true;
 
+    -- Running totals and EMAs over the fresh days, resumed from the stored day before each span.
+    CREATE TEMP TABLE metric_running ON COMMIT DROP AS
+    WITH seeds AS (
+        SELECT m.* FROM product_metrics_daily m
+        JOIN metric_spans sp ON sp.product_id = m.product_id AND m.day = sp.start_day - 1
+        WHERE m.day >= v_min_start - 1
+    )
+    SELECT b.*,
+           coalesce(seeds.cum_volume_usd, 0) + sum(b.volume_usd) OVER running AS cum_volume_usd,
+           coalesce(seeds.cum_units_sold, 0) + sum(b.units_sold) OVER running AS cum_units_sold,
+           coalesce(seeds.cum_units_added, 0) + sum(b.units_added) OVER running AS cum_units_added,
+           coalesce(seeds.cum_floor_sum, 0) + coalesce(sum(b.floor_price) OVER running, 0) AS cum_floor_sum,
+           coalesce(seeds.cum_floor_days, 0) + count(b.floor_price) OVER running AS cum_floor_days,
+           ema(b.volume_usd::double precision, v_a7, seeds.volume_ema_7d) OVER running AS volume_ema_7d,
+           ema(b.volume_usd::double precision, v_a30, seeds.volume_ema_30d) OVER running AS volume_ema_30d,
+           ema(b.units_sold::double precision, v_a7, seeds.units_sold_ema_7d) OVER running AS units_sold_ema_7d
+    FROM metric_base b
+    LEFT JOIN seeds USING (product_id)
+    WINDOW running AS (PARTITION BY b.product_id ORDER BY b.day ROWS UNBOUNDED PRECEDING);
+    ANALYZE metric_running;
+
+    -- The days a fresh day looks back to (1, 7 and 30 days before), fresh or stored. A day before a
+    -- product's first day is absent: its running totals count as 0.
+    CREATE TEMP TABLE metric_earlier ON COMMIT DROP AS
+    SELECT product_id, day, cum_volume_usd, cum_units_sold, cum_units_added, cum_floor_sum, cum_floor_days,
+           floor_price, market_price
+    FROM metric_running
+    UNION ALL
+    SELECT m.product_id, m.day, m.cum_volume_usd, m.cum_units_sold, m.cum_units_added, m.cum_floor_sum,
+           m.cum_floor_days, m.floor_price, m.market_price
+    FROM product_metrics_daily m
+    JOIN metric_spans sp ON sp.product_id = m.product_id AND m.day < sp.start_day
+    WHERE m.day IN (SELECT DISTINCT g.day - back FROM metric_grid g, unnest(ARRAY[1, 7, 30]) AS back)
+      AND m.day >= v_min_start - 30;
+    ANALYZE metric_earlier;
+
+    -- Trailing windows as differences of running totals: x over [d - N + 1, d] = cum(d) - cum(d - N).
+    CREATE TEMP TABLE metric_windows ON COMMIT DROP AS
+    SELECT r.*,
+           r.cum_volume_usd - coalesce(e7.cum_volume_usd, 0) AS volume_7d,
+           r.cum_volume_usd - coalesce(e30.cum_volume_usd, 0) AS volume_30d,
+           (r.cum_units_sold - coalesce(e7.cum_units_sold, 0))::integer AS units_sold_7d,
+           (r.cum_units_sold - coalesce(e30.cum_units_sold, 0))::integer AS units_sold_30d,
+           r.cum_units_added - coalesce(e7.cum_units_added, 0) AS units_added_7d,
+           r.cum_units_added - coalesce(e30.cum_units_added, 0) AS units_added_30d,
+           (r.cum_floor_sum - coalesce(e7.cum_floor_sum, 0))
+               / nullif(r.cum_floor_days - coalesce(e7.cum_floor_days, 0), 0) AS floor_mean_7d,
+           e1.floor_price AS floor_1d, e7.floor_price AS floor_7d, e30.floor_price AS floor_30d,
+           e1.market_price AS market_1d, e7.market_price AS market_7d, e30.market_price AS market_30d
+    FROM metric_running r
+    LEFT JOIN metric_earlier e1 ON e1.product_id = r.product_id AND e1.day = r.day - 1
+    LEFT JOIN metric_earlier e7 ON e7.product_id = r.product_id AND e7.day = r.day - 7
+    LEFT JOIN metric_earlier e30 ON e30.product_id = r.product_id AND e30.day = r.day - 30;
+    ANALYZE metric_windows;
+
     DELETE FROM product_metrics_daily m
     USING metric_spans s
-    WHERE m.product_id = s.product_id AND m.day >= s.start_day AND m.day <= p_to;
+    WHERE m.product_id = s.product_id AND m.day >= s.start_day AND m.day <= p_to
+      AND m.day >= v_min_start;  -- a constant bound, for chunk exclusion
 
     INSERT INTO product_metrics_daily (
         day, product_id, history_days, floor_price, floor_low, active_listings, units_listed, units_near_floor,
@@ -210,74 +290,41 @@ BEGIN
         floor_change_pct_30d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d,
         volume_change_pct_7d, volume_change_pct_30d, sold_avg_30d, added_avg_30d, days_to_plus_20pct,
         expected_days_to_sell, liquidity_score, absorption_ratio, momentum, insufficient_history, low_liquidity,
-        stale)
-    WITH series AS (
-        -- The stored days the windows look back on, then the fresh days.
-        SELECT m.product_id, m.day, sp.start_day, m.history_days, m.floor_price, m.floor_low, m.active_listings,
-               m.units_listed, m.units_near_floor, m.visible_market_cap, NULL::timestamptz AS last_snapshot_at,
-               m.units_sold, m.sales_count, m.volume_usd, m.avg_sale_price, m.median_sale_price, m.units_added,
-               m.market_price, m.stale
-        FROM product_metrics_daily m
-        JOIN metric_spans sp ON sp.product_id = m.product_id
-        WHERE m.day >= sp.start_day - 59 AND m.day < sp.start_day
+        stale, cum_volume_usd, cum_units_sold, cum_units_added, cum_floor_sum, cum_floor_days)
+    WITH prior AS (
+        -- The 7- and 30-day volumes of 7 and 30 days before, for volume_change_pct_*.
+        SELECT product_id, day, volume_7d, volume_30d FROM metric_windows
         UNION ALL
-        SELECT b.product_id, b.day, b.start_day, b.history_days, b.floor_price, b.floor_low, b.active_listings,
-               b.units_listed, b.units_near_floor, b.visible_market_cap, b.last_snapshot_at,
-               b.units_sold, b.sales_count, b.volume_usd, b.avg_sale_price, b.median_sale_price, b.units_added,
-               b.market_price,
-               -- stale: no complete snapshot in the 48 hours before the end of the day
-               coalesce(b.last_snapshot_at < (b.day + 1)::timestamptz - interval '48 hours', true)
-        FROM metric_base b
-    ), seeds AS (
-        SELECT m.product_id, m.volume_ema_7d, m.volume_ema_30d, m.units_sold_ema_7d
+        SELECT m.product_id, m.day, m.volume_7d, m.volume_30d
         FROM product_metrics_daily m
-        JOIN metric_spans sp ON sp.product_id = m.product_id AND m.day = sp.start_day - 1
-    ), windows AS (
-        SELECT s.*,
-               ema(s.volume_usd::double precision, v_a7, seeds.volume_ema_7d)
-                   FILTER (WHERE s.day >= s.start_day) OVER running AS volume_ema_7d,
-               ema(s.volume_usd::double precision, v_a30, seeds.volume_ema_30d)
-                   FILTER (WHERE s.day >= s.start_day) OVER running AS volume_ema_30d,
-               ema(s.units_sold::double precision, v_a7, seeds.units_sold_ema_7d)
-                   FILTER (WHERE s.day >= s.start_day) OVER running AS units_sold_ema_7d,
-               avg(s.volume_usd) OVER w7 AS volume_avg_7, avg(s.volume_usd) OVER w30 AS volume_avg_30,
-               avg(s.units_sold) OVER w7 AS sold_avg_7, avg(s.units_sold) OVER w30 AS sold_avg_30,
-               avg(s.units_added) OVER w7 AS added_avg_7, avg(s.units_added) OVER w30 AS added_avg_30,
-               avg(s.floor_price) OVER w7 AS floor_avg_7,
-               sum(s.volume_usd) OVER w7 AS volume_7d, sum(s.volume_usd) OVER w30 AS volume_30d,
-               sum(s.units_sold) OVER w7 AS units_sold_7d, sum(s.units_sold) OVER w30 AS units_sold_30d,
-               sum(s.volume_usd) OVER prior7 AS volume_prior_7d, sum(s.volume_usd) OVER prior30 AS volume_prior_30d,
-               lag(s.floor_price, 1) OVER by_day AS floor_1d, lag(s.floor_price, 7) OVER by_day AS floor_7d,
-               lag(s.floor_price, 30) OVER by_day AS floor_30d,
-               lag(s.market_price, 1) OVER by_day AS market_1d, lag(s.market_price, 7) OVER by_day AS market_7d,
-               lag(s.market_price, 30) OVER by_day AS market_30d
-        FROM series s
-        LEFT JOIN seeds USING (product_id)
-        WINDOW by_day AS (PARTITION BY s.product_id ORDER BY s.day),
-               running AS (by_day ROWS UNBOUNDED PRECEDING),
-               w7 AS (by_day ROWS 6 PRECEDING),
-               w30 AS (by_day ROWS 29 PRECEDING),
-               prior7 AS (by_day ROWS BETWEEN 13 PRECEDING AND 7 PRECEDING),
-               prior30 AS (by_day ROWS BETWEEN 59 PRECEDING AND 30 PRECEDING)
+        JOIN metric_spans sp ON sp.product_id = m.product_id AND m.day < sp.start_day
+        WHERE m.day IN (SELECT DISTINCT g.day - back FROM metric_grid g, unnest(ARRAY[7, 30]) AS back)
+          AND m.day >= v_min_start - 30
     ), indicators AS (
-        SELECT w.*,
-               CASE WHEN w.history_days >= 7 THEN w.sold_avg_30::double precision END AS sold_avg_30d,
-               CASE WHEN w.history_days >= 7 THEN w.added_avg_30::double precision END AS added_avg_30d,
-               CASE WHEN w.history_days >= 7 THEN w.sold_avg_7::double precision END AS units_sold_sma_7d
-        FROM windows w
-        WHERE w.day >= w.start_day
+        SELECT w.*, p7.volume_7d AS volume_prior_7d, p30.volume_30d AS volume_prior_30d,
+               -- stale: no complete snapshot in the 48 hours before the end of the day
+               coalesce(w.last_snapshot_at < (w.day + 1)::timestamptz - interval '48 hours', true) AS is_stale,
+               CASE WHEN w.history_days >= 7
+                    THEN (w.units_sold_30d::numeric / least(30, w.history_days))::double precision END AS sold_avg_30d,
+               CASE WHEN w.history_days >= 7
+                    THEN (w.units_added_30d::numeric / least(30, w.history_days))::double precision END AS added_avg_30d,
+               CASE WHEN w.history_days >= 7 THEN w.units_sold_7d / 7.0 END AS units_sold_sma_7d,
+               CASE WHEN w.history_days >= 7 THEN w.units_added_7d / 7.0 END AS units_added_sma_7d
+        FROM metric_windows w
+        LEFT JOIN prior p7 ON p7.product_id = w.product_id AND p7.day = w.day - 7
+        LEFT JOIN prior p30 ON p30.product_id = w.product_id AND p30.day = w.day - 30
     )
     SELECT i.day, i.product_id, i.history_days, i.floor_price, i.floor_low, i.active_listings, i.units_listed,
            i.units_near_floor, i.visible_market_cap, i.units_sold, i.sales_count, i.volume_usd, i.avg_sale_price,
            i.median_sale_price, i.units_added, i.market_price,
            i.volume_ema_7d, i.volume_ema_30d, i.units_sold_ema_7d,
-           CASE WHEN i.history_days >= 7 THEN i.volume_avg_7 END,
-           CASE WHEN i.history_days >= 30 THEN i.volume_avg_30 END,
+           CASE WHEN i.history_days >= 7 THEN i.volume_7d / 7 END,
+           CASE WHEN i.history_days >= 30 THEN i.volume_30d / 30 END,
            i.units_sold_sma_7d,
-           CASE WHEN i.history_days >= 30 THEN i.sold_avg_30 END,
-           CASE WHEN i.history_days >= 7 THEN i.added_avg_7 END,
-           CASE WHEN i.history_days >= 30 THEN i.added_avg_30 END,
-           CASE WHEN i.history_days >= 7 THEN i.floor_avg_7 END,
+           CASE WHEN i.history_days >= 30 THEN i.units_sold_30d / 30.0 END,
+           i.units_added_sma_7d,
+           CASE WHEN i.history_days >= 30 THEN i.units_added_30d / 30.0 END,
+           CASE WHEN i.history_days >= 7 THEN i.floor_mean_7d END,
            i.volume_7d, i.volume_30d, i.units_sold_7d, i.units_sold_30d,
            (i.floor_price - i.floor_1d) / nullif(i.floor_1d, 0) * 100,
            (i.floor_price - i.floor_7d) / nullif(i.floor_7d, 0) * 100,
@@ -285,8 +332,10 @@ BEGIN
            (i.market_price - i.market_1d) / nullif(i.market_1d, 0) * 100,
            (i.market_price - i.market_7d) / nullif(i.market_7d, 0) * 100,
            (i.market_price - i.market_30d) / nullif(i.market_30d, 0) * 100,
-           CASE WHEN i.history_days >= 14 THEN (i.volume_7d - i.volume_prior_7d) / nullif(i.volume_prior_7d, 0) * 100 END,
-           CASE WHEN i.history_days >= 60 THEN (i.volume_30d - i.volume_prior_30d) / nullif(i.volume_prior_30d, 0) * 100 END,
+           CASE WHEN i.history_days >= 14
+                THEN (i.volume_7d - i.volume_prior_7d) / nullif(i.volume_prior_7d, 0) * 100 END,
+           CASE WHEN i.history_days >= 60
+                THEN (i.volume_30d - i.volume_prior_30d) / nullif(i.volume_prior_30d, 0) * 100 END,
            i.sold_avg_30d,
            i.added_avg_30d,
            -- days_to_plus_20pct: units near the floor over the net burn (sold - added per day)
@@ -300,12 +349,13 @@ BEGIN
                 THEN clamp(i.units_near_floor / i.sold_avg_30d, 1, 365) END,
            CASE WHEN i.sold_avg_30d IS NOT NULL
                 THEN 100 * least(1, 7 * i.sold_avg_30d / greatest(coalesce(i.units_listed, 0), 1)) END,
-           i.units_sold_sma_7d / nullif(CASE WHEN i.history_days >= 7 THEN i.added_avg_7 END, 0),
+           i.units_sold_sma_7d / nullif(i.units_added_sma_7d, 0),
            CASE WHEN i.sold_avg_30d <> 0
                 THEN clamp((i.units_sold_sma_7d - i.sold_avg_30d) / i.sold_avg_30d, -1, 1) END,
            i.history_days < 7,
            coalesce(i.active_listings, 0) < 3,
-           i.stale
+           i.is_stale,
+           i.cum_volume_usd, i.cum_units_sold, i.cum_units_added, i.cum_floor_sum, i.cum_floor_days
     FROM indicators i;
     GET DIAGNOSTICS v_written = ROW_COUNT;
     RETURN v_written;
