@@ -37,6 +37,20 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     FROM (SELECT coalesce(cardinality(sorted), 0) AS n) c
 $$;
 
+-- Statistics for an intermediate table that later statements join, when it is big enough for a bad
+-- guess to hurt (a backfill). A one-day run's tables are small; analysing them costs more than it saves.
+CREATE OR REPLACE FUNCTION analyse_if_large(p_table regclass, p_min_rows bigint DEFAULT 20000) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_rows bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %s) t', p_table, p_min_rows) INTO v_rows;
+    IF v_rows >= p_min_rows THEN
+        EXECUTE format('ANALYZE %s', p_table);
+    END IF;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION setting(p_key text) RETURNS numeric
 LANGUAGE sql STABLE AS $$ SELECT value FROM settings WHERE key = p_key $$;
 
@@ -60,18 +74,22 @@ DECLARE
 BEGIN
     DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_unified,
         pg_temp.metric_near_floor, pg_temp.metric_flows, pg_temp.metric_base, pg_temp.metric_running,
-        pg_temp.metric_earlier, pg_temp.metric_windows;
+        pg_temp.metric_earlier, pg_temp.metric_windows, pg_temp.metric_market_prices;
 
     -- Which days to compute per product: from its first observation day (first snapshot, sale or
     -- price point), resuming after its last stored day when that is before p_from. A product with a
     -- stored day knows its first day from it (day - history_days + 1): one index probe, no scan.
     CREATE TEMP TABLE metric_spans ON COMMIT DROP AS
     WITH candidates AS (
-        SELECT p.id AS product_id, stored.day AS last_day, stored.day - stored.history_days + 1 AS known_first_day
+        -- Usually the day before p_from is stored (one bulk read by day); otherwise the last stored day.
+        SELECT p.id AS product_id, coalesce(eve.day, stored.day) AS last_day,
+               coalesce(eve.day - eve.history_days, stored.day - stored.history_days) + 1 AS known_first_day
         FROM products p
+        LEFT JOIN product_metrics_daily eve
+          ON eve.product_id = p.id AND eve.day = p_from - 1 AND eve.cum_units_sold IS NOT NULL
         LEFT JOIN LATERAL (
             SELECT m.day, m.history_days FROM product_metrics_daily m
-            WHERE m.product_id = p.id AND m.day < p_from AND m.cum_units_sold IS NOT NULL
+            WHERE eve.day IS NULL AND m.product_id = p.id AND m.day < p_from AND m.cum_units_sold IS NOT NULL
             ORDER BY m.day DESC
             LIMIT 1
         ) stored ON true
@@ -189,6 +207,18 @@ BEGIN
     LEFT JOIN medians USING (product_id, day);
     ANALYZE metric_flows;
 
+    -- The last TCGplayer market price observed on a day in [d - carry, d].
+    CREATE TEMP TABLE metric_market_prices ON COMMIT DROP AS
+    SELECT DISTINCT ON (g.product_id, g.day) g.product_id, g.day, pd.market_price
+    FROM metric_grid g
+    JOIN price_daily pd
+      ON pd.product_id = g.product_id
+     AND pd.bucket >= (g.day - v_carry)::timestamptz AND pd.bucket < (g.day + 1)::timestamptz
+    WHERE pd.market_price IS NOT NULL
+      AND pd.marketplace IN (SELECT code FROM marketplaces WHERE market_price_source)
+      AND pd.bucket >= (v_min_start - v_carry)::timestamptz AND pd.bucket < (p_to + 1)::timestamptz
+    ORDER BY g.product_id, g.day, pd.bucket DESC;
+
     CREATE TEMP TABLE metric_base ON COMMIT DROP AS
     SELECT g.product_id, g.day, g.first_day, g.start_day,
            (g.day - g.first_day + 1) AS history_days,
@@ -203,16 +233,8 @@ BEGIN
     JOIN metric_flows f USING (product_id, day)
     LEFT JOIN metric_unified u USING (product_id, day)
     LEFT JOIN metric_near_floor nf USING (product_id, day)
-    -- The last TCGplayer market price observed on a day in [d - carry, d] ...
-    LEFT JOIN LATERAL (
-        SELECT pd.market_price FROM price_daily pd
-        JOIN marketplaces mk ON mk.code = pd.marketplace AND mk.market_price_source
-        WHERE pd.product_id = g.product_id AND pd.market_price IS NOT NULL
-          AND pd.bucket >= (g.day - v_carry)::timestamptz AND pd.bucket < (g.day + 1)::timestamptz
-        ORDER BY pd.bucket DESC
-        LIMIT 1
-    ) tcg ON true
-    -- ... else the median unit sale price over [d - 6, d] across marketplaces.
+    LEFT JOIN metric_market_prices tcg USING (product_id, day)
+    -- No TCGplayer market price in [d - carry, d]: the median unit sale price over [d - 6, d].
     LEFT JOIN LATERAL (
         SELECT median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_7d
         FROM sales s
@@ -240,7 +262,7 @@ BEGIN
     FROM metric_base b
     LEFT JOIN seeds USING (product_id)
     WINDOW running AS (PARTITION BY b.product_id ORDER BY b.day ROWS UNBOUNDED PRECEDING);
-    ANALYZE metric_running;
+    PERFORM analyse_if_large('pg_temp.metric_running');
 
     -- The days a fresh day looks back to (1, 7 and 30 days before), fresh or stored. A day before a
     -- product's first day is absent: its running totals count as 0.
@@ -255,7 +277,7 @@ BEGIN
     JOIN metric_spans sp ON sp.product_id = m.product_id AND m.day < sp.start_day
     WHERE m.day IN (SELECT DISTINCT g.day - back FROM metric_grid g, unnest(ARRAY[1, 7, 30]) AS back)
       AND m.day >= v_min_start - 30;
-    ANALYZE metric_earlier;
+    PERFORM analyse_if_large('pg_temp.metric_earlier');
 
     -- Trailing windows as differences of running totals: x over [d - N + 1, d] = cum(d) - cum(d - N).
     CREATE TEMP TABLE metric_windows ON COMMIT DROP AS
@@ -274,7 +296,7 @@ BEGIN
     LEFT JOIN metric_earlier e1 ON e1.product_id = r.product_id AND e1.day = r.day - 1
     LEFT JOIN metric_earlier e7 ON e7.product_id = r.product_id AND e7.day = r.day - 7
     LEFT JOIN metric_earlier e30 ON e30.product_id = r.product_id AND e30.day = r.day - 30;
-    ANALYZE metric_windows;
+    PERFORM analyse_if_large('pg_temp.metric_windows');
 
     DELETE FROM product_metrics_daily m
     USING metric_spans s
