@@ -135,3 +135,20 @@ def test_the_cli_checks_its_arguments(runner, db, products):
     assert result.exit_code == 2
     assert "unknown product slug(s): no-such-box" in result.output
     assert db.execute("SELECT count(*) AS n FROM snapshots").fetchone()["n"] == 0
+
+
+@pytest.mark.parametrize("minutes_past_midnight", [0, 5, 125, 359, 360, 361, 725])
+def test_a_live_tick_is_all_fine_steps_at_any_time_of_day(minutes_past_midnight):
+    end = datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=minutes_past_midnight)
+    steps = driver.plan_steps(end - timedelta(hours=2), end)
+    assert len(steps) == 8
+    assert all(b - a == driver.FINE_STEP for a, b in zip(steps, steps[1:], strict=False))
+
+
+def test_a_backfill_is_coarse_then_fine():
+    end = datetime(2026, 5, 10, 13, 7, tzinfo=UTC)
+    steps = driver.plan_steps(end - timedelta(days=3), end)
+    gaps = [b - a for a, b in zip(steps, steps[1:], strict=False)]
+    assert gaps[0] == driver.COARSE_STEP
+    assert gaps[-1] == driver.FINE_STEP
+    assert steps[-1] == datetime(2026, 5, 10, 13, 0, tzinfo=UTC)

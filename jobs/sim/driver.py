@@ -41,8 +41,9 @@ class SimReport:
 
 
 def plan_steps(start: datetime, end: datetime) -> list[datetime]:
-    """Coarse steps through history, then fine steps for the last few hours (and for live ticks)."""
-    coarse = step_times(start, end, COARSE_STEP)
+    """Coarse steps through history, fine steps for the last hours before `end`: a live tick (which
+    starts less than a coarse step before `end`) is all fine steps, whatever the time of day."""
+    coarse = step_times(start, end - COARSE_STEP, COARSE_STEP)
     return coarse + step_times(coarse[-1] if coarse else start, end, FINE_STEP)
 
 
