@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -142,13 +143,13 @@ def test_a_live_tick_is_all_fine_steps_at_any_time_of_day(minutes_past_midnight)
     end = datetime(2026, 5, 1, tzinfo=UTC) + timedelta(minutes=minutes_past_midnight)
     steps = driver.plan_steps(end - timedelta(hours=2), end)
     assert len(steps) == 8
-    assert all(b - a == driver.FINE_STEP for a, b in zip(steps, steps[1:], strict=False))
+    assert all(b - a == driver.FINE_STEP for a, b in pairwise(steps))
 
 
 def test_a_backfill_is_coarse_then_fine():
     end = datetime(2026, 5, 10, 13, 7, tzinfo=UTC)
     steps = driver.plan_steps(end - timedelta(days=3), end)
-    gaps = [b - a for a, b in zip(steps, steps[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(steps)]
     assert gaps[0] == driver.COARSE_STEP
     assert gaps[-1] == driver.FINE_STEP
     assert steps[-1] == datetime(2026, 5, 10, 13, 0, tzinfo=UTC)
