@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from decimal import Decimal
+from typing import Any
 
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from service.api import init_api
 from service.cache import connect_redis
@@ -17,14 +20,26 @@ from service.settings import Settings
 access_log = logging.getLogger("boxpro.access")
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Money leaves the database as Decimal; clients get JSON numbers (exact to the cent), not strings."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
 
     app = Flask(__name__)
+    app.json = JSONProvider(app)
     app.config.update(
         SETTINGS=settings,
-        JSON_SORT_KEYS=False,
         # Errors become our JSON 500 even in tests, never a re-raised exception or an HTML page.
         PROPAGATE_EXCEPTIONS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

@@ -64,7 +64,11 @@ def init_api(app: Flask) -> Api:
     for key, value in API_SPEC.items():
         app.config.setdefault(key, value)
     api = Api(app)
+    from service.api.catalog.routes import blp as catalog
     from service.api.health.routes import blp as health
+    from service.api.leaderboard.routes import blp as leaderboard
+    from service.api.market.routes import blp as market
 
-    api.register_blueprint(health)
+    for blueprint in (health, catalog, leaderboard, market):
+        api.register_blueprint(blueprint)
     return api

@@ -1,0 +1,75 @@
+"""Games and products: GET /api/v1/games, /api/v1/products, /api/v1/products/{id or slug}."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from service.api import Blueprint
+from service.api.catalog.schemas import GameList, ProductArgs, ProductDetail, ProductList, ProductListArgs
+from service.api.common import envelope, latest_day, like_pattern
+from service.errors import ApiError
+from service.extensions import database
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Games and sealed products")
+
+_PRODUCT_REF = re.compile(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$")
+
+
+def find_product(ref: str) -> dict[str, Any]:
+    """A product by numeric id or slug: 400 for a malformed reference, 404 when there is none."""
+    if not _PRODUCT_REF.match(ref) or len(ref) > 200:
+        raise ApiError(
+            400, "A product is named by its numeric id or its slug.", details={"path": {"product": [ref[:80]]}}
+        )
+    row = database().fetch_one("api/product", {"id": int(ref) if ref.isdigit() else None, "slug": ref})
+    if row is None:
+        raise ApiError(404, f"No product {ref!r}.")
+    return row
+
+
+@blp.route("/games")
+@blp.response(200, GameList)
+def games() -> dict[str, Any]:
+    """Every game with its number of active products."""
+    rows = database().fetch_all("api/games")
+    return envelope(rows, total=len(rows), limit=len(rows), offset=0)
+
+
+@blp.route("/products")
+@blp.arguments(ProductListArgs, location="query")
+@blp.response(200, ProductList)
+def products(args: dict[str, Any]) -> dict[str, Any]:
+    """Search the catalog (with each product's floor and market price on the day)."""
+    rows = database().fetch_all(
+        "api/products",
+        {
+            "day": args.get("date") or latest_day(),
+            "game": args.get("game"),
+            "product_type": args.get("product_type"),
+            "release_year": args.get("release_year"),
+            "min_price": args.get("min_price"),
+            "max_price": args.get("max_price"),
+            "q": like_pattern(args["q"]) if args.get("q") else None,
+            "limit": args["limit"],
+            "offset": args["offset"],
+        },
+    )
+    total = rows[0]["total"] if rows else 0
+    return envelope(rows, total=total, limit=args["limit"], offset=args["offset"])
+
+
+@blp.route("/products/<string:product>")
+@blp.arguments(ProductArgs, location="query")
+@blp.response(200, ProductDetail)
+@blp.alt_response(404, description="No such product")
+def product_detail(args: dict[str, Any], product: str) -> dict[str, Any]:
+    """A product: catalog facts, its metrics for the day, its ranks and a per-marketplace breakdown."""
+    found = find_product(product)
+    metrics = database().fetch_one("api/product_metrics", {"product_id": found["id"], "day": args.get("date")})
+    day = metrics["day"] if metrics else args.get("date")
+    ranks = database().fetch_all("api/product_ranks", {"product_id": found["id"], "day": day}) if metrics else []
+    marketplaces = (
+        database().fetch_all("api/product_marketplaces", {"product_id": found["id"], "day": day}) if day else []
+    )
+    return {"product": found, "metrics": metrics, "ranks": ranks, "marketplaces": marketplaces}

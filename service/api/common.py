@@ -1,0 +1,47 @@
+"""Pieces shared by the API resources: paging arguments, the list envelope, the metrics day."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from service.errors import ApiError
+from service.extensions import database
+
+MAX_LIMIT = 200
+
+
+class PageArgs(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
+
+
+class Meta(Schema):
+    total = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+def envelope(rows: list[dict[str, Any]], *, total: int, limit: int, offset: int, **meta: Any) -> dict[str, Any]:
+    return {"data": rows, "meta": {"total": total, "limit": limit, "offset": offset, **meta}}
+
+
+def latest_day() -> date | None:
+    row = database().fetch_one("api/latest_day")
+    return row["day"] if row else None
+
+
+def metrics_day(requested: date | None) -> date:
+    """The requested day, or the latest day with metrics. 404 when there is none."""
+    day = requested or latest_day()
+    if day is None:
+        raise ApiError(404, "No metrics have been computed yet.")
+    return day
+
+
+def like_pattern(text: str) -> str:
+    """A user's search text as an ILIKE pattern, its own wildcards escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,80 @@
+"""GET /api/v1/leaderboard: boxes ranked by activity, or by any whitelisted metric."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+from service.api import Blueprint
+from service.api.common import envelope, like_pattern, metrics_day
+from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
+from service.errors import ApiError
+from service.extensions import database
+from service.sql import query
+
+blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", description="Ranked boxes")
+
+PRODUCT_FIELDS = ("id", "slug", "name", "game", "set_code", "set_name", "product_type", "release_date",
+                  "image_url", "reprint_risk")  # fmt: skip
+RANK_FIELDS = ("rank", "rank_1d_ago", "rank_7d_ago")
+
+
+def split_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A flat SQL row as {rank..., product: {...}, metrics: {...}}."""
+    product = {key: row[key] for key in PRODUCT_FIELDS}
+    ranks = {key: row.get(key) for key in RANK_FIELDS}
+    metrics = {k: v for k, v in row.items() if k not in PRODUCT_FIELDS and k not in RANK_FIELDS and k != "total"}
+    return {**ranks, "product": product, "metrics": metrics}
+
+
+def order_by(sort: str, direction: str | None) -> tuple[sql.Composable, str]:
+    if sort == "volume_ema_7d" and direction in (None, "desc"):
+        # The default ranking: the stored competition ranks, with their tie-breaks.
+        return sql.SQL("r.rank ASC NULLS LAST, p.id"), "desc"
+    direction = direction or "desc"
+    column = sql.SQL(SORT_COLUMNS[sort])
+    return sql.SQL("{} {} NULLS LAST, p.id").format(column, sql.SQL(direction.upper())), direction
+
+
+@blp.route("")
+@blp.arguments(LeaderboardArgs, location="query")
+@blp.response(200, LeaderboardPage)
+def leaderboard(args: dict[str, Any]) -> dict[str, Any]:
+    """The leaderboard for a day: default order volume_ema_7d with SPEC's tie-breaks (competition ranks)."""
+    if (
+        args.get("min_price") is not None
+        and args.get("max_price") is not None
+        and args["min_price"] > args["max_price"]
+    ):
+        raise ApiError(
+            422,
+            "The request is not valid; see details.",
+            details={"query": {"min_price": ["must not exceed max_price"]}},
+        )
+    day = metrics_day(args.get("date"))
+    order, direction = order_by(args["sort"], args.get("direction"))
+    statement = sql.SQL(query("api/leaderboard")).format(order=order)
+    params = {
+        "day": day,
+        "game": args.get("game"),
+        "product_type": args.get("product_type"),
+        "release_year": args.get("release_year"),
+        "min_price": args.get("min_price"),
+        "max_price": args.get("max_price"),
+        "q": like_pattern(args["q"]) if args.get("q") else None,
+        "limit": args["limit"],
+        "offset": args["offset"],
+    }
+    with database().connection() as conn:
+        rows = conn.execute(statement, params).fetchall()
+    total = rows[0]["total"] if rows else 0
+    return envelope(
+        [split_row(r) for r in rows],
+        total=total,
+        limit=args["limit"],
+        offset=args["offset"],
+        day=day,
+        sort=args["sort"],
+        direction=direction,
+    )

@@ -1,0 +1,70 @@
+"""The market as a whole: the index, its history, and the movers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from service.api import Blueprint
+from service.api.common import metrics_day
+from service.api.leaderboard.routes import PRODUCT_FIELDS
+from service.api.market.schemas import IndexArgs, IndexHistory, IndexHistoryArgs, MarketIndex, Movers, MoversArgs
+from service.errors import ApiError
+from service.extensions import database
+
+blp = Blueprint("market", __name__, url_prefix="/api/v1", description="Market index and movers")
+
+MAX_HISTORY_DAYS = 3 * 365
+
+
+@blp.route("/market/index")
+@blp.arguments(IndexArgs, location="query")
+@blp.response(200, MarketIndex)
+@blp.alt_response(404, description="No index for that scope and day")
+def market_index(args: dict[str, Any]) -> dict[str, Any]:
+    """The market index for a day, over all games (scope=all) or one game."""
+    row = database().fetch_one("api/market_index", {"scope": args["scope"], "day": metrics_day(args.get("date"))})
+    if row is None:
+        raise ApiError(404, f"No market index for scope {args['scope']!r} on that day.")
+    return row
+
+
+@blp.route("/market/index/history")
+@blp.arguments(IndexHistoryArgs, location="query")
+@blp.response(200, IndexHistory)
+def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
+    """The index day by day over [from, to] (at most three years)."""
+    last = args.get("to") or metrics_day(None)
+    first = args.get("from_") or last - timedelta(days=90)
+    if first > last or (last - first).days > MAX_HISTORY_DAYS:
+        raise ApiError(
+            422,
+            "The request is not valid; see details.",
+            details={"query": {"from": [f"must be on or before `to`, and at most {MAX_HISTORY_DAYS} days before"]}},
+        )
+    rows = database().fetch_all("api/market_index_history", {"scope": args["scope"], "from": first, "to": last})
+    return {
+        "data": rows,
+        "meta": {"scope": args["scope"], "from": first.isoformat(), "to": last.isoformat(), "total": len(rows)},
+    }
+
+
+@blp.route("/movers")
+@blp.arguments(MoversArgs, location="query")
+@blp.response(200, Movers)
+def movers(args: dict[str, Any]) -> dict[str, Any]:
+    """Top gainers and losers by floor or market price, ignoring noise (SPEC §5)."""
+    day = metrics_day(args.get("date"))
+    rows = database().fetch_all(
+        "api/movers", {"day": day, "metric": args["metric"], "days": int(args["period"][:-1]), "limit": args["limit"]}
+    )
+    shaped = {"gainer": [], "loser": []}  # type: dict[str, list[dict[str, Any]]]
+    for row in rows:
+        shaped[row["direction"]].append({**row, "product": {key: row[key] for key in PRODUCT_FIELDS}})
+    return {
+        "day": day,
+        "metric": args["metric"],
+        "period": args["period"],
+        "gainers": shaped["gainer"],
+        "losers": shaped["loser"],
+    }

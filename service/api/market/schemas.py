@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from service.api.schemas import ProductSummary
+
+SCOPE = validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
+
+
+class IndexArgs(Schema):
+    scope = fields.String(load_default="all", validate=SCOPE, metadata={"description": "'all' or a game code"})
+    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+
+
+class IndexHistoryArgs(Schema):
+    scope = fields.String(load_default="all", validate=SCOPE)
+    from_ = fields.Date(data_key="from", metadata={"description": "First day; default: 90 days before `to`"})
+    to = fields.Date(metadata={"description": "Last day; default: the latest computed day"})
+
+
+class MarketIndex(Schema):
+    day = fields.Date(required=True)
+    scope = fields.String(required=True)
+    products_priced = fields.Integer()
+    basket_value_usd = fields.Decimal(as_string=False, allow_none=True)
+    index_value = fields.Float()
+    index_change_pct_1d = fields.Float(allow_none=True)
+    index_change_pct_7d = fields.Float(allow_none=True)
+    index_change_pct_30d = fields.Float(allow_none=True)
+    advancers = fields.Integer()
+    decliners = fields.Integer()
+    unchanged = fields.Integer()
+    volume_usd = fields.Decimal(as_string=False)
+    units_sold = fields.Integer()
+    active_listings = fields.Integer()
+    units_added = fields.Integer()
+    volume_change_pct_7d = fields.Float(allow_none=True)
+    top_gainer_id = fields.Integer(allow_none=True)
+    top_gainer_slug = fields.String(allow_none=True)
+    top_gainer_name = fields.String(allow_none=True)
+    top_gainer_pct = fields.Float(allow_none=True)
+    top_loser_id = fields.Integer(allow_none=True)
+    top_loser_slug = fields.String(allow_none=True)
+    top_loser_name = fields.String(allow_none=True)
+    top_loser_pct = fields.Float(allow_none=True)
+    sentiment = fields.String(metadata={"description": "BULLISH, BEARISH or NEUTRAL"})
+    fear_greed = fields.Float()
+    fear_greed_label = fields.String()
+
+
+class IndexPoint(Schema):
+    day = fields.Date(required=True)
+    index_value = fields.Float()
+    basket_value_usd = fields.Decimal(as_string=False, allow_none=True)
+    index_change_pct_1d = fields.Float(allow_none=True)
+    volume_usd = fields.Decimal(as_string=False)
+    units_sold = fields.Integer()
+    sentiment = fields.String()
+    fear_greed = fields.Float()
+    fear_greed_label = fields.String()
+
+
+class IndexHistory(Schema):
+    data = fields.List(fields.Nested(IndexPoint), required=True)
+    meta = fields.Dict(required=True)
+
+
+class MoversArgs(Schema):
+    metric = fields.String(load_default="floor", validate=validate.OneOf(["floor", "market"]))
+    period = fields.String(load_default="1d", validate=validate.OneOf(["1d", "7d", "30d"]))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
+    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+
+
+class Mover(Schema):
+    place = fields.Integer(required=True)
+    product = fields.Nested(ProductSummary, required=True)
+    price_before = fields.Decimal(as_string=False)
+    price_now = fields.Decimal(as_string=False)
+    change_usd = fields.Decimal(as_string=False)
+    change_pct = fields.Float()
+    active_listings = fields.Integer()
+
+
+class Movers(Schema):
+    day = fields.Date(required=True)
+    metric = fields.String(required=True)
+    period = fields.String(required=True)
+    gainers = fields.List(fields.Nested(Mover), required=True)
+    losers = fields.List(fields.Nested(Mover), required=True)

@@ -1,0 +1,1 @@
+SELECT max(day) AS day FROM product_metrics_daily;

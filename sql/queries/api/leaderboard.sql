@@ -1,0 +1,25 @@
+-- One page of the leaderboard for a day. {order} is composed from a whitelist (service/api/leaderboard).
+-- Ranks are the stored default ranks of the scope (all games, or the filtered game).
+SELECT count(*) OVER () AS total,
+       r.rank, r.rank_1d_ago, r.rank_7d_ago,
+       p.id, p.slug, p.name, p.game, p.set_code, p.set_name, p.product_type, p.release_date, p.image_url,
+       p.reprint_risk,
+       m.day, m.floor_price, m.market_price, m.volume_usd AS volume_24h, m.volume_7d, m.volume_30d,
+       m.volume_ema_7d, m.units_sold, m.units_sold_7d, m.units_sold_30d, m.floor_change_pct_1d,
+       m.floor_change_pct_7d, m.floor_change_pct_30d, m.visible_market_cap, m.liquidity_score,
+       m.days_to_plus_20pct, m.expected_days_to_sell, m.active_listings, m.units_listed, m.momentum,
+       m.sold_avg_30d, m.insufficient_history, m.low_liquidity, m.stale
+FROM product_metrics_daily m
+JOIN products p ON p.id = m.product_id
+LEFT JOIN product_ranks_daily r
+  ON r.product_id = m.product_id AND r.day = m.day AND r.scope = coalesce(%(game)s, 'all')
+WHERE m.day = %(day)s
+  AND p.active
+  AND (%(game)s::text IS NULL OR p.game = %(game)s)
+  AND (%(product_type)s::text IS NULL OR p.product_type = %(product_type)s)
+  AND (%(release_year)s::integer IS NULL OR extract(year FROM p.release_date) = %(release_year)s)
+  AND (%(min_price)s::numeric IS NULL OR m.floor_price >= %(min_price)s)
+  AND (%(max_price)s::numeric IS NULL OR m.floor_price <= %(max_price)s)
+  AND (%(q)s::text IS NULL OR p.name ILIKE %(q)s OR p.slug ILIKE %(q)s OR p.set_code ILIKE %(q)s)
+ORDER BY {order}
+LIMIT %(limit)s OFFSET %(offset)s;

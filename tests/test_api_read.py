@@ -1,0 +1,153 @@
+"""The public read endpoints against live metrics of a small simulated market."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from jobs import pipeline
+from jobs.sim import driver
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+LAST_DAY = NOW.date().isoformat()
+
+
+@pytest.fixture
+def market(db, products, settings):
+    driver.advance(settings.database_url, days=20, now=NOW, kind="sim-backfill")
+    pipeline.run(settings.database_url, (NOW - timedelta(days=20)).date(), NOW.date())
+    return products
+
+
+def assert_422(response, location: str, field: str) -> None:
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["details"][location]
+
+
+def test_games_list_each_game_with_its_products(client, market):
+    body = client.get("/api/v1/games").get_json()
+    assert {g["code"]: g["products"] for g in body["data"]} == {"one-piece": 2, "pokemon": 1}
+    assert body["meta"]["total"] == 2
+
+
+def test_products_search_and_filters(client, market):
+    everything = client.get("/api/v1/products").get_json()
+    assert everything["meta"]["total"] == 3
+    assert all(p["floor_price"] is not None for p in everything["data"])
+    one_piece = client.get("/api/v1/products?game=one-piece").get_json()
+    assert {p["slug"] for p in one_piece["data"]} == {"op-01-box", "op-02-box"}
+    assert client.get("/api/v1/products?q=151").get_json()["data"][0]["slug"] == "sv-151-box"
+    assert client.get("/api/v1/products?q=%25").get_json()["meta"]["total"] == 0  # a literal %, not a wildcard
+    page = client.get("/api/v1/products?limit=1&offset=1").get_json()
+    assert (len(page["data"]), page["meta"]["limit"], page["meta"]["offset"], page["meta"]["total"]) == (1, 1, 1, 3)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=100000", "limit"),
+        ("offset=-1", "offset"),
+        ("game=One%20Piece", "game"),
+        ("release_year=abc", "release_year"),
+        ("min_price=-5", "min_price"),
+        ("bogus=1", "bogus"),
+        ("q=" + "x" * 101, "q"),
+    ],
+)
+def test_products_reject_bad_query_parameters(client, market, query, field):
+    assert_422(client.get(f"/api/v1/products?{query}"), "query", field)
+
+
+def test_product_detail_by_id_or_slug(client, market):
+    by_slug = client.get("/api/v1/products/op-01-box").get_json()
+    by_id = client.get(f"/api/v1/products/{market[0]}").get_json()
+    assert by_slug == by_id
+    assert by_slug["product"]["slug"] == "op-01-box"
+    assert by_slug["metrics"]["day"] == LAST_DAY
+    assert by_slug["metrics"]["liquidity_label"] in {"High", "Moderate", "Low", None}
+    assert {r["scope"] for r in by_slug["ranks"]} == {"all", "one-piece"}
+    assert {m["marketplace"] for m in by_slug["marketplaces"]} == {"sim-tcgplayer", "sim-ebay"}
+    floors = [m["floor_price"] for m in by_slug["marketplaces"]]
+    assert by_slug["metrics"]["floor_price"] == min(floors)
+
+
+def test_product_detail_errors_change_nothing(client, market, db):
+    assert client.get("/api/v1/products/no-such-box").status_code == 404
+    assert client.get("/api/v1/products/999999").status_code == 404
+    for ref in ("Bad%20Slug!", "1;DROP%20TABLE%20products", "op-01-box'--"):
+        response = client.get(f"/api/v1/products/{ref}")
+        assert response.status_code == 400, ref
+        assert response.get_json()["code"] == "bad_request"
+    assert db.execute("SELECT count(*) AS n FROM products").fetchone()["n"] == 3
+
+
+def test_the_leaderboard_ranks_by_the_stored_competition_ranks(client, market, db):
+    body = client.get("/api/v1/leaderboard").get_json()
+    assert body["meta"]["day"] == LAST_DAY
+    assert body["meta"]["total"] == 3
+    ranks = [row["rank"] for row in body["data"]]
+    assert ranks == sorted(ranks)
+    emas = [row["metrics"]["volume_ema_7d"] for row in body["data"]]
+    assert emas == sorted(emas, reverse=True)
+    first = body["data"][0]
+    assert set(first) >= {"rank", "change_1d", "change_7d", "product", "metrics"}
+    assert first["change_1d"] in {"up", "down", "same", "new"}
+    stored = db.execute(
+        "SELECT rank FROM product_ranks_daily WHERE scope = 'all' AND day = %s AND product_id = %s",
+        [LAST_DAY, first["product"]["id"]],
+    ).fetchone()["rank"]
+    assert first["rank"] == stored
+
+
+def test_the_leaderboard_sorts_by_any_whitelisted_metric(client, market):
+    body = client.get("/api/v1/leaderboard?sort=floor_price&direction=asc").get_json()
+    floors = [row["metrics"]["floor_price"] for row in body["data"]]
+    assert floors == sorted(floors)
+    assert body["meta"]["direction"] == "asc"
+    one_game = client.get("/api/v1/leaderboard?game=one-piece").get_json()
+    assert [row["rank"] for row in one_game["data"]] == [1, 2]  # ranks within the game
+    earlier = client.get(f"/api/v1/leaderboard?date={(NOW - timedelta(days=3)).date()}").get_json()
+    assert earlier["meta"]["day"] == (NOW - timedelta(days=3)).date().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("sort=name;drop", "sort"),
+        ("sort=password", "sort"),
+        ("direction=sideways", "direction"),
+        ("min_price=10&max_price=5", "min_price"),
+        ("date=yesterday", "date"),
+        ("limit=201", "limit"),
+    ],
+)
+def test_the_leaderboard_rejects_bad_parameters(client, market, query, field):
+    assert_422(client.get(f"/api/v1/leaderboard?{query}"), "query", field)
+
+
+def test_without_metrics_the_leaderboard_says_so(client, db):
+    response = client.get("/api/v1/leaderboard")
+    assert response.status_code == 404
+    assert "No metrics" in response.get_json()["message"]
+
+
+def test_movers_and_the_market_index(client, market):
+    movers = client.get("/api/v1/movers?metric=floor&period=7d&limit=5").get_json()
+    assert (movers["day"], movers["metric"], movers["period"]) == (LAST_DAY, "floor", "7d")
+    for mover in movers["gainers"]:
+        assert mover["change_usd"] > 0
+        assert mover["price_before"] >= 5
+    assert_422(client.get("/api/v1/movers?period=2d"), "query", "period")
+    assert_422(client.get("/api/v1/movers?metric=volume"), "query", "metric")
+
+    index = client.get("/api/v1/market/index").get_json()
+    assert (index["scope"], index["day"], index["products_priced"]) == ("all", LAST_DAY, 3)
+    assert index["sentiment"] in {"BULLISH", "BEARISH", "NEUTRAL"}
+    assert client.get("/api/v1/market/index?scope=pokemon").get_json()["products_priced"] == 1
+    assert client.get("/api/v1/market/index?scope=no-such-game").status_code == 404
+    history = client.get("/api/v1/market/index/history").get_json()
+    assert [p["day"] for p in history["data"]] == sorted(p["day"] for p in history["data"])
+    assert history["data"][0]["index_value"] == 1000
+    assert_422(client.get(f"/api/v1/market/index/history?from={LAST_DAY}&to=2026-01-01"), "query", "from")
