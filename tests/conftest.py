@@ -57,7 +57,8 @@ def app(settings: Settings, migrated: None):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app, redis_db):  # type: ignore[no-untyped-def]
+    """A test client; the test Redis database (the API's cache) starts empty."""
     return app.test_client()
 
 

@@ -151,3 +151,35 @@ def test_movers_and_the_market_index(client, market):
     assert [p["day"] for p in history["data"]] == sorted(p["day"] for p in history["data"])
     assert history["data"][0]["index_value"] == 1000
     assert_422(client.get(f"/api/v1/market/index/history?from={LAST_DAY}&to=2026-01-01"), "query", "from")
+
+
+def test_reads_are_cached_by_data_version_with_etags(client, market, settings, redis_db):
+    first = client.get("/api/v1/leaderboard?limit=2")
+    assert (first.status_code, first.headers["X-Cache"]) == (200, "MISS")
+    second = client.get("/api/v1/leaderboard?limit=2")
+    assert second.headers["X-Cache"] == "HIT"
+    assert second.get_data() == first.get_data()
+    etag = first.headers["ETag"]
+    assert second.headers["ETag"] == etag
+    not_modified = client.get("/api/v1/leaderboard?limit=2", headers={"If-None-Match": etag})
+    assert (not_modified.status_code, not_modified.get_data()) == (304, b"")
+    # New metrics land: the pipeline bumps the data version and the next read is fresh.
+    pipeline.run(settings.database_url, NOW.date(), NOW.date(), redis_client=redis_db)
+    fresh = client.get("/api/v1/leaderboard?limit=2")
+    assert fresh.headers["X-Cache"] == "MISS"
+    assert client.get("/api/v1/leaderboard?limit=2", headers={"If-None-Match": etag}).status_code in (200, 304)
+    # Errors are never cached.
+    assert client.get("/api/v1/leaderboard?limit=0").status_code == 422
+    assert client.get("/api/v1/leaderboard?limit=0").headers.get("X-Cache") is None
+
+
+def test_reads_still_answer_when_redis_is_down(market, settings):
+    from service import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"))
+    response = app.test_client().get("/api/v1/leaderboard")
+    assert response.status_code == 200
+    assert response.headers["X-Cache"] == "BYPASS"
+    assert response.get_json()["meta"]["total"] == 3
+    app.extensions["boxpro.db"].close()

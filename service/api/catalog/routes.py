@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from service.api import Blueprint
+from service.api.caching import cached
 from service.api.catalog.schemas import GameList, ProductArgs, ProductDetail, ProductList, ProductListArgs
 from service.api.common import envelope, latest_day, like_pattern
 from service.errors import ApiError
@@ -29,6 +30,7 @@ def find_product(ref: str) -> dict[str, Any]:
 
 
 @blp.route("/games")
+@cached()
 @blp.response(200, GameList)
 def games() -> dict[str, Any]:
     """Every game with its number of active products."""
@@ -37,6 +39,7 @@ def games() -> dict[str, Any]:
 
 
 @blp.route("/products")
+@cached()
 @blp.arguments(ProductListArgs, location="query")
 @blp.response(200, ProductList)
 def products(args: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def products(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/products/<string:product>")
+@cached()
 @blp.arguments(ProductArgs, location="query")
 @blp.response(200, ProductDetail)
 @blp.alt_response(404, description="No such product")

@@ -7,6 +7,7 @@ from typing import Any
 from psycopg import sql
 
 from service.api import Blueprint
+from service.api.caching import cached
 from service.api.common import envelope, like_pattern, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
 from service.errors import ApiError
@@ -38,6 +39,7 @@ def order_by(sort: str, direction: str | None) -> tuple[sql.Composable, str]:
 
 
 @blp.route("")
+@cached()
 @blp.arguments(LeaderboardArgs, location="query")
 @blp.response(200, LeaderboardPage)
 def leaderboard(args: dict[str, Any]) -> dict[str, Any]:

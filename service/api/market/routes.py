@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from service.api import Blueprint
+from service.api.caching import cached
 from service.api.common import metrics_day
 from service.api.leaderboard.routes import PRODUCT_FIELDS
 from service.api.market.schemas import IndexArgs, IndexHistory, IndexHistoryArgs, MarketIndex, Movers, MoversArgs
@@ -18,6 +19,7 @@ MAX_HISTORY_DAYS = 3 * 365
 
 
 @blp.route("/market/index")
+@cached()
 @blp.arguments(IndexArgs, location="query")
 @blp.response(200, MarketIndex)
 @blp.alt_response(404, description="No index for that scope and day")
@@ -30,6 +32,7 @@ def market_index(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/market/index/history")
+@cached()
 @blp.arguments(IndexHistoryArgs, location="query")
 @blp.response(200, IndexHistory)
 def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +53,7 @@ def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/movers")
+@cached()
 @blp.arguments(MoversArgs, location="query")
 @blp.response(200, Movers)
 def movers(args: dict[str, Any]) -> dict[str, Any]:
