@@ -36,10 +36,8 @@ def _etag(body: bytes) -> str:
 
 
 def _answer(body: bytes, etag: str, status: str, mimetype: str = "application/json") -> Response:
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(body, mimetype=mimetype)
+    not_modified = etag in request.if_none_match
+    response = Response(status=304) if not_modified else Response(body, mimetype=mimetype)
     response.set_etag(etag)
     response.headers["X-Cache"] = status
     response.headers["Cache-Control"] = "public, max-age=30"
