@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,8 @@ access_log = logging.getLogger("boxpro.access")
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Money leaves the database as Decimal; clients get JSON numbers (exact to the cent), not strings."""
+    """Money leaves the database as Decimal: clients get JSON numbers (exact to the cent), not strings.
+    Dates and times are ISO 8601 (Flask's default is the HTTP date format)."""
 
     sort_keys = False
 
@@ -29,6 +31,8 @@ class JSONProvider(DefaultJSONProvider):
     def default(o: Any) -> Any:
         if isinstance(o, Decimal):
             return float(o)
+        if isinstance(o, date | datetime):
+            return o.isoformat()
         return DefaultJSONProvider.default(o)
 
 

@@ -28,7 +28,8 @@ DEFAULT_TTL_S = 300
 def _key(version: Any) -> str:
     version = version.decode() if isinstance(version, bytes) else version or "0"
     args = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
-    return f"boxpro:api:{version}:{request.path}?{args}"
+    wants = request.accept_mimetypes.best_match(["application/json", "text/csv"]) or "application/json"
+    return f"boxpro:api:{version}:{wants}:{request.path}?{args}"
 
 
 def _etag(body: bytes) -> str:
@@ -55,7 +56,7 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
                 hit = client.get(key)
                 if hit is not None:
                     entry = json.loads(hit)
-                    return _answer(entry["body"].encode(), entry["etag"], "HIT")
+                    return _answer(entry["body"].encode(), entry["etag"], "HIT", entry["mimetype"])
             except redis.RedisError:
                 log.warning("cache unavailable; answering from the database")
                 key = None
@@ -64,12 +65,13 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
                 return response
             body = response.get_data()
             etag = _etag(body)
+            mimetype = response.mimetype or "application/json"
             if key is not None:
                 try:
-                    client.set(key, json.dumps({"body": body.decode(), "etag": etag}), ex=ttl)
+                    client.set(key, json.dumps({"body": body.decode(), "etag": etag, "mimetype": mimetype}), ex=ttl)
                 except redis.RedisError:
                     log.warning("could not store a cached response")
-            return _answer(body, etag, "MISS" if key else "BYPASS", response.mimetype or "application/json")
+            return _answer(body, etag, "MISS" if key else "BYPASS", mimetype)
 
         return wrapper
 

@@ -1,0 +1,182 @@
+"""A product's data over time: history (daily, weekly, hourly; JSON or CSV), sales, listings, ranks."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Response, request
+from psycopg import sql
+
+from service.api import Blueprint
+from service.api.caching import cached
+from service.api.catalog.routes import find_product
+from service.api.common import envelope, latest_day
+from service.api.product_data.schemas import (
+    FLOWS,
+    HOURLY,
+    INDICATORS,
+    LEVELS,
+    History,
+    HistoryArgs,
+    ListingsArgs,
+    ListingsPage,
+    RankHistory,
+    RankHistoryArgs,
+    SalesArgs,
+    SalesPage,
+)  # fmt: skip
+from service.errors import ApiError
+from service.extensions import database
+from service.sql import query
+
+blp = Blueprint("product_data", __name__, url_prefix="/api/v1/products", description="A product's data over time")
+
+MAX_DAYS = {"1h": 31, "1d": 3 * 366, "1w": 3 * 366}
+
+
+def _window(args: dict[str, Any], interval: str, default_days: int) -> tuple[date, date]:
+    last = (
+        args.get("to") or (datetime.now(UTC).date() if interval == "1h" else latest_day()) or datetime.now(UTC).date()
+    )
+    first = args.get("from_") or last - timedelta(days=default_days)
+    if first > last or (last - first).days > MAX_DAYS[interval]:
+        raise ApiError(
+            422,
+            "The request is not valid; see details.",
+            details={"query": {"from": [f"must be on or before `to` and within {MAX_DAYS[interval]} days"]}},
+        )
+    return first, last
+
+
+def _requested_metrics(raw: str, interval: str) -> list[str]:
+    allowed = HOURLY if interval == "1h" else LEVELS + FLOWS + INDICATORS
+    metrics = list(dict.fromkeys(m.strip() for m in raw.split(",") if m.strip()))
+    unknown = [m for m in metrics if m not in allowed]
+    if unknown or not metrics:
+        raise ApiError(
+            422,
+            "The request is not valid; see details.",
+            details={
+                "query": {
+                    "metrics": [
+                        f"unknown for interval {interval}: {', '.join(unknown) or '(none given)'}",
+                        f"allowed: {', '.join(allowed)}",
+                    ]
+                }
+            },
+        )
+    return metrics
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["period", *columns])
+    for row in rows:
+        writer.writerow([row["period"], *("" if row[c] is None else row[c] for c in columns)])
+    return Response(buffer.getvalue(), mimetype="text/csv")
+
+
+@blp.route("/<string:product>/history")
+@cached()
+@blp.arguments(HistoryArgs, location="query")
+@blp.response(200, History)
+@blp.alt_response(
+    200, description="The same as CSV when the client sends `Accept: text/csv`", content_type="text/csv", success=True
+)
+def history(args: dict[str, Any], product: str) -> Any:
+    """Chosen metrics over [from, to] at 1h, 1d or 1w (weekly: levels and indicators at the week's last
+    day, flows summed)."""
+    found = find_product(product)
+    interval = args["interval"]
+    metrics = _requested_metrics(args["metrics"], interval)
+    first, last = _window(args, interval, 7 if interval == "1h" else 90)
+    params = {"product_id": found["id"]}
+    with database().connection() as conn:
+        if interval == "1h":
+            rows = conn.execute(
+                query("api/product_history_hourly"),
+                {
+                    **params,
+                    "from": datetime.combine(first, datetime.min.time(), UTC),
+                    "to": datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC),
+                },
+            ).fetchall()
+            rows = [{"period": r["period"], **{m: r[m] for m in metrics}} for r in rows]
+        else:
+            weekly = interval == "1w"
+            columns = sql.SQL(", ").join(
+                sql.SQL("{agg} AS {name}").format(
+                    agg=(sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
+                    if weekly
+                    else sql.SQL("m.{}").format(sql.Identifier(m)),
+                    name=sql.Identifier(m),
+                )
+                for m in metrics
+            )
+            statement = sql.SQL(query("api/product_history_daily")).format(
+                bucket=sql.SQL("time_bucket('1 week', m.day)" if weekly else "m.day"),
+                columns=columns,
+                group=sql.SQL("GROUP BY 1" if weekly else ""),
+            )
+            rows = conn.execute(statement, {**params, "from": first, "to": last}).fetchall()
+    if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        return _csv(rows, metrics)
+    return {"product_id": found["id"], "interval": interval, "metrics": metrics, "data": rows}
+
+
+@blp.route("/<string:product>/sales")
+@blp.arguments(SalesArgs, location="query")
+@blp.response(200, SalesPage)
+def sales(args: dict[str, Any], product: str) -> dict[str, Any]:
+    """A product's sales, newest first (reported by marketplaces or inferred from listing changes)."""
+    found = find_product(product)
+    first, last = _window(args, "1d", 30)
+    rows = database().fetch_all(
+        "api/product_sales",
+        {
+            "product_id": found["id"],
+            "marketplace": args.get("marketplace"),
+            "basis": args.get("basis"),
+            "from": datetime.combine(first, datetime.min.time(), UTC),
+            "to": datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC),
+            "limit": args["limit"],
+            "offset": args["offset"],
+        },
+    )
+    return envelope(rows, total=rows[0]["total"] if rows else 0, limit=args["limit"], offset=args["offset"])
+
+
+@blp.route("/<string:product>/listings")
+@blp.arguments(ListingsArgs, location="query")
+@blp.response(200, ListingsPage)
+def listings(args: dict[str, Any], product: str) -> dict[str, Any]:
+    """The listings of each marketplace's latest complete snapshot, cheapest landed price first."""
+    found = find_product(product)
+    rows = database().fetch_all(
+        "api/product_listings",
+        {
+            "product_id": found["id"],
+            "marketplace": args.get("marketplace"),
+            "limit": args["limit"],
+            "offset": args["offset"],
+        },
+    )
+    return envelope(rows, total=rows[0]["total"] if rows else 0, limit=args["limit"], offset=args["offset"])
+
+
+@blp.route("/<string:product>/rank-history")
+@cached()
+@blp.arguments(RankHistoryArgs, location="query")
+@blp.response(200, RankHistory)
+def rank_history(args: dict[str, Any], product: str) -> dict[str, Any]:
+    """The product's daily rank in a scope ('all' or a game) over [from, to]."""
+    found = find_product(product)
+    first, last = _window(args, "1d", 90)
+    rows = database().fetch_all(
+        "api/product_rank_history", {"product_id": found["id"], "scope": args["scope"], "from": first, "to": last}
+    )
+    return {"product_id": found["id"], "scope": args["scope"], "data": rows}

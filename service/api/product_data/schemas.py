@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from service.api.common import Meta, PageArgs
+
+LEVELS = ("floor_price", "floor_low", "market_price", "active_listings", "units_listed", "units_near_floor",
+          "visible_market_cap")  # fmt: skip
+FLOWS = ("units_sold", "sales_count", "volume_usd", "units_added")
+INDICATORS = (
+    "volume_ema_7d", "volume_ema_30d", "units_sold_ema_7d", "volume_sma_7d", "volume_sma_30d", "units_sold_sma_7d",
+    "units_sold_sma_30d", "units_added_sma_7d", "units_added_sma_30d", "floor_sma_7d", "volume_7d", "volume_30d",
+    "units_sold_7d", "units_sold_30d", "floor_change_pct_1d", "floor_change_pct_7d", "floor_change_pct_30d",
+    "market_change_pct_1d", "market_change_pct_7d", "market_change_pct_30d", "volume_change_pct_7d",
+    "volume_change_pct_30d", "sold_avg_30d", "added_avg_30d", "days_to_plus_20pct", "expected_days_to_sell",
+    "liquidity_score", "absorption_ratio", "momentum",
+)  # fmt: skip
+HOURLY = ("floor_price", "active_listings", "units_listed", "units_sold", "sales_count", "volume_usd")
+DEFAULT_METRICS = "floor_price,market_price,volume_usd,units_sold,active_listings"
+
+
+class HistoryArgs(Schema):
+    metrics = fields.String(
+        load_default=DEFAULT_METRICS,
+        validate=validate.Length(1, 2000),
+        metadata={"description": f"Comma-separated; any of {', '.join(LEVELS + FLOWS + INDICATORS)}"},
+    )
+    interval = fields.String(load_default="1d", validate=validate.OneOf(["1h", "1d", "1w"]))
+    from_ = fields.Date(data_key="from", metadata={"description": "First day (UTC)"})
+    to = fields.Date(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
+
+
+class History(Schema):
+    product_id = fields.Integer(required=True)
+    interval = fields.String(required=True)
+    metrics = fields.List(fields.String(), required=True)
+    data = fields.List(fields.Dict(), required=True, metadata={"description": "{period, <metric>: value, ...}"})
+
+
+class SalesArgs(PageArgs):
+    marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    basis = fields.String(validate=validate.OneOf(["reported", "inferred"]))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class Sale(Schema):
+    sold_at = fields.DateTime(required=True)
+    marketplace = fields.String(required=True)
+    unit_price = fields.Decimal(as_string=False)
+    shipping = fields.Decimal(as_string=False)
+    quantity = fields.Integer()
+    basis = fields.String()
+
+
+class SalesPage(Schema):
+    data = fields.List(fields.Nested(Sale), required=True)
+    meta = fields.Nested(Meta, required=True)
+
+
+class ListingsArgs(PageArgs):
+    marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+
+
+class Listing(Schema):
+    marketplace = fields.String(required=True)
+    observed_at = fields.DateTime(required=True)
+    listing_id = fields.String(required=True)
+    seller_id = fields.String()
+    unit_price = fields.Decimal(as_string=False)
+    shipping = fields.Decimal(as_string=False)
+    landed_price = fields.Decimal(as_string=False)
+    quantity = fields.Integer()
+
+
+class ListingsPage(Schema):
+    data = fields.List(fields.Nested(Listing), required=True)
+    meta = fields.Nested(Meta, required=True)
+
+
+class RankHistoryArgs(Schema):
+    scope = fields.String(load_default="all", validate=validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$"))
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class RankPoint(Schema):
+    day = fields.Date(required=True)
+    rank = fields.Integer()
+    rank_1d_ago = fields.Integer(allow_none=True)
+    rank_7d_ago = fields.Integer(allow_none=True)
+
+
+class RankHistory(Schema):
+    product_id = fields.Integer(required=True)
+    scope = fields.String(required=True)
+    data = fields.List(fields.Nested(RankPoint), required=True)

@@ -1,0 +1,90 @@
+"""A product's history (JSON and CSV, 1h/1d/1w), sales, listings and rank history."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.test_api_read import LAST_DAY, assert_422, market  # noqa: F401 - the shared fixture
+
+
+def test_daily_history_defaults_and_chosen_metrics(client, market):  # noqa: F811
+    body = client.get("/api/v1/products/op-01-box/history").get_json()
+    assert body["interval"] == "1d"
+    assert body["metrics"] == ["floor_price", "market_price", "volume_usd", "units_sold", "active_listings"]
+    assert body["data"][-1]["period"] == LAST_DAY
+    assert len(body["data"]) == 21
+    chosen = client.get("/api/v1/products/op-01-box/history?metrics=volume_ema_7d,momentum&from=2026-02-25").get_json()
+    assert [set(row) for row in chosen["data"]] == [{"period", "volume_ema_7d", "momentum"}] * 5
+
+
+def test_weekly_history_sums_flows_and_keeps_the_last_level(client, market, db):  # noqa: F811
+    weekly = client.get("/api/v1/products/op-01-box/history?interval=1w&metrics=units_sold,floor_price").get_json()
+    daily = client.get("/api/v1/products/op-01-box/history?metrics=units_sold,floor_price").get_json()["data"]
+    assert sum(r["units_sold"] for r in weekly["data"]) == sum(r["units_sold"] for r in daily)
+    assert weekly["data"][-1]["floor_price"] == daily[-1]["floor_price"]
+
+
+def test_hourly_history_and_its_metric_whitelist(client, market):  # noqa: F811
+    body = client.get(
+        "/api/v1/products/op-01-box/history?interval=1h&metrics=floor_price,units_sold&from=2026-02-28&to=2026-03-01"
+    ).get_json()
+    assert body["data"]
+    assert all(set(r) == {"period", "floor_price", "units_sold"} for r in body["data"])
+    assert_422(client.get("/api/v1/products/op-01-box/history?interval=1h&metrics=momentum"), "query", "metrics")
+
+
+def test_history_as_csv(client, market):  # noqa: F811
+    response = client.get(
+        "/api/v1/products/op-01-box/history?metrics=floor_price,units_sold", headers={"Accept": "text/csv"}
+    )
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["period", "floor_price", "units_sold"]
+    assert rows[-1][0] == LAST_DAY
+    json_again = client.get("/api/v1/products/op-01-box/history?metrics=floor_price,units_sold")
+    assert json_again.mimetype == "application/json"  # the CSV in the cache is not served as JSON
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("metrics=password", "metrics"),
+        ("metrics=floor_price;DROP", "metrics"),
+        ("interval=1m", "interval"),
+        ("from=2026-03-05&to=2026-03-01", "from"),
+        ("from=2020-01-01&to=2026-03-01", "from"),
+        ("to=tomorrow", "to"),
+    ],
+)
+def test_history_rejects_bad_parameters(client, market, query, field):  # noqa: F811
+    assert_422(client.get(f"/api/v1/products/op-01-box/history?{query}"), "query", field)
+
+
+def test_sales_listings_and_rank_history(client, market, db):  # noqa: F811
+    sales = client.get("/api/v1/products/op-01-box/sales?from=2026-02-01&to=2026-03-01&limit=5").get_json()
+    assert (
+        sales["meta"]["total"]
+        == db.execute(
+            "SELECT count(*) AS n FROM sales s JOIN products p ON p.id = s.product_id WHERE p.slug = 'op-01-box'"
+        ).fetchone()["n"]
+    )
+    times = [s["sold_at"] for s in sales["data"]]
+    assert times == sorted(times, reverse=True)
+    inferred = client.get("/api/v1/products/op-01-box/sales?basis=inferred&from=2026-02-01&to=2026-03-01").get_json()
+    assert {s["marketplace"] for s in inferred["data"]} <= {"sim-tcgplayer"}
+    assert_422(client.get("/api/v1/products/op-01-box/sales?basis=maybe"), "query", "basis")
+
+    listings = client.get("/api/v1/products/op-01-box/listings?limit=200").get_json()["data"]
+    landed = [row["landed_price"] for row in listings]
+    assert landed == sorted(landed)
+    assert {row["marketplace"] for row in listings} == {"sim-tcgplayer", "sim-ebay"}
+    floor = client.get("/api/v1/products/op-01-box").get_json()["metrics"]["floor_price"]
+    assert landed[0] == floor
+
+    ranks = client.get("/api/v1/products/op-01-box/rank-history?scope=one-piece").get_json()
+    assert ranks["scope"] == "one-piece"
+    assert {r["rank"] for r in ranks["data"]} <= {1, 2}
+    assert client.get("/api/v1/products/no-such-box/rank-history").status_code == 404
