@@ -88,3 +88,50 @@ def test_sales_listings_and_rank_history(client, market, db):  # noqa: F811
     assert ranks["scope"] == "one-piece"
     assert {r["rank"] for r in ranks["data"]} <= {1, 2}
     assert client.get("/api/v1/products/no-such-box/rank-history").status_code == 404
+
+
+def test_sparkline_svg(client, market):  # noqa: F811
+    response = client.get("/api/v1/products/op-01-box/sparkline.svg?days=14&width=100&height=20")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert svg.startswith("<svg") and 'width="100"' in svg
+    points = svg.split('points="')[1].split('"')[0].split()
+    assert len(points) == 14
+    assert all(0 <= float(p.split(",")[1]) <= 20 for p in points)
+    assert client.get("/api/v1/products/op-01-box/sparkline.svg").headers["X-Cache"] in {"MISS", "HIT"}
+    assert_422(client.get("/api/v1/products/op-01-box/sparkline.svg?days=1000"), "query", "days")
+    assert_422(client.get("/api/v1/products/op-01-box/sparkline.svg?metric=secret"), "query", "metric")
+
+
+def test_sparkline_breaks_at_gaps():
+    from service.api.product_data.routes import sparkline_svg
+
+    svg = sparkline_svg([1.0, 2.0, None, 3.0, 4.0], 50, 10)
+    assert svg.count("<polyline") == 2
+    assert "#16a34a" in svg  # rising
+    assert "#dc2626" in sparkline_svg([4.0, 1.0], 50, 10)
+    assert "<polyline" not in sparkline_svg([None, None], 50, 10)
+
+
+def test_price_check_verdicts(client, market, db):  # noqa: F811
+    floor = client.get("/api/v1/products/op-01-box").get_json()["metrics"]["floor_price"]
+
+    def check(**query):
+        return client.get("/api/v1/price-check", query_string=query)
+
+    assert check(product="op-01-box", price=floor).get_json()["verdict"] == "good"
+    assert check(product="op-01-box", price=round(floor * 1.05, 2)).get_json()["verdict"] == "fair"
+    over = check(product="op-01-box", price=round(floor * 1.2, 2)).get_json()
+    assert (over["verdict"], over["floor_price"]) == ("overpriced", floor)
+    db.execute(
+        "INSERT INTO product_sources (product_id, marketplace, external_id)"
+        " SELECT id, 'tcgplayer', '450086' FROM products WHERE slug = 'op-01-box'"
+    )
+    assert check(tcgplayer_id=450086, price=1).get_json()["slug"] == "op-01-box"
+    assert check(q="OP-02 box", price=1).get_json()["slug"] == "op-02-box"
+    assert check(q="no such thing", price=1).status_code == 404
+    assert_422(check(price=10), "query", "product")
+    assert_422(check(product="op-01-box", q="x y", price=10), "query", "product")
+    assert_422(check(product="op-01-box", price=0), "query", "price")
+    assert_422(check(product="op-01-box", price="ten"), "query", "price")

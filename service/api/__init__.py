@@ -68,8 +68,9 @@ def init_api(app: Flask) -> Api:
     from service.api.health.routes import blp as health
     from service.api.leaderboard.routes import blp as leaderboard
     from service.api.market.routes import blp as market
+    from service.api.price_check.routes import blp as price_check
     from service.api.product_data.routes import blp as product_data
 
-    for blueprint in (health, catalog, product_data, leaderboard, market):
+    for blueprint in (health, catalog, product_data, leaderboard, market, price_check):
         api.register_blueprint(blueprint)
     return api

@@ -5,6 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 
+def liquidity_label(score: float | None) -> str | None:
+    """SPEC §4: High >= 70, Moderate >= 40, Low below."""
+    if score is None:
+        return None
+    return "High" if score >= 70 else "Moderate" if score >= 40 else "Low"
+
+
 class ProductSummary(Schema):
     id = fields.Integer(required=True)
     slug = fields.String(required=True)
@@ -46,10 +53,7 @@ class MetricsSummary(Schema):
     stale = fields.Boolean()
 
     def _liquidity_label(self, row: dict) -> str | None:
-        score = row.get("liquidity_score")
-        if score is None:
-            return None
-        return "High" if score >= 70 else "Moderate" if score >= 40 else "Low"
+        return liquidity_label(row.get("liquidity_score"))
 
 
 class RankMovement(Schema):

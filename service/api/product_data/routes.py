@@ -27,6 +27,7 @@ from service.api.product_data.schemas import (
     RankHistoryArgs,
     SalesArgs,
     SalesPage,
+    SparklineArgs,
 )  # fmt: skip
 from service.errors import ApiError
 from service.extensions import database
@@ -180,3 +181,43 @@ def rank_history(args: dict[str, Any], product: str) -> dict[str, Any]:
         "api/product_rank_history", {"product_id": found["id"], "scope": args["scope"], "from": first, "to": last}
     )
     return {"product_id": found["id"], "scope": args["scope"], "data": rows}
+
+
+def sparkline_svg(values: list[float | None], width: int, height: int) -> str:
+    """A small line chart; a gap in the data is a gap in the line."""
+    present = [v for v in values if v is not None]
+    lines: list[list[str]] = [[]]
+    if present:
+        low, high = min(present), max(present)
+        span = (high - low) or 1.0
+        step = (width - 2) / max(len(values) - 1, 1)
+        for i, value in enumerate(values):
+            if value is None:
+                lines.append([])
+                continue
+            y = 1 + (height - 2) * (1 - (value - low) / span)
+            lines[-1].append(f"{1 + i * step:.1f},{y:.1f}")
+    rising = len(present) < 2 or present[-1] >= present[0]
+    colour = "#16a34a" if rising else "#dc2626"
+    polylines = "".join(
+        f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{" ".join(points)}"/>'
+        for points in lines
+        if len(points) > 1
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">{polylines}</svg>'
+    )
+
+
+@blp.route("/<string:product>/sparkline.svg")
+@cached()
+@blp.arguments(SparklineArgs, location="query")
+@blp.response(200, description="An SVG image (image/svg+xml)")
+def sparkline(args: dict[str, Any], product: str) -> Response:
+    """A server-rendered sparkline of one metric over the last N days (cacheable)."""
+    found = find_product(product)
+    to = latest_day() or datetime.now(UTC).date()
+    rows = database().fetch_all("api/sparkline", {"product_id": found["id"], "to": to, "days": args["days"]})
+    values = [None if r[args["metric"]] is None else float(r[args["metric"]]) for r in rows]
+    return Response(sparkline_svg(values, args["width"], args["height"]), mimetype="image/svg+xml")

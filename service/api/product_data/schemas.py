@@ -95,3 +95,12 @@ class RankHistory(Schema):
     product_id = fields.Integer(required=True)
     scope = fields.String(required=True)
     data = fields.List(fields.Nested(RankPoint), required=True)
+
+
+class SparklineArgs(Schema):
+    metric = fields.String(
+        load_default="floor_price", validate=validate.OneOf(["floor_price", "market_price", "volume_usd", "units_sold"])
+    )
+    days = fields.Integer(load_default=30, validate=validate.Range(2, 365))
+    width = fields.Integer(load_default=120, validate=validate.Range(20, 1000))
+    height = fields.Integer(load_default=32, validate=validate.Range(10, 400))
