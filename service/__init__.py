@@ -16,6 +16,7 @@ from service.cache import connect_redis
 from service.db import Database
 from service.errors import register_error_handlers
 from service.logs import configure_logging, new_request_id, request_id_var
+from service.security import init_security
 from service.settings import Settings
 
 access_log = logging.getLogger("boxpro.access")
@@ -59,7 +60,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     _install_request_context(app)
     register_error_handlers(app)
+    limiter = init_security(app, settings)
+    app.extensions["boxpro.limiter"] = limiter
     init_api(app)
+    # Probes must never be throttled.
+    for endpoint in ("health.liveness", "health.readiness"):
+        limiter.exempt(app.view_functions[endpoint])
 
     from service.commands import register_cli
 

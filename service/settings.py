@@ -39,6 +39,9 @@ class Settings:
     db_connect_timeout_s: int = 5
     # Health checks must answer quickly even when a dependency hangs.
     health_timeout_s: float = 2.0
+    # Per client IP (per user once authenticated); flask-limiter's syntax, e.g. "300/minute".
+    rate_limit_default: str = "300/minute"
+    cors_origins: tuple[str, ...] = ()
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     sql_dir: Path = PROJECT_ROOT / "sql"
 
@@ -58,6 +61,8 @@ class Settings:
             statement_timeout_ms=_int(environ, "DB_STATEMENT_TIMEOUT_MS", defaults.statement_timeout_ms),
             db_pool_min_size=_int(environ, "DB_POOL_MIN_SIZE", defaults.db_pool_min_size),
             db_pool_max_size=_int(environ, "DB_POOL_MAX_SIZE", defaults.db_pool_max_size),
+            rate_limit_default=environ.get("RATE_LIMIT_DEFAULT", defaults.rate_limit_default),
+            cors_origins=tuple(o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()),
         )
         settings.validate()
         return settings
@@ -71,5 +76,8 @@ class Settings:
             raise SettingsError("JWT_SECRET_KEY must be set (at least 32 characters) in production")
         if not 1 <= self.db_pool_min_size <= self.db_pool_max_size:
             raise SettingsError("need 1 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE")
+        for origin in self.cors_origins:
+            if not origin.startswith(("https://", "http://")) or origin.endswith("/"):
+                raise SettingsError(f"CORS_ORIGINS entries look like https://app.example.com, got {origin!r}")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")

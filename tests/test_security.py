@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from service import create_app
+from service.settings import Settings, SettingsError
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def strict_app(migrated, redis_db):
+    app = create_app(make_settings(rate_limit_default="3/minute", cors_origins=("https://app.boosterbox.pro",)))
+    yield app
+    app.extensions["boxpro.db"].close()
+
+
+def test_over_the_limit_is_429_with_retry_after_in_the_error_shape(strict_app, db):
+    client = strict_app.test_client()
+    statuses = [client.get("/api/v1/games").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/games")
+    body = limited.get_json()
+    assert (body["status"], body["code"]) == (429, "rate_limited")
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.headers["X-RateLimit-Limit"] == "3"
+    # The limit is per client: another address is not affected; probes are never limited.
+    assert client.get("/api/v1/games", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
+    assert all(client.get("/health").status_code == 200 for _ in range(5))
+
+
+def test_limits_are_shared_through_redis_by_every_process(strict_app, db):
+    other_worker = create_app(make_settings(rate_limit_default="3/minute"))
+    a, b = strict_app.test_client(), other_worker.test_client()
+    assert [
+        a.get("/api/v1/games").status_code,
+        b.get("/api/v1/games").status_code,
+        a.get("/api/v1/games").status_code,
+        b.get("/api/v1/games").status_code,
+    ] == [200, 200, 200, 429]
+    other_worker.extensions["boxpro.db"].close()
+
+
+def test_security_headers_and_cors_for_allowed_origins_only(strict_app, db):
+    client = strict_app.test_client()
+    allowed = client.get("/api/v1/games", headers={"Origin": "https://app.boosterbox.pro"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.boosterbox.pro"
+    assert "ETag" in allowed.headers["Access-Control-Expose-Headers"]
+    other = client.get("/api/v1/games", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    for header, value in (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY")):
+        assert other.headers[header] == value
+    assert "Strict-Transport-Security" not in other.headers
+    secure = client.get("/health", base_url="https://api.boosterbox.pro")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_with_redis_down_requests_are_still_served(db):
+    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0", rate_limit_default="100/minute"))
+    assert app.test_client().get("/api/v1/games").status_code == 200
+    app.extensions["boxpro.db"].close()
+
+
+def test_bad_cors_origins_are_refused_at_start():
+    with pytest.raises(SettingsError, match="CORS_ORIGINS"):
+        Settings.from_env({"CORS_ORIGINS": "app.example.com"})
