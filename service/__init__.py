@@ -12,6 +12,7 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from service.api import init_api
+from service.auth import init_auth
 from service.cache import connect_redis
 from service.db import Database
 from service.errors import register_error_handlers
@@ -61,16 +62,28 @@ def create_app(settings: Settings | None = None) -> Flask:
     _install_request_context(app)
     register_error_handlers(app)
     limiter = init_security(app, settings)
-    app.extensions["boxpro.limiter"] = limiter
+    init_auth(app, settings.jwt_secret_key or _development_secret())
     init_api(app)
-    # Probes must never be throttled.
+    # Probes are never throttled; guessing passwords and creating accounts are throttled hard.
     for endpoint in ("health.liveness", "health.readiness"):
         limiter.exempt(app.view_functions[endpoint])
+    for endpoint in ("auth.login", "auth.register"):
+        app.view_functions[endpoint] = limiter.limit(settings.rate_limit_auth)(  # type: ignore[assignment]
+            app.view_functions[endpoint]
+        )
 
     from service.commands import register_cli
 
     register_cli(app)
     return app
+
+
+def _development_secret() -> str:
+    """Outside production a missing JWT_SECRET_KEY gets a random one (tokens die with the process)."""
+    import secrets
+
+    logging.getLogger(__name__).warning("JWT_SECRET_KEY is not set; using a random development key")
+    return secrets.token_urlsafe(48)
 
 
 def _install_request_context(app: Flask) -> None:

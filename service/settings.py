@@ -41,6 +41,7 @@ class Settings:
     health_timeout_s: float = 2.0
     # Per client IP (per user once authenticated); flask-limiter's syntax, e.g. "300/minute".
     rate_limit_default: str = "300/minute"
+    rate_limit_auth: str = "10/minute"
     cors_origins: tuple[str, ...] = ()
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     sql_dir: Path = PROJECT_ROOT / "sql"
@@ -62,6 +63,7 @@ class Settings:
             db_pool_min_size=_int(environ, "DB_POOL_MIN_SIZE", defaults.db_pool_min_size),
             db_pool_max_size=_int(environ, "DB_POOL_MAX_SIZE", defaults.db_pool_max_size),
             rate_limit_default=environ.get("RATE_LIMIT_DEFAULT", defaults.rate_limit_default),
+            rate_limit_auth=environ.get("RATE_LIMIT_AUTH", defaults.rate_limit_auth),
             cors_origins=tuple(o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()),
         )
         settings.validate()

@@ -64,6 +64,7 @@ def init_api(app: Flask) -> Api:
     for key, value in API_SPEC.items():
         app.config.setdefault(key, value)
     api = Api(app)
+    from service.api.auth.routes import blp as auth
     from service.api.catalog.routes import blp as catalog
     from service.api.health.routes import blp as health
     from service.api.leaderboard.routes import blp as leaderboard
@@ -71,6 +72,7 @@ def init_api(app: Flask) -> Api:
     from service.api.price_check.routes import blp as price_check
     from service.api.product_data.routes import blp as product_data
 
-    for blueprint in (health, catalog, product_data, leaderboard, market, price_check):
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blueprint in (health, auth, catalog, product_data, leaderboard, market, price_check):
         api.register_blueprint(blueprint)
     return api

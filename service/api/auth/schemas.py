@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, post_load, validate
+
+
+class Credentials(Schema):
+    email = fields.Email(required=True, validate=validate.Length(3, 254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+
+    @post_load
+    def _normalise(self, data: dict, **_: object) -> dict:
+        data["email"] = data["email"].strip().lower()
+        return data
+
+
+class PasswordChange(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+
+
+class User(Schema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True)
+    created_at = fields.DateTime()
+
+
+class Tokens(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives"})
+
+
+class Registered(Schema):
+    user = fields.Nested(User, required=True)
+    tokens = fields.Nested(Tokens, required=True)

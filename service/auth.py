@@ -1,0 +1,117 @@
+"""Accounts and tokens: argon2id password hashes, 15-minute access tokens, 30-day refresh tokens
+rotated on every use (a reused refresh token revokes its whole family), and logout that revokes both.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, Response
+from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt
+
+from service.errors import error_response
+from service.extensions import database, redis_client
+from service.sql import query
+
+log = logging.getLogger(__name__)
+
+ACCESS_TTL = timedelta(minutes=15)
+REFRESH_TTL = timedelta(days=30)
+MIN_PASSWORD_LENGTH = 10
+_hasher = PasswordHasher()  # argon2id, the library's recommended parameters
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 128:
+        problems.append("must be at most 128 characters")
+    if len(set(password)) < 4:
+        problems.append("must not repeat so few characters")
+    if email and password.lower() == email.lower():
+        problems.append("must not be the email address")
+    return problems
+
+
+def issue_tokens(user: dict[str, Any], family: uuid.UUID | None = None) -> dict[str, Any]:
+    family = family or uuid.uuid4()
+    claims = {"role": user["role"], "family": str(family)}
+    refresh_jti = uuid.uuid4()
+    access = create_access_token(identity=str(user["id"]), additional_claims=claims, expires_delta=ACCESS_TTL)
+    refresh = create_refresh_token(
+        identity=str(user["id"]), additional_claims={**claims, "jti": str(refresh_jti)}, expires_delta=REFRESH_TTL
+    )
+    with database().connection() as conn:
+        conn.execute(
+            query("auth/store_refresh"),
+            {
+                "jti": refresh_jti,
+                "family": family,
+                "user_id": user["id"],
+                "expires_at": datetime.now(UTC) + REFRESH_TTL,
+            },
+        )
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": int(ACCESS_TTL.total_seconds()),
+    }
+
+
+def _revoked_key(jti: str) -> str:
+    return f"boxpro:revoked:{jti}"
+
+
+def revoke_access_token(claims: dict[str, Any]) -> None:
+    ttl = max(1, int(claims["exp"] - datetime.now(UTC).timestamp()))
+    redis_client().set(_revoked_key(claims["jti"]), "1", ex=ttl)
+
+
+def current_user_id() -> int:
+    return int(get_jwt()["sub"])
+
+
+def init_auth(app: Flask, secret: str) -> JWTManager:
+    app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["headers"], JWT_ALGORITHM="HS256")
+    jwt = JWTManager(app)
+
+    @jwt.token_in_blocklist_loader
+    def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
+        if payload.get("type") == "refresh":
+            return False  # refresh tokens are checked against the database when used
+        try:
+            return bool(redis_client().exists(_revoked_key(payload["jti"])))
+        except redis.RedisError:
+            # Cannot tell whether the token was revoked: refuse it (fail closed).
+            log.warning("token revocation list unavailable; refusing the token")
+            return True
+
+    def unauthorized(message: str) -> Response:
+        return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+    jwt.unauthorized_loader(lambda reason: unauthorized(f"Authentication required: {reason}."))
+    jwt.invalid_token_loader(lambda reason: unauthorized(f"Invalid token: {reason}."))
+    jwt.expired_token_loader(lambda _h, _p: unauthorized("The token has expired."))
+    jwt.revoked_token_loader(lambda _h, _p: unauthorized("The token has been revoked."))
+    jwt.needs_fresh_token_loader(lambda _h, _p: unauthorized("A fresh token is required."))
+    jwt.user_lookup_error_loader(lambda _h, _p: unauthorized("The account no longer exists."))
+    return jwt

@@ -1,0 +1,1 @@
+UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE user_id = %(user_id)s;

@@ -1,0 +1,153 @@
+"""Accounts and tokens: registration, login, rotation with reuse detection, logout, expiry, tampering."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token
+
+PASSWORD = "correct horse battery"
+
+
+def register(client, email: str = "ann@example.com", password: str = PASSWORD):
+    return client.post("/api/v1/auth/register", json={"email": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_register_then_me_and_login(client, db):
+    created = register(client, "Ann@Example.com")
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["user"]["email"] == "ann@example.com"
+    assert body["user"]["role"] == "user"
+    assert "password" not in str(body["user"])
+    me = client.get("/api/v1/me", headers=bearer(body["tokens"]["access_token"])).get_json()
+    assert me["email"] == "ann@example.com"
+    stored = db.execute("SELECT password_hash FROM users").fetchone()["password_hash"]
+    assert stored.startswith("$argon2id$")
+    login = client.post("/api/v1/auth/login", json={"email": "ANN@example.com", "password": PASSWORD})
+    assert login.status_code == 200
+    assert login.get_json()["expires_in"] == 900
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "a@b.co", "password": "short"}, "password"),
+        ({"email": "a@b.co", "password": "aaaaaaaaaaaa"}, "password"),
+        ({"email": "a@b.co"}, "password"),
+        ({"email": "a@b.co", "password": PASSWORD, "role": "admin"}, "role"),
+    ],
+)
+def test_registration_rejects_bad_input_and_creates_nothing(client, db, payload, field):
+    response = client.post("/api/v1/auth/register", json=payload)
+    assert response.status_code == 422
+    assert field in response.get_json()["details"]["json"]
+    assert db.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 0
+
+
+def test_a_taken_email_is_409_and_a_wrong_password_401(client, db):
+    register(client)
+    assert register(client).status_code == 409
+    wrong = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": "wrong password!"})
+    assert (wrong.status_code, wrong.get_json()["code"]) == (401, "unauthorized")
+    nobody = client.post("/api/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD})
+    assert nobody.get_json()["message"] == wrong.get_json()["message"]  # no hint which one was wrong
+
+
+def test_refresh_tokens_rotate_and_a_reused_one_ends_the_session(client, db):
+    tokens = register(client).get_json()["tokens"]
+    first = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert first.status_code == 200
+    rotated = first.get_json()
+    assert rotated["refresh_token"] != tokens["refresh_token"]
+    reused = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    assert reused.status_code == 401
+    # The reuse revoked the whole family, including the newest refresh token.
+    assert client.post("/api/v1/auth/refresh", headers=bearer(rotated["refresh_token"])).status_code == 401
+    # An access token is no refresh token, and the other way round.
+    assert client.post("/api/v1/auth/refresh", headers=bearer(rotated["access_token"])).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(rotated["refresh_token"])).status_code == 401
+
+
+def test_logout_revokes_the_access_token_and_the_session(client, db):
+    tokens = register(client).get_json()["tokens"]
+    assert client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"])).status_code == 204
+    revoked = client.get("/api/v1/me", headers=bearer(tokens["access_token"]))
+    assert (revoked.status_code, revoked.get_json()["message"]) == (401, "The token has been revoked.")
+    assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 401
+
+
+def test_missing_expired_and_tampered_tokens_are_401(client, app, db):
+    tokens = register(client).get_json()["tokens"]
+    missing = client.get("/api/v1/me")
+    assert (missing.status_code, missing.headers["WWW-Authenticate"]) == (401, "Bearer")
+    with app.app_context():
+        expired = create_access_token(
+            identity="1", expires_delta=timedelta(seconds=-1), additional_claims={"role": "user", "family": "x"}
+        )
+    assert client.get("/api/v1/me", headers=bearer(expired)).get_json()["message"] == "The token has expired."
+    header, payload, signature = tokens["access_token"].split(".")
+    tampered = f"{header}.{payload}.{signature[:-4]}AAAA"
+    assert client.get("/api/v1/me", headers=bearer(tampered)).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer not.a.jwt"}).status_code == 401
+
+
+def test_changing_the_password_revokes_sessions(client, db):
+    tokens = register(client).get_json()["tokens"]
+    headers = bearer(tokens["access_token"])
+    wrong = client.post(
+        "/api/v1/me/password",
+        headers=headers,
+        json={"current_password": "nope nope nope", "new_password": "another good one"},
+    )
+    assert wrong.status_code == 403
+    weak = client.post(
+        "/api/v1/me/password", headers=headers, json={"current_password": PASSWORD, "new_password": "short"}
+    )
+    assert weak.status_code == 422
+    ok = client.post(
+        "/api/v1/me/password", headers=headers, json={"current_password": PASSWORD, "new_password": "another good one"}
+    )
+    assert ok.status_code == 204
+    assert client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"])).status_code == 401
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    again = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": "another good one"})
+    assert again.status_code == 200
+
+
+def test_login_is_rate_limited_harder(client, db):
+    statuses = [
+        client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "wrong wrong!"}).status_code
+        for _ in range(11)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+
+
+def test_the_openapi_document_declares_bearer_auth(client):
+    spec = client.get("/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
+
+
+def test_the_first_admin_comes_from_the_cli(runner, client, db):
+    result = runner.invoke(args=["users", "create-admin", "Root@Example.com"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert db.execute("SELECT email, role FROM users").fetchone() == {"email": "root@example.com", "role": "admin"}
+    login = client.post("/api/v1/auth/login", json={"email": "root@example.com", "password": PASSWORD})
+    assert client.get("/api/v1/me", headers=bearer(login.get_json()["access_token"])).get_json()["role"] == "admin"
+    register(client, "ann@example.com")
+    promoted = runner.invoke(args=["users", "create-admin", "ann@example.com", "--password", "whatever 123"])
+    assert "now an admin" in promoted.output
+    weak = runner.invoke(args=["users", "create-admin", "bob@example.com", "--password", "short"])
+    assert weak.exit_code == 2
+    assert "at least 10 characters" in weak.output
+    bad = runner.invoke(args=["users", "create-admin", "not-an-email", "--password", PASSWORD])
+    assert bad.exit_code == 2
+    assert db.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 2
