@@ -71,8 +71,9 @@ def init_api(app: Flask) -> Api:
     from service.api.market.routes import blp as market
     from service.api.price_check.routes import blp as price_check
     from service.api.product_data.routes import blp as product_data
+    from service.api.watchlist.routes import blp as watchlist
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blueprint in (health, auth, catalog, product_data, leaderboard, market, price_check):
+    for blueprint in (health, auth, catalog, product_data, leaderboard, market, price_check, watchlist):
         api.register_blueprint(blueprint)
     return api

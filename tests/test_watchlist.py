@@ -1,0 +1,47 @@
+"""The watchlist, and that one user can never read or change another's."""
+
+from __future__ import annotations
+
+from tests.test_api_read import market  # noqa: F401 - the shared fixture
+from tests.test_auth import bearer, register
+
+
+def sign_in(client, email: str) -> dict[str, str]:
+    return bearer(register(client, email).get_json()["tokens"]["access_token"])
+
+
+def test_watch_list_and_unwatch(client, market):  # noqa: F811
+    ann = sign_in(client, "ann@example.com")
+    assert client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann).status_code == 201
+    assert client.post("/api/v1/me/watchlist", json={"product": str(market[2])}, headers=ann).status_code == 201
+    assert client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann).status_code == 201
+    listed = client.get("/api/v1/me/watchlist", headers=ann).get_json()
+    assert listed["meta"]["total"] == 2
+    assert {item["product"]["slug"] for item in listed["data"]} == {"op-01-box", "sv-151-box"}
+    assert all(item["metrics"]["floor_price"] is not None for item in listed["data"])
+    assert all(item["rank"] is not None for item in listed["data"])
+    assert client.delete("/api/v1/me/watchlist/op-01-box", headers=ann).status_code == 204
+    assert client.delete("/api/v1/me/watchlist/op-01-box", headers=ann).status_code == 404
+    assert client.get("/api/v1/me/watchlist", headers=ann).get_json()["meta"]["total"] == 1
+
+
+def test_bad_input_changes_nothing(client, market, db):  # noqa: F811
+    ann = sign_in(client, "ann@example.com")
+    for body in ({"product": "no-such-box"}, {"product": "Bad Slug"}, {}, {"product": "op-01-box", "extra": 1}):
+        assert client.post("/api/v1/me/watchlist", json=body, headers=ann).status_code in (400, 404, 422), body
+    assert client.get("/api/v1/me/watchlist?limit=0", headers=ann).status_code == 422
+    assert db.execute("SELECT count(*) AS n FROM watchlist_items").fetchone()["n"] == 0
+
+
+def test_users_never_see_or_touch_each_others_watchlists(client, market, db):  # noqa: F811
+    ann, bob = sign_in(client, "ann@example.com"), sign_in(client, "bob@example.com")
+    client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann)
+    assert client.get("/api/v1/me/watchlist", headers=bob).get_json()["meta"]["total"] == 0
+    assert client.delete("/api/v1/me/watchlist/op-01-box", headers=bob).status_code == 404
+    assert client.get("/api/v1/me/watchlist", headers=ann).get_json()["meta"]["total"] == 1
+    for method, path in (
+        ("get", "/api/v1/me/watchlist"),
+        ("post", "/api/v1/me/watchlist"),
+        ("delete", "/api/v1/me/watchlist/op-01-box"),
+    ):
+        assert getattr(client, method)(path, json={"product": "op-01-box"}).status_code == 401
