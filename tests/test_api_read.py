@@ -54,6 +54,7 @@ def test_products_search_and_filters(client, market):
         ("min_price=-5", "min_price"),
         ("bogus=1", "bogus"),
         ("q=" + "x" * 101, "q"),
+        ("min_price=10&max_price=5", "min_price"),
     ],
 )
 def test_products_reject_bad_query_parameters(client, market, query, field):

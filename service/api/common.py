@@ -45,3 +45,25 @@ def like_pattern(text: str) -> str:
     """A user's search text as an ILIKE pattern, its own wildcards escaped."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def filter_params(args: dict[str, Any]) -> dict[str, Any]:
+    """Bound parameters of the product filters (ProductFilters) and paging, as the SQL expects them.
+    A price range that is upside down is refused rather than silently returning nothing."""
+    low, high = args.get("min_price"), args.get("max_price")
+    if low is not None and high is not None and low > high:
+        raise ApiError(
+            422,
+            "The request is not valid; see details.",
+            details={"query": {"min_price": ["must not exceed max_price"]}},
+        )
+    return {
+        "game": args.get("game"),
+        "product_type": args.get("product_type"),
+        "release_year": args.get("release_year"),
+        "min_price": low,
+        "max_price": high,
+        "q": like_pattern(args["q"]) if args.get("q") else None,
+        "limit": args["limit"],
+        "offset": args["offset"],
+    }

@@ -8,7 +8,7 @@ from typing import Any
 from service.api import Blueprint
 from service.api.caching import cached
 from service.api.catalog.schemas import GameList, ProductArgs, ProductDetail, ProductList, ProductListArgs
-from service.api.common import envelope, latest_day, like_pattern
+from service.api.common import envelope, filter_params, latest_day
 from service.errors import ApiError
 from service.extensions import database
 
@@ -44,20 +44,7 @@ def games() -> dict[str, Any]:
 @blp.response(200, ProductList)
 def products(args: dict[str, Any]) -> dict[str, Any]:
     """Search the catalog (with each product's floor and market price on the day)."""
-    rows = database().fetch_all(
-        "api/products",
-        {
-            "day": args.get("date") or latest_day(),
-            "game": args.get("game"),
-            "product_type": args.get("product_type"),
-            "release_year": args.get("release_year"),
-            "min_price": args.get("min_price"),
-            "max_price": args.get("max_price"),
-            "q": like_pattern(args["q"]) if args.get("q") else None,
-            "limit": args["limit"],
-            "offset": args["offset"],
-        },
-    )
+    rows = database().fetch_all("api/products", {"day": args.get("date") or latest_day(), **filter_params(args)})
     total = rows[0]["total"] if rows else 0
     return envelope(rows, total=total, limit=args["limit"], offset=args["offset"])
 

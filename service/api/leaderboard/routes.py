@@ -8,9 +8,8 @@ from psycopg import sql
 
 from service.api import Blueprint
 from service.api.caching import cached
-from service.api.common import envelope, like_pattern, metrics_day
+from service.api.common import envelope, filter_params, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
-from service.errors import ApiError
 from service.extensions import database
 from service.sql import query
 
@@ -44,30 +43,9 @@ def order_by(sort: str, direction: str | None) -> tuple[sql.Composable, str]:
 @blp.response(200, LeaderboardPage)
 def leaderboard(args: dict[str, Any]) -> dict[str, Any]:
     """The leaderboard for a day: default order volume_ema_7d with SPEC's tie-breaks (competition ranks)."""
-    if (
-        args.get("min_price") is not None
-        and args.get("max_price") is not None
-        and args["min_price"] > args["max_price"]
-    ):
-        raise ApiError(
-            422,
-            "The request is not valid; see details.",
-            details={"query": {"min_price": ["must not exceed max_price"]}},
-        )
-    day = metrics_day(args.get("date"))
+    params = {**filter_params(args), "day": metrics_day(args.get("date"))}
     order, direction = order_by(args["sort"], args.get("direction"))
     statement = sql.SQL(query("api/leaderboard")).format(order=order)
-    params = {
-        "day": day,
-        "game": args.get("game"),
-        "product_type": args.get("product_type"),
-        "release_year": args.get("release_year"),
-        "min_price": args.get("min_price"),
-        "max_price": args.get("max_price"),
-        "q": like_pattern(args["q"]) if args.get("q") else None,
-        "limit": args["limit"],
-        "offset": args["offset"],
-    }
     with database().connection() as conn:
         rows = conn.execute(statement, params).fetchall()
     total = rows[0]["total"] if rows else 0
@@ -76,7 +54,7 @@ def leaderboard(args: dict[str, Any]) -> dict[str, Any]:
         total=total,
         limit=args["limit"],
         offset=args["offset"],
-        day=day,
+        day=params["day"],
         sort=args["sort"],
         direction=direction,
     )
