@@ -69,11 +69,12 @@ def init_api(app: Flask) -> Api:
     from service.api.health.routes import blp as health
     from service.api.leaderboard.routes import blp as leaderboard
     from service.api.market.routes import blp as market
+    from service.api.portfolio.routes import blp as portfolio
     from service.api.price_check.routes import blp as price_check
     from service.api.product_data.routes import blp as product_data
     from service.api.watchlist.routes import blp as watchlist
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blueprint in (health, auth, catalog, product_data, leaderboard, market, price_check, watchlist):
+    for blueprint in (health, auth, catalog, product_data, leaderboard, market, price_check, watchlist, portfolio):
         api.register_blueprint(blueprint)
     return api

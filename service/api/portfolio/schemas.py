@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+
+def whole_cents(amount: Decimal) -> None:
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError("at most 2 decimal places")
+
+
+MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
+
+
+class HoldingIn(Schema):
+    product = fields.String(required=True, validate=validate.Length(1, 200))
+    quantity = fields.Integer(required=True, validate=validate.Range(1, 100_000))
+    unit_cost = fields.Decimal(required=True, as_string=False, validate=MONEY)
+    acquired_on = fields.Date()
+    notes = fields.String(validate=validate.Length(0, 500), allow_none=True)
+
+
+class HoldingPatch(Schema):
+    quantity = fields.Integer(validate=validate.Range(1, 100_000))
+    unit_cost = fields.Decimal(as_string=False, validate=MONEY)
+    acquired_on = fields.Date()
+    notes = fields.String(validate=validate.Length(0, 500), allow_none=True)
+
+
+class Holding(Schema):
+    id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    slug = fields.String()
+    name = fields.String()
+    game = fields.String()
+    quantity = fields.Integer()
+    unit_cost = fields.Decimal(as_string=False)
+    acquired_on = fields.Date()
+    notes = fields.String(allow_none=True)
+    valued_on = fields.Date(allow_none=True)
+    unit_value = fields.Decimal(as_string=False, allow_none=True)
+    cost_basis = fields.Decimal(as_string=False)
+    value = fields.Decimal(as_string=False, allow_none=True)
+    pnl_usd = fields.Decimal(as_string=False, allow_none=True)
+    pnl_pct = fields.Float(allow_none=True)
+
+
+class Totals(Schema):
+    cost_basis = fields.Decimal(as_string=False)
+    value = fields.Decimal(as_string=False)
+    pnl_usd = fields.Decimal(as_string=False)
+    pnl_pct = fields.Float(allow_none=True)
+
+
+class Portfolio(Schema):
+    holdings = fields.List(fields.Nested(Holding), required=True)
+    totals = fields.Nested(Totals, required=True)
+    by_game = fields.Dict(keys=fields.String(), values=fields.Nested(Totals), required=True)
+
+
+class HistoryArgs(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class ValuePoint(Schema):
+    day = fields.Date(required=True)
+    cost_basis = fields.Decimal(as_string=False)
+    value = fields.Decimal(as_string=False)
+    priced_all = fields.Boolean()
+
+
+class PortfolioHistory(Schema):
+    data = fields.List(fields.Nested(ValuePoint), required=True)

@@ -1,0 +1,9 @@
+-- Totals overall (game IS NULL) and per game. A holding without any price counts at cost.
+SELECT game,
+       coalesce(sum(cost_basis), 0) AS cost_basis,
+       coalesce(sum(coalesce(value, cost_basis)), 0) AS value,
+       coalesce(sum(coalesce(value, cost_basis)) - sum(cost_basis), 0) AS pnl_usd,
+       ((sum(coalesce(value, cost_basis)) - sum(cost_basis)) / nullif(sum(cost_basis), 0) * 100)::double precision
+           AS pnl_pct
+FROM portfolio_valuation(%(user_id)s)
+GROUP BY GROUPING SETS ((), (game));
