@@ -5,15 +5,28 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_cors import CORS
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from jwt.exceptions import PyJWTError
 
 from service.settings import Settings
 
 
+def rate_limit_key() -> str:
+    """Signed-in callers are limited per account (wherever they connect from); others per address."""
+    try:
+        verify_jwt_in_request(optional=True)
+        identity = get_jwt_identity()
+    except (JWTExtendedException, PyJWTError):
+        identity = None  # a bad token is refused by the view; here it is just an anonymous caller
+    return f"user:{identity}" if identity else f"ip:{get_remote_address()}"
+
+
 def init_security(app: Flask, settings: Settings) -> Limiter:
     limiter = Limiter(
-        get_remote_address,
+        rate_limit_key,
         app=app,
         storage_uri=settings.redis_url,
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},

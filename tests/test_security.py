@@ -63,3 +63,26 @@ def test_with_redis_down_requests_are_still_served(db):
 def test_bad_cors_origins_are_refused_at_start():
     with pytest.raises(SettingsError, match="CORS_ORIGINS"):
         Settings.from_env({"CORS_ORIGINS": "app.example.com"})
+
+
+def test_signed_in_callers_are_limited_per_account_not_per_address(strict_app, db):
+    client = strict_app.test_client()
+    tokens = client.post(
+        "/api/v1/auth/register", json={"email": "ann@example.com", "password": "correct horse battery"}
+    )
+    headers = {"Authorization": f"Bearer {tokens.get_json()['tokens']['access_token']}"}
+    # The account's budget follows it across addresses...
+    statuses = [
+        client.get("/api/v1/games", headers=headers, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    # ...and does not eat into the budget of anonymous callers at the same address.
+    assert client.get("/api/v1/games", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 200
+    # A garbage token is treated as anonymous for limiting (the view still refuses it where it matters).
+    assert (
+        client.get(
+            "/api/v1/games", headers={"Authorization": "Bearer junk"}, environ_base={"REMOTE_ADDR": "10.0.0.99"}
+        ).status_code
+        == 200
+    )
