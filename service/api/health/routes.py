@@ -48,7 +48,8 @@ def _check_redis() -> dict[str, Any]:
 @blp.response(200, Readiness)
 @blp.alt_response(503, schema=Readiness, description="A dependency is failing; `failing` names it")
 def readiness() -> tuple[dict[str, Any], int]:
-    """Ready to serve: the database (with TimescaleDB, migrated) and Redis answer."""
+    """Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with
+    `status` degraded (only Redis is failing: reads still work, uncached) or unavailable."""
     checks: dict[str, dict[str, Any]] = {}
     for name, check in (("database", _check_database), ("redis", _check_redis)):
         try:
@@ -56,5 +57,7 @@ def readiness() -> tuple[dict[str, Any], int]:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     failing = [name for name, result in checks.items() if not result["ok"]]
-    body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
-    return body, 503 if failing else 200
+    # Without Redis the API still answers from the database (uncached, limits per process):
+    # degraded. Without the database it cannot answer: unavailable. Either way not fully ready.
+    status = "ok" if not failing else "degraded" if failing == ["redis"] else "unavailable"
+    return {"status": status, "failing": failing, "checks": checks}, 503 if failing else 200

@@ -20,6 +20,6 @@ class Liveness(Schema):
 
 
 class Readiness(Schema):
-    status = fields.String(required=True, metadata={"description": "`ok` or `unavailable`"})
+    status = fields.String(required=True, metadata={"description": "`ok`, `degraded` (Redis down) or `unavailable`"})
     failing = fields.List(fields.String(), required=True, metadata={"description": "Names of failing checks"})
     checks = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
