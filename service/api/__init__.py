@@ -64,6 +64,7 @@ def init_api(app: Flask) -> Api:
     for key, value in API_SPEC.items():
         app.config.setdefault(key, value)
     api = Api(app)
+    from service.api.admin.routes import blp as admin
     from service.api.auth.routes import blp as auth
     from service.api.catalog.routes import blp as catalog
     from service.api.health.routes import blp as health
@@ -75,6 +76,17 @@ def init_api(app: Flask) -> Api:
     from service.api.watchlist.routes import blp as watchlist
 
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blueprint in (health, auth, catalog, product_data, leaderboard, market, price_check, watchlist, portfolio):
+    for blueprint in (
+        health,
+        auth,
+        catalog,
+        product_data,
+        leaderboard,
+        market,
+        price_check,
+        watchlist,
+        portfolio,
+        admin,
+    ):
         api.register_blueprint(blueprint)
     return api

@@ -1,0 +1,102 @@
+"""Admin: ingest runs and jobs. Every route needs an admin account (checked against the database,
+not only the token's claim, so a demoted admin loses access at once)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask_jwt_extended import jwt_required
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from jobs.schedule import SCHEDULE
+from service import auth
+from service.api import Blueprint
+from service.api.admin.schemas import IngestRunArgs, IngestRunPage, JobState, JobTrigger
+from service.api.auth.routes import BEARER
+from service.api.common import envelope
+from service.errors import ApiError
+from service.extensions import database, redis_client
+
+blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operations (admins only)")
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    @jwt_required()
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        row = database().fetch_one("auth/role", {"id": auth.current_user_id()})
+        if row is None or row["role"] != "admin":
+            raise ApiError(403, "This needs an admin account.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/ingest-runs")
+@admin_required
+@blp.arguments(IngestRunArgs, location="query")
+@blp.response(200, IngestRunPage)
+@blp.alt_response(403, description="Not an admin")
+@blp.doc(security=BEARER)
+def ingest_runs(args: dict[str, Any]) -> dict[str, Any]:
+    """Ingest runs, newest first: what was written, what was rejected and why, errors."""
+    rows = database().fetch_all(
+        "admin/ingest_runs",
+        {"kind": args.get("kind"), "status": args.get("status"), "limit": args["limit"], "offset": args["offset"]},
+    )
+    return envelope(rows, total=rows[0]["total"] if rows else 0, limit=args["limit"], offset=args["offset"])
+
+
+@blp.route("/jobs", methods=["POST"])
+@admin_required
+@blp.arguments(JobTrigger)
+@blp.response(202, JobState)
+@blp.alt_response(403, description="Not an admin")
+@blp.doc(security=BEARER)
+def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
+    """Enqueue a scheduled job now (by its name in the schedule)."""
+    entry = next(e for e in SCHEDULE if e.name == body["name"])
+    job = Queue(entry.queue, connection=redis_client()).enqueue(
+        entry.func,
+        job_timeout=entry.timeout,
+        result_ttl=entry.result_ttl,
+        failure_ttl=entry.failure_ttl,
+        meta={"schedule": entry.name},
+    )
+    return _state(job)
+
+
+@blp.route("/jobs/<string:job_id>")
+@admin_required
+@blp.response(200, JobState)
+@blp.alt_response(404, description="No such job")
+@blp.doc(security=BEARER)
+def job_state(job_id: str) -> dict[str, Any]:
+    """A job's state, result or error."""
+    if not _JOB_ID.match(job_id):
+        raise ApiError(400, "A job id is letters, digits, '-' and '_'.")
+    try:
+        job = Job.fetch(job_id, connection=redis_client())
+    except NoSuchJobError:
+        raise ApiError(404, f"No job {job_id!r} (finished jobs are kept for a day).") from None
+    return _state(job)
+
+
+def _state(job: Job) -> dict[str, Any]:
+    result = job.latest_result()
+    return {
+        "id": job.id,
+        "name": job.meta.get("schedule"),
+        "status": getattr(job.get_status(), "value", "unknown"),
+        "enqueued_at": job.enqueued_at,
+        "started_at": job.started_at,
+        "ended_at": job.ended_at,
+        "result": result.return_value if result and result.type == result.Type.SUCCESSFUL else None,
+        "error": result.exc_string if result and result.type == result.Type.FAILED else None,
+    }

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from jobs.schedule import SCHEDULE
+from service.api.common import Meta, PageArgs
+
+
+class IngestRunArgs(PageArgs):
+    kind = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    status = fields.String(validate=validate.OneOf(["running", "succeeded", "failed", "deferred"]))
+
+
+class IngestRun(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String()
+    marketplace = fields.String(allow_none=True)
+    product_ids = fields.List(fields.Integer(), allow_none=True)
+    status = fields.String()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    rows_written = fields.Dict()
+    rows_rejected = fields.Dict()
+    http_calls = fields.Integer()
+    error = fields.String(allow_none=True)
+    job_id = fields.String(allow_none=True)
+
+
+class IngestRunPage(Schema):
+    data = fields.List(fields.Nested(IngestRun), required=True)
+    meta = fields.Nested(Meta, required=True)
+
+
+class JobTrigger(Schema):
+    name = fields.String(required=True, validate=validate.OneOf([entry.name for entry in SCHEDULE]))
+
+
+class JobState(Schema):
+    id = fields.String(required=True)
+    name = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    enqueued_at = fields.DateTime(allow_none=True)
+    started_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    result = fields.Raw(allow_none=True)
+    error = fields.String(allow_none=True)
