@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import resource
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
@@ -46,14 +43,6 @@ def create_products(url: str, count: int) -> list[int]:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-@contextmanager
-def timed() -> Iterator[list[float]]:
-    box: list[float] = []
-    start = time.perf_counter()
-    yield box
-    box.append(time.perf_counter() - start)
 
 
 def progress(done: int, total: int, label: str) -> None:

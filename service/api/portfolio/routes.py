@@ -29,14 +29,10 @@ ZERO = {"cost_basis": Decimal(0), "value": Decimal(0), "pnl_usd": Decimal(0), "p
 
 
 def _holding(holding_id: int) -> dict[str, Any]:
-    rows = [
-        h
-        for h in database().fetch_all("portfolio/holdings", {"user_id": auth.current_user_id()})
-        if h["id"] == holding_id
-    ]
-    if not rows:
+    row = database().fetch_one("portfolio/holding", {"user_id": auth.current_user_id(), "id": holding_id})
+    if row is None:
         raise ApiError(404, f"No holding {holding_id} in your portfolio.")
-    return rows[0]
+    return row
 
 
 @blp.route("")
