@@ -135,3 +135,18 @@ def test_price_check_verdicts(client, market, db):  # noqa: F811
     assert_422(check(product="op-01-box", q="x y", price=10), "query", "product")
     assert_422(check(product="op-01-box", price=0), "query", "price")
     assert_422(check(product="op-01-box", price="ten"), "query", "price")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("listings?marketplace=Sim%20Ebay", "marketplace"),
+        ("listings?limit=0", "limit"),
+        ("sales?from=2026-03-05&to=2026-03-01", "from"),
+        ("sales?marketplace=x;y", "marketplace"),
+        ("rank-history?scope=All%20Games", "scope"),
+        ("rank-history?from=soon", "from"),
+    ],
+)
+def test_sub_resources_reject_bad_parameters(client, market, path, field):  # noqa: F811
+    assert_422(client.get(f"/api/v1/products/op-01-box/{path}"), "query", field)

@@ -86,3 +86,25 @@ def test_one_user_cannot_read_or_change_anothers_holdings(client, market, db):  
     assert db.execute("SELECT quantity FROM holdings").fetchone()["quantity"] == 1
     assert client.get("/api/v1/me/portfolio").status_code == 401
     assert client.get("/api/v1/me/portfolio/history").status_code == 401
+
+
+def test_bad_updates_and_history_ranges_are_refused_and_change_nothing(client, market, db):  # noqa: F811
+    ann = sign_in(client, "ann@example.com")
+    holding = client.post(
+        "/api/v1/me/portfolio", headers=ann, json={"product": "op-01-box", "quantity": 2, "unit_cost": 10}
+    ).get_json()
+    for body in (
+        {"quantity": 0},
+        {"unit_cost": "abc"},
+        {"unit_cost": "1.001"},
+        {"product": "sv-151-box"},
+        {"acquired_on": "not a date"},
+        {"notes": "x" * 501},
+    ):
+        response = client.patch(f"/api/v1/me/portfolio/{holding['id']}", headers=ann, json=body)
+        assert response.status_code == 422, body
+    assert client.patch("/api/v1/me/portfolio/999999", headers=ann, json={"quantity": 1}).status_code == 404
+    row = db.execute("SELECT quantity, unit_cost, notes FROM holdings").fetchone()
+    assert (row["quantity"], str(row["unit_cost"]), row["notes"]) == (2, "10.00", None)
+    assert client.get("/api/v1/me/portfolio/history?from=2026-03-05&to=2026-03-01", headers=ann).status_code == 422
+    assert client.get("/api/v1/me/portfolio/history?from=yesterday", headers=ann).status_code == 422
