@@ -133,7 +133,13 @@ def test_login_is_rate_limited_harder(client, db):
 def test_the_openapi_document_declares_bearer_auth(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
+    for path, method in (("/api/v1/me", "get"), ("/api/v1/me/watchlist", "post"), ("/api/v1/me/portfolio", "get"),
+                         ("/api/v1/admin/ingest-runs", "get")):
+        operation = spec["paths"][path][method]
+        assert operation["security"] == [{"bearerAuth": []}], path
+        assert "401" in operation["responses"], path
+    assert "403" in spec["paths"]["/api/v1/admin/jobs"]["post"]["responses"]
+    assert "security" not in spec["paths"]["/api/v1/leaderboard"]["get"]
 
 
 def test_the_first_admin_comes_from_the_cli(runner, client, db):

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask_jwt_extended import jwt_required
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -17,7 +16,6 @@ from jobs.schedule import SCHEDULE
 from service import auth
 from service.api import Blueprint
 from service.api.admin.schemas import IngestRunArgs, IngestRunPage, JobState, JobTrigger
-from service.api.auth.routes import BEARER
 from service.api.common import envelope
 from service.errors import ApiError
 from service.extensions import database, redis_client
@@ -28,22 +26,19 @@ _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
-    @jwt_required()
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         row = database().fetch_one("auth/role", {"id": auth.current_user_id()})
         if row is None or row["role"] != "admin":
             raise ApiError(403, "This needs an admin account.")
         return view(*args, **kwargs)
 
-    return wrapper
+    return blp.login_required(blp.alt_response(403, description="Not an admin")(wrapper))
 
 
 @blp.route("/ingest-runs")
 @admin_required
 @blp.arguments(IngestRunArgs, location="query")
 @blp.response(200, IngestRunPage)
-@blp.alt_response(403, description="Not an admin")
-@blp.doc(security=BEARER)
 def ingest_runs(args: dict[str, Any]) -> dict[str, Any]:
     """Ingest runs, newest first: what was written, what was rejected and why, errors."""
     rows = database().fetch_all(
@@ -57,8 +52,6 @@ def ingest_runs(args: dict[str, Any]) -> dict[str, Any]:
 @admin_required
 @blp.arguments(JobTrigger)
 @blp.response(202, JobState)
-@blp.alt_response(403, description="Not an admin")
-@blp.doc(security=BEARER)
 def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
     """Enqueue a scheduled job now (by its name in the schedule)."""
     entry = next(e for e in SCHEDULE if e.name == body["name"])
@@ -76,7 +69,6 @@ def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
 @admin_required
 @blp.response(200, JobState)
 @blp.alt_response(404, description="No such job")
-@blp.doc(security=BEARER)
 def job_state(job_id: str) -> dict[str, Any]:
     """A job's state, result or error."""
     if not _JOB_ID.match(job_id):

@@ -8,14 +8,13 @@ from typing import Any
 from flask_jwt_extended import get_jwt, jwt_required
 
 from service import auth
-from service.api import Blueprint
+from service.api import BEARER, Blueprint
 from service.api.auth.schemas import Credentials, PasswordChange, Registered, Tokens, User
 from service.errors import ApiError
 from service.extensions import database
 from service.sql import query
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and tokens")
-BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def _invalid(field: str, problems: list[str]) -> ApiError:
@@ -79,9 +78,8 @@ def refresh() -> dict[str, Any]:
 
 
 @blp.route("/auth/logout", methods=["POST"])
-@jwt_required()
+@blp.login_required
 @blp.response(204)
-@blp.doc(security=BEARER)
 def logout() -> None:
     """Revoke this access token and every refresh token of the session."""
     claims = get_jwt()
@@ -91,9 +89,8 @@ def logout() -> None:
 
 
 @blp.route("/me")
-@jwt_required()
+@blp.login_required
 @blp.response(200, User)
-@blp.doc(security=BEARER)
 def me() -> dict[str, Any]:
     """The signed-in account."""
     user = database().fetch_one("auth/user_by_id", {"id": auth.current_user_id()})
@@ -103,10 +100,9 @@ def me() -> dict[str, Any]:
 
 
 @blp.route("/me/password", methods=["POST"])
-@jwt_required()
+@blp.login_required
 @blp.arguments(PasswordChange)
 @blp.response(204)
-@blp.doc(security=BEARER)
 def change_password(change: dict[str, Any]) -> None:
     """Change the password; every refresh token of the account is revoked."""
     user = database().fetch_one("auth/user_by_id", {"id": auth.current_user_id()})

@@ -6,11 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask_jwt_extended import jwt_required
-
 from service import auth
 from service.api import Blueprint
-from service.api.auth.routes import BEARER
 from service.api.catalog.routes import find_product
 from service.api.common import latest_day
 from service.api.portfolio.schemas import (
@@ -36,9 +33,8 @@ def _holding(holding_id: int) -> dict[str, Any]:
 
 
 @blp.route("")
-@jwt_required()
+@blp.login_required
 @blp.response(200, Portfolio)
-@blp.doc(security=BEARER)
 def portfolio() -> dict[str, Any]:
     """Holdings valued at the latest floor (else market price); totals overall and per game."""
     user = {"user_id": auth.current_user_id()}
@@ -52,10 +48,9 @@ def portfolio() -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
-@jwt_required()
+@blp.login_required
 @blp.arguments(HoldingIn)
 @blp.response(201, Holding)
-@blp.doc(security=BEARER)
 def add_holding(body: dict[str, Any]) -> dict[str, Any]:
     """Record a holding: product, quantity, unit cost, acquired date, notes."""
     product = find_product(body["product"])
@@ -75,11 +70,10 @@ def add_holding(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<int:holding_id>", methods=["PATCH"])
-@jwt_required()
+@blp.login_required
 @blp.arguments(HoldingPatch)
 @blp.response(200, Holding)
 @blp.alt_response(404, description="No such holding in your portfolio")
-@blp.doc(security=BEARER)
 def update_holding(body: dict[str, Any], holding_id: int) -> dict[str, Any]:
     """Change a holding's quantity, unit cost, acquired date or notes."""
     row = database().fetch_one(
@@ -100,10 +94,9 @@ def update_holding(body: dict[str, Any], holding_id: int) -> dict[str, Any]:
 
 
 @blp.route("/<int:holding_id>", methods=["DELETE"])
-@jwt_required()
+@blp.login_required
 @blp.response(204)
 @blp.alt_response(404, description="No such holding in your portfolio")
-@blp.doc(security=BEARER)
 def delete_holding(holding_id: int) -> None:
     """Remove a holding."""
     if database().fetch_one("portfolio/delete", {"id": holding_id, "user_id": auth.current_user_id()}) is None:
@@ -111,10 +104,9 @@ def delete_holding(holding_id: int) -> None:
 
 
 @blp.route("/history")
-@jwt_required()
+@blp.login_required
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, PortfolioHistory)
-@blp.doc(security=BEARER)
 def portfolio_history(args: dict[str, Any]) -> dict[str, Any]:
     """Value and cost basis per day over [from, to] (at most three years)."""
     last = args.get("to") or latest_day()

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_jwt_extended import jwt_required
-
 from service import auth
 from service.api import Blueprint
-from service.api.auth.routes import BEARER
 from service.api.catalog.routes import find_product
 from service.api.common import PageArgs, envelope, latest_day
 from service.api.leaderboard.routes import split_row
@@ -20,10 +17,9 @@ blp = Blueprint("watchlist", __name__, url_prefix="/api/v1/me/watchlist", descri
 
 
 @blp.route("")
-@jwt_required()
+@blp.login_required
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, WatchlistPage)
-@blp.doc(security=BEARER)
 def watchlist(args: dict[str, Any]) -> dict[str, Any]:
     """The watched products, newest first, with the latest day's metrics and rank."""
     rows = database().fetch_all(
@@ -40,10 +36,9 @@ def watchlist(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
-@jwt_required()
+@blp.login_required
 @blp.arguments(WatchlistAdd)
 @blp.response(201, WatchlistAdd)
-@blp.doc(security=BEARER)
 def add(body: dict[str, Any]) -> dict[str, Any]:
     """Watch a product (adding one already watched changes nothing)."""
     product = find_product(body["product"])
@@ -52,10 +47,9 @@ def add(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<string:product>", methods=["DELETE"])
-@jwt_required()
+@blp.login_required
 @blp.response(204)
 @blp.alt_response(404, description="Not on the watchlist")
-@blp.doc(security=BEARER)
 def remove(product: str) -> None:
     """Stop watching a product."""
     found = find_product(product)
