@@ -133,8 +133,12 @@ def test_login_is_rate_limited_harder(client, db):
 def test_the_openapi_document_declares_bearer_auth(client):
     spec = client.get("/openapi.json").get_json()
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    for path, method in (("/api/v1/me", "get"), ("/api/v1/me/watchlist", "post"), ("/api/v1/me/portfolio", "get"),
-                         ("/api/v1/admin/ingest-runs", "get")):
+    for path, method in (
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/watchlist", "post"),
+        ("/api/v1/me/portfolio", "get"),
+        ("/api/v1/admin/ingest-runs", "get"),
+    ):
         operation = spec["paths"][path][method]
         assert operation["security"] == [{"bearerAuth": []}], path
         assert "401" in operation["responses"], path
