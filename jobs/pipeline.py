@@ -1,5 +1,5 @@
 """The metric pipeline: rollups for the touched window -> daily metrics -> ranks -> market index ->
-a new data version in Redis (the API's cache key).
+a new data version in Redis (the API's cache key) -> alerts on the newest day.
 
 Every stage is SQL in the database; this module only orders the stages and times them. Re-running
 a window recomputes it from the raw observations, so the pipeline is idempotent and safe to retry.
@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import redis
 
+from jobs import alerts
 from service import rollups
 from service.settings import PROJECT_ROOT
 from service.sql import query
@@ -104,8 +105,13 @@ def run(
             stage("metrics", lambda: _scalar(conn, "pipeline/metrics", window))
             stage("ranks", lambda: _scalar(conn, "pipeline/ranks", window))
             stage("market_index", lambda: _scalar(conn, "pipeline/market_index", window))
-    if redis_client is not None:
-        report.data_version = bump_data_version(redis_client)
+        if redis_client is not None:
+            report.data_version = bump_data_version(redis_client)
+        # Alerts look at the newest day only: older days were evaluated when they were new.
+        fired = alerts.evaluate_metrics(conn, last_day)
+        report.rows["alerts_fired"] = fired.notifications
+        if redis_client is not None:  # this run's deliveries, and listing alerts fired at ingest
+            alerts.dispatch(conn, redis_client)
     log.info(
         "pipeline ran",
         extra={"first_day": str(first_day), "last_day": str(last_day), "seconds": report.seconds, "rows": report.rows},

@@ -40,6 +40,7 @@ class Entry:
 
 SCHEDULE: tuple[Entry, ...] = (
     Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),
+    Entry("webhook-sweep", "jobs.tasks.dispatch_webhooks", "*/10 * * * *", timeout=300),
     Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from jobs import pipeline
+from jobs import alerts, pipeline
 from jobs.sim import driver
 from service.cache import connect_redis
 from service.settings import Settings
@@ -39,3 +39,10 @@ def raw_payload_retention() -> dict[str, int]:
     with psycopg.connect(Settings.from_env().database_url) as conn:
         row = conn.execute(query("maintenance/raw_payload_retention")).fetchone()
     return {"chunks_dropped": int(row[0]) if row else 0}
+
+
+def dispatch_webhooks() -> dict[str, int]:
+    """The sweep: enqueue webhook deliveries that are pending without a live job."""
+    settings = Settings.from_env()
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        return {"enqueued": alerts.dispatch(conn, connect_redis(settings.redis_url))}

@@ -26,6 +26,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "postgresql://postgres@127.0.0.1:55432/boxpro"
@@ -43,6 +54,9 @@ class Settings:
     rate_limit_default: str = "300/minute"
     rate_limit_auth: str = "10/minute"
     cors_origins: tuple[str, ...] = ()
+    # Webhooks go to public addresses only, unless this is set (tests and private deployments).
+    webhook_allow_private: bool = False
+    webhook_timeout_s: float = 10.0
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     sql_dir: Path = PROJECT_ROOT / "sql"
 
@@ -65,6 +79,7 @@ class Settings:
             rate_limit_default=environ.get("RATE_LIMIT_DEFAULT", defaults.rate_limit_default),
             rate_limit_auth=environ.get("RATE_LIMIT_AUTH", defaults.rate_limit_auth),
             cors_origins=tuple(o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()),
+            webhook_allow_private=_bool(environ, "WEBHOOK_ALLOW_PRIVATE", defaults.webhook_allow_private),
         )
         settings.validate()
         return settings

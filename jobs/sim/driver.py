@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from jobs import alerts
 from jobs.ingest import writer
 from jobs.ingest.records import PricePoint, Sale
 from jobs.sim.market import MARKETPLACES, MarketState, capture, snapshot_batch, step_times
@@ -124,6 +125,7 @@ def _write_chunk(
                 query("ingest/infer"), {"marketplace": model.code, "product_ids": state.product_ids.tolist()}
             ).fetchone()
             report.inferred_sales += int(inferred[2]) if inferred else 0
+            alerts.evaluate_listings(conn, model.code, state.product_ids.tolist(), since=times[0])
         conn.execute(
             query("sim/save_state"),
             {"name": SIM_NAME, "seed": state.seed, "through": state.time, "state": state.to_bytes()},

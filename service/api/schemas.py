@@ -1,8 +1,20 @@
-"""Response shapes shared by several resources."""
+"""Shapes and validators shared by several resources."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+
+def whole_cents(amount: Decimal) -> None:
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValidationError("at most 2 decimal places")
+
+
+MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
 
 
 def liquidity_label(score: float | None) -> str | None:

@@ -1,18 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from decimal import Decimal
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
-
-
-def whole_cents(amount: Decimal) -> None:
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError("at most 2 decimal places")
-
-
-MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
+from service.api.schemas import MONEY
 
 
 class HoldingIn(Schema):

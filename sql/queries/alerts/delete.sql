@@ -1,0 +1,1 @@
+DELETE FROM alerts WHERE id = %(id)s AND user_id = %(user_id)s RETURNING id;

@@ -1,0 +1,1 @@
+SELECT * FROM alert_rows WHERE id = %(id)s AND user_id = %(user_id)s;

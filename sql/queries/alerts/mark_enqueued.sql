@@ -1,0 +1,1 @@
+UPDATE webhook_deliveries SET enqueued_at = now() WHERE id = ANY (%(ids)s);
