@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask
@@ -58,6 +59,22 @@ class Blueprint(SmorestBlueprint):
         guarded = self.alt_response(401, description="Missing, invalid, expired or revoked token")(guarded)
         return self.doc(security=BEARER)(guarded)
 
+    def admin_required(self, view: Any) -> Any:
+        """An admin account is needed (403 otherwise). The role is read from the database, not
+        only the token's claim, so a demoted admin loses access at once."""
+        from service import auth
+        from service.errors import ApiError
+        from service.extensions import database
+
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            row = database().fetch_one("auth/role", {"id": auth.current_user_id()})
+            if row is None or row["role"] != "admin":
+                raise ApiError(403, "This needs an admin account.")
+            return view(*args, **kwargs)
+
+        return self.login_required(self.alt_response(403, description="Not an admin")(wrapper))
+
 
 API_SPEC = {
     "API_TITLE": "BoosterBoxPro API",
@@ -76,11 +93,15 @@ def init_api(app: Flask) -> Api:
         app.config.setdefault(key, value)
     api = Api(app)
     from service.api.admin.routes import blp as admin
+    from service.api.alerts.routes import blp as alerts
     from service.api.auth.routes import blp as auth
     from service.api.catalog.routes import blp as catalog
+    from service.api.catalog_admin.routes import blp as catalog_admin
     from service.api.health.routes import blp as health
+    from service.api.imports.routes import blp as imports
     from service.api.leaderboard.routes import blp as leaderboard
     from service.api.market.routes import blp as market
+    from service.api.notifications.routes import blp as notifications
     from service.api.portfolio.routes import blp as portfolio
     from service.api.price_check.routes import blp as price_check
     from service.api.product_data.routes import blp as product_data
@@ -97,7 +118,11 @@ def init_api(app: Flask) -> Api:
         price_check,
         watchlist,
         portfolio,
+        alerts,
+        notifications,
         admin,
+        catalog_admin,
+        imports,
     ):
         api.register_blueprint(blueprint)
     return api

@@ -1,11 +1,8 @@
-"""Admin: ingest runs and jobs. Every route needs an admin account (checked against the database,
-not only the token's claim, so a demoted admin loses access at once)."""
+"""Admin: ingest runs and jobs. Every route needs an admin account (Blueprint.admin_required)."""
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from typing import Any
 
 from rq import Queue
@@ -13,7 +10,6 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from jobs.schedule import SCHEDULE
-from service import auth
 from service.api import Blueprint
 from service.api.admin.schemas import IngestRunArgs, IngestRunPage, JobState, JobTrigger
 from service.api.common import envelope
@@ -24,19 +20,8 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Oper
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        row = database().fetch_one("auth/role", {"id": auth.current_user_id()})
-        if row is None or row["role"] != "admin":
-            raise ApiError(403, "This needs an admin account.")
-        return view(*args, **kwargs)
-
-    return blp.login_required(blp.alt_response(403, description="Not an admin")(wrapper))
-
-
 @blp.route("/ingest-runs")
-@admin_required
+@blp.admin_required
 @blp.arguments(IngestRunArgs, location="query")
 @blp.response(200, IngestRunPage)
 def ingest_runs(args: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +34,7 @@ def ingest_runs(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/jobs", methods=["POST"])
-@admin_required
+@blp.admin_required
 @blp.arguments(JobTrigger)
 @blp.response(202, JobState)
 def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +51,7 @@ def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/jobs/<string:job_id>")
-@admin_required
+@blp.admin_required
 @blp.response(200, JobState)
 @blp.alt_response(404, description="No such job")
 def job_state(job_id: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+INSERT INTO games (code, name) VALUES (%(code)s, %(name)s) RETURNING code, name;

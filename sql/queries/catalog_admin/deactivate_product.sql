@@ -1,0 +1,1 @@
+UPDATE products SET active = false, updated_at = now() WHERE id = %(id)s RETURNING id;

@@ -1,0 +1,1 @@
+DELETE FROM product_sources WHERE id = %(id)s RETURNING id;

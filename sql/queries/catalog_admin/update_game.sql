@@ -1,0 +1,1 @@
+UPDATE games SET name = %(name)s WHERE code = %(code)s RETURNING code, name;

@@ -1,0 +1,1 @@
+SELECT code FROM marketplaces WHERE code = %(code)s;

@@ -1,0 +1,1 @@
+SELECT id, slug FROM products WHERE id = ANY (%(ids)s) OR slug = ANY (%(slugs)s);
