@@ -45,6 +45,7 @@ cat <<MSG
     API          http://$API_HOST:$API_PORT/api/v1
     API docs     http://$API_HOST:$API_PORT/docs   (OpenAPI: /openapi.json)
     readiness    http://$API_HOST:$API_PORT/health/ready
+    Prometheus   http://$API_HOST:$API_PORT/metrics
     RQ dashboard http://$API_HOST:$DASHBOARD_PORT
     database     $DATABASE_URL   (make psql)
 

@@ -19,6 +19,7 @@ from service.errors import register_error_handlers
 from service.logs import configure_logging, new_request_id, request_id_var
 from service.security import init_security
 from service.settings import Settings
+from service.telemetry import init_telemetry, observe
 
 access_log = logging.getLogger("boxpro.access")
 
@@ -64,8 +65,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter = init_security(app, settings)
     init_auth(app, settings.jwt_secret_key or _development_secret())
     init_api(app)
-    # Probes are never throttled; guessing passwords and creating accounts are throttled hard.
-    for endpoint in ("health.liveness", "health.readiness"):
+    init_telemetry(app)
+    # Probes and scrapes are never throttled; guessing passwords and creating accounts are throttled hard.
+    for endpoint in ("health.liveness", "health.readiness", "telemetry.metrics"):
         limiter.exempt(app.view_functions[endpoint])
     for endpoint in ("auth.login", "auth.register"):
         app.view_functions[endpoint] = limiter.limit(settings.rate_limit_auth)(  # type: ignore[assignment]
@@ -97,6 +99,8 @@ def _install_request_context(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         started = g.get("request_started")
+        if started is not None:
+            observe(request, response, time.perf_counter() - started)
         access_log.info(
             "request",
             extra={

@@ -57,6 +57,8 @@ class Settings:
     # Webhooks go to public addresses only, unless this is set (tests and private deployments).
     webhook_allow_private: bool = False
     webhook_timeout_s: float = 10.0
+    # When set, GET /metrics wants it as a bearer token (Prometheus' `authorization` setting).
+    metrics_token: str = field(default="", repr=False)
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     sql_dir: Path = PROJECT_ROOT / "sql"
 
@@ -79,6 +81,7 @@ class Settings:
             rate_limit_default=environ.get("RATE_LIMIT_DEFAULT", defaults.rate_limit_default),
             rate_limit_auth=environ.get("RATE_LIMIT_AUTH", defaults.rate_limit_auth),
             cors_origins=tuple(o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()),
+            metrics_token=environ.get("METRICS_TOKEN", ""),
             webhook_allow_private=_bool(environ, "WEBHOOK_ALLOW_PRIVATE", defaults.webhook_allow_private),
         )
         settings.validate()

@@ -1,0 +1,111 @@
+"""Prometheus telemetry at GET /metrics.
+
+Counted per request: requests and latency by endpoint (the route template, so the label set stays
+small), method and status; response-cache results (the X-Cache header the cache sets). Read from
+Redis at scrape time: the pipeline's data version and its age, RQ queue depths, running and failed
+jobs, and workers.
+
+Under gunicorn each worker process keeps its samples in files under PROMETHEUS_MULTIPROC_DIR and a
+scrape merges them (prometheus_client's multiprocess mode); gunicorn.conf.py drops a dead worker's
+live gauges. Without that variable (tests, `flask run`) the process's own registry is served.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import redis
+from flask import Flask, Request, Response, current_app, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from rq import Queue, Worker
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from service.errors import ApiError
+
+DATA_VERSION_KEY = "boxpro:data_version"  # written by jobs/pipeline.py
+DATA_UPDATED_KEY = "boxpro:data_updated_at"
+
+REQUESTS = Counter("boxpro_http_requests", "HTTP requests served", ["endpoint", "method", "status"])
+LATENCY = Histogram(
+    "boxpro_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["endpoint", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+CACHE = Counter("boxpro_api_cache", "Response cache lookups by result", ["result"])
+
+
+def observe(req: Request, response: Response, seconds: float) -> None:
+    endpoint = req.url_rule.rule if req.url_rule is not None else "unmatched"
+    REQUESTS.labels(endpoint, req.method, str(response.status_code)).inc()
+    LATENCY.labels(endpoint, req.method).observe(seconds)
+    cache = response.headers.get("X-Cache")
+    if cache:
+        CACHE.labels(cache.lower()).inc()
+
+
+class RedisStateCollector(Collector):
+    """Gauges read from Redis at scrape time (the same in every process, so not per-worker)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("boxpro_redis_up", "Whether Redis answered this scrape")
+        try:
+            version, updated = self.client.mget(DATA_VERSION_KEY, DATA_UPDATED_KEY)
+            queues = Queue.all(connection=self.client)
+            depth = GaugeMetricFamily("boxpro_rq_queue_jobs", "Jobs waiting in an RQ queue", labels=["queue"])
+            running = GaugeMetricFamily("boxpro_rq_running_jobs", "Jobs being worked on", labels=["queue"])
+            failed = GaugeMetricFamily("boxpro_rq_failed_jobs", "Jobs in the failed registry", labels=["queue"])
+            for queue in queues:
+                depth.add_metric([queue.name], queue.count)
+                running.add_metric([queue.name], StartedJobRegistry(queue=queue).count)
+                failed.add_metric([queue.name], FailedJobRegistry(queue=queue).count)
+            workers = Worker.count(connection=self.client)
+        except redis.RedisError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from (depth, running, failed)
+        yield GaugeMetricFamily("boxpro_rq_workers", "Live RQ workers", value=workers)
+        if version is not None:
+            yield GaugeMetricFamily("boxpro_data_version", "The pipeline's data version", value=int(version))
+        if updated is not None:
+            stamp = updated.decode() if isinstance(updated, bytes) else str(updated)
+            age = (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()
+            yield GaugeMetricFamily("boxpro_data_age_seconds", "Seconds since new metrics landed", value=age)
+
+
+def _registry(client: redis.Redis) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        for collector in (REQUESTS, LATENCY, CACHE):
+            registry.register(collector)
+    registry.register(RedisStateCollector(client))
+    return registry
+
+
+def metrics() -> Response:
+    """Prometheus exposition. With METRICS_TOKEN set, scrapers send it as a bearer token."""
+    token = current_app.config["SETTINGS"].metrics_token
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(401, "GET /metrics needs the metrics token.")
+    body = generate_latest(_registry(current_app.extensions["boxpro.redis"]))
+    return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def init_telemetry(app: Flask) -> None:
+    app.add_url_rule("/metrics", "telemetry.metrics", metrics)
