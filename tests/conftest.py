@@ -67,21 +67,26 @@ def runner(app):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 
 
+def empty_data_tables(conn: psycopg.Connection) -> None:
+    """Truncate every table but the schema's own and the reference data seeded by migrations."""
+    tables = [
+        row["tablename"]
+        for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        if row["tablename"] not in KEPT_TABLES
+    ]
+    if tables:
+        conn.execute(
+            psycopg.sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, tables))
+            )
+        )
+
+
 @pytest.fixture
 def db(migrated: None, settings: Settings) -> Iterator[psycopg.Connection]:
     """An autocommit connection to a test database whose data tables were just emptied."""
     with psycopg.connect(settings.database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
-        tables = [
-            row["tablename"]
-            for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            if row["tablename"] not in KEPT_TABLES
-        ]
-        if tables:
-            conn.execute(
-                psycopg.sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                    psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, tables))
-                )
-            )
+        empty_data_tables(conn)
         yield conn
 
 
@@ -115,11 +120,9 @@ def project_root():  # type: ignore[no-untyped-def]
     return PROJECT_ROOT
 
 
-@pytest.fixture
-def products(db: psycopg.Connection) -> list[int]:
-    """Three catalog products (ids), in an otherwise empty database."""
-    db.execute("INSERT INTO games (code, name) VALUES ('one-piece', 'One Piece'), ('pokemon', 'Pokémon')")
-    rows = db.execute(
+def insert_products(conn: psycopg.Connection) -> list[int]:
+    conn.execute("INSERT INTO games (code, name) VALUES ('one-piece', 'One Piece'), ('pokemon', 'Pokémon')")
+    rows = conn.execute(
         """
         INSERT INTO products (slug, game, set_code, name, product_type, release_date, packs_per_box)
         VALUES ('op-01-box', 'one-piece', 'OP-01', 'OP-01 Box', 'booster_box', '2022-12-02', 24),
@@ -129,3 +132,9 @@ def products(db: psycopg.Connection) -> list[int]:
         """
     ).fetchall()
     return [row["id"] for row in rows]
+
+
+@pytest.fixture
+def products(db: psycopg.Connection) -> list[int]:
+    """Three catalog products (ids), in an otherwise empty database."""
+    return insert_products(db)
