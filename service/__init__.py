@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.api import init_api
 from service.auth import init_auth
@@ -88,12 +89,24 @@ def _development_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
+def _limit_body(app: Flask) -> None:
+    """Refuse an oversized body up front (413), even on routes that would never read it. A view may
+    allow more with `max_body_bytes` (service.api.allow_body)."""
+    allowed = getattr(app.view_functions.get(request.endpoint or ""), "max_body_bytes", None)
+    if allowed:
+        request.max_content_length = allowed
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
 def _install_request_context(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         g.request_started = time.perf_counter()
         g.request_id = new_request_id(request.headers.get("X-Request-ID"))
         g.request_id_token = request_id_var.set(g.request_id)
+        _limit_body(app)
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -111,6 +112,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         return http_exception_response(error)
+
+    @app.errorhandler(psycopg.DataError)
+    def _bad_value(error: psycopg.DataError) -> Response:
+        # A value our validation let through but the database cannot store (a NUL character, a
+        # number out of range): the caller's input, so a 400; logged, as validation should catch it.
+        log.warning("database refused a value", extra={"error": str(error)[:200]})
+        return error_response(400, "A value in the request cannot be stored (out of range or malformed).")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -46,6 +46,17 @@ class StrictParser(FlaskParser):
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
+def allow_body(max_bytes: int) -> Any:
+    """Let a view take bodies up to `max_bytes` (the app's default is 2 MB). Put it right under
+    `@blp.route`, so it marks the function that is registered."""
+
+    def mark(view: Any) -> Any:
+        view.max_body_bytes = max_bytes
+        return view
+
+    return mark
+
+
 class Blueprint(SmorestBlueprint):
     """Every resource's blueprint: strict argument parsing, and an auth decorator that also documents it."""
 

@@ -91,7 +91,7 @@ def create_game(body: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, description="No such game")
 def update_game(body: dict[str, Any], code: str) -> dict[str, Any]:
     """Rename a game."""
-    row = database().fetch_one("catalog_admin/update_game", {"code": code[:50], **body})
+    row = database().fetch_one("catalog_admin/update_game", {"code": code, **body})
     if row is None:
         raise ApiError(404, f"No game {code[:50]!r}.")
     _changed()

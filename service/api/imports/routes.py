@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from rq import Queue
 
 from jobs.ingest import manual
-from service.api import Blueprint
+from service.api import Blueprint, allow_body
 from service.api.imports.schemas import ImportArgs, ImportBody, ImportResult
 from service.errors import ApiError
 from service.extensions import database, redis_client
@@ -31,12 +31,6 @@ Every row is validated first: one bad row and nothing is imported (422, `details
 CSV rows numbered by line). Importing the same file again writes nothing new. Metrics are recomputed by
 a pipeline job from the first day imported.
 """
-
-
-@blp.before_request
-def larger_bodies() -> None:
-    """Files are larger than the API's usual request bodies."""
-    request.max_content_length = MAX_FILE_BYTES
 
 
 def _rows() -> tuple[list[Any], int, Any]:
@@ -61,6 +55,7 @@ def _rows() -> tuple[list[Any], int, Any]:
 
 
 @blp.route("/<any(listings, sales, prices):kind>", methods=["POST"])
+@allow_body(MAX_FILE_BYTES)
 @blp.admin_required
 @blp.arguments(ImportArgs, location="query")
 @blp.doc(

@@ -1,0 +1,179 @@
+"""The authorisation matrix, over every user and admin route the app has (read from its URL map, so a
+new route is covered the day it is added):
+
+- no token, an expired, a tampered or a revoked token: 401 everywhere;
+- an ordinary user: 403 on every admin route;
+- one user can never read or change another's watchlist, alerts, notifications, webhook or portfolio.
+And none of the refused requests changes anything.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask_jwt_extended import create_access_token
+
+from tests.test_alerts import metrics
+from tests.test_api_read import NOW
+from tests.test_auth import bearer, register
+
+PRIVATE = re.compile(r"^/api/v1/(me|admin)(/|$)")
+OWNED_TABLES = ("watchlist_items", "alerts", "notifications", "holdings", "webhooks", "webhook_deliveries")
+CATALOG_TABLES = ("games", "products", "product_sources", "ingest_runs", "snapshots", "sales", "price_points")
+
+
+def private_routes(app) -> list[tuple[str, str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if PRIVATE.match(rule.rule):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                routes.append((method, rule.rule, rule.endpoint))
+    return sorted(routes)
+
+
+def fill(rule: str, ids: dict[str, object]) -> str:
+    """A concrete path for a rule: path parameters from `ids` (another user's ids, where they exist)."""
+
+    def value(match: re.Match[str]) -> str:
+        converter, name = match.group(1), match.group(2)
+        if converter.startswith("any("):
+            return converter[4:].split(",")[0].strip()
+        return str(ids.get(name, "1" if converter == "int" else "x"))
+
+    return re.sub(r"<([^:>]+(?:\([^)]*\))?):(\w+)>", value, rule)
+
+
+# Valid bodies, so that a refusal is about who asks, not about what was sent.
+BODIES = {
+    ("POST", "/api/v1/me/alerts"): {"product": "op-01-box", "kind": "floor_below", "price": 10},
+    ("PATCH", "/api/v1/me/alerts/<int:alert_id>"): {"active": False, "price": 1},
+    ("POST", "/api/v1/me/portfolio"): {"product": "op-01-box", "quantity": 1, "unit_cost": 1},
+    ("PATCH", "/api/v1/me/portfolio/<int:holding_id>"): {"quantity": 99},
+    ("POST", "/api/v1/me/watchlist"): {"product": "op-02-box"},
+    ("PUT", "/api/v1/me/webhook"): {"url": "https://evil.example.com/steal"},
+    ("POST", "/api/v1/me/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
+    ("POST", "/api/v1/admin/games"): {"code": "lorcana", "name": "Lorcana"},
+    ("PATCH", "/api/v1/admin/games/<string:code>"): {"name": "Renamed"},
+    ("POST", "/api/v1/admin/jobs"): {"name": "sim-tick"},
+    ("POST", "/api/v1/admin/products"): {"game": "one-piece", "name": "X Box", "product_type": "booster_box"},
+    ("PATCH", "/api/v1/admin/products/<string:product>"): {"notes": "hacked"},
+    ("POST", "/api/v1/admin/products/<string:product>/sources"): {"marketplace": "ebay"},
+    ("PATCH", "/api/v1/admin/sources/<int:source_id>"): {"active": False},
+    ("POST", "/api/v1/admin/import/<any(listings, sales, prices):kind>"): {
+        "rows": [{"product": "op-01-box", "sold_at": "2026-03-01T00:00:00Z", "unit_price": 1}]
+    },
+}
+
+
+def snapshot(db, tables) -> dict[str, list]:
+    return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+
+
+@pytest.fixture
+def ann(client, db, products):
+    """Ann, with one of everything a user owns."""
+    headers = bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])
+    client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=headers)
+    alert = client.post(
+        "/api/v1/me/alerts", json={"product": "op-01-box", "kind": "floor_below", "price": 100}, headers=headers
+    ).get_json()
+    holding = client.post(
+        "/api/v1/me/portfolio", json={"product": "op-01-box", "quantity": 2, "unit_cost": 90}, headers=headers
+    ).get_json()
+    db.execute("INSERT INTO webhooks (user_id, url, secret) SELECT id, 'https://ann.example.com/hook', 's' FROM users")
+    metrics(db, products[0], NOW.date(), floor_price=50)
+    db.execute("SELECT evaluate_metric_alerts(%s)", [NOW.date()])
+    notification = db.execute("SELECT id FROM notifications").fetchone()["id"]
+    source = db.execute(
+        "INSERT INTO product_sources (product_id, marketplace) VALUES (%s, 'tcgplayer') RETURNING id", [products[0]]
+    ).fetchone()["id"]
+    ids = {
+        "alert_id": alert["id"],
+        "holding_id": holding["id"],
+        "notification_id": notification,
+        "product": "op-01-box",
+        "source_id": source,
+        "code": "one-piece",
+        "job_id": "some-job",
+    }
+    return headers, ids
+
+
+def call(client, method: str, rule: str, ids: dict[str, object], headers: dict[str, str] | None):
+    return client.open(fill(rule, ids), method=method, json=BODIES.get((method, rule)), headers=headers or {})
+
+
+def test_the_matrix_covers_every_private_route(app):
+    routes = private_routes(app)
+    assert len(routes) >= 35
+    assert {m for m, _, _ in routes} == {"GET", "POST", "PATCH", "PUT", "DELETE"}
+
+
+def test_no_valid_token_no_access(app, client, ann, db):
+    _, ids = ann
+    with app.app_context():
+        expired = create_access_token(
+            identity="1", expires_delta=timedelta(seconds=-1), additional_claims={"role": "admin", "family": "x"}
+        )
+    header, payload, signature = ann[0]["Authorization"].removeprefix("Bearer ").split(".")
+    forged_admin = f"{header}.{payload}.{signature[::-1]}"
+    before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
+    for method, rule, _ in private_routes(app):
+        for headers in (None, bearer(expired), bearer(forged_admin), {"Authorization": "Basic YW5uOng="}):
+            response = call(client, method, rule, ids, headers)
+            assert response.status_code == 401, (method, rule, headers, response.get_json())
+            assert response.get_json()["code"] == "unauthorized"
+    assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
+
+
+def test_a_revoked_token_opens_nothing(app, client, ann, db):
+    headers, ids = ann
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
+    for method, rule, _ in private_routes(app):
+        response = call(client, method, rule, ids, headers)
+        assert response.status_code == 401, (method, rule, response.get_json())
+    assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
+
+
+def test_users_get_403_on_every_admin_route(app, client, ann, db, redis_db):
+    headers, ids = ann
+    before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
+    admin_routes = [(m, r) for m, r, _ in private_routes(app) if r.startswith("/api/v1/admin")]
+    assert len(admin_routes) >= 14
+    for method, rule in admin_routes:
+        response = call(client, method, rule, ids, headers)
+        assert (response.status_code, response.get_json()["code"]) == (403, "forbidden"), (method, rule)
+    assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
+    assert redis_db.keys("rq:queue:*") == []  # no job was triggered
+
+
+def test_no_user_reads_or_changes_anothers_things(app, client, ann, db):
+    _, ann_ids = ann
+    bob = bearer(register(client, "bob@example.com").get_json()["tokens"]["access_token"])
+    ann_id = db.execute("SELECT id FROM users WHERE email = 'ann@example.com'").fetchone()["id"]
+
+    def anns_things() -> dict[str, list]:
+        return {
+            t: db.execute(f"SELECT * FROM {t} WHERE user_id = %s ORDER BY 1", [ann_id]).fetchall() for t in OWNED_TABLES
+        }
+
+    before = anns_things()
+    assert all(before[t] for t in OWNED_TABLES if t != "webhook_deliveries")  # Ann really owns one of each
+    for method, rule, _ in private_routes(app):
+        if rule.startswith("/api/v1/admin"):
+            continue
+        response = call(client, method, rule, ann_ids, bob)
+        assert response.status_code < 500, (method, rule)
+        body = response.get_data(as_text=True)
+        # Whatever Bob gets (his own empty lists, 404s, his own new things), nothing of Ann's shows.
+        assert "ann@example.com" not in body and "ann.example.com" not in body, (method, rule, body)
+        if method == "GET" and "{" in body and response.status_code == 200:
+            data = response.get_json().get("data")
+            if isinstance(data, list):
+                assert data == [], (method, rule, data)
+        if "<int:" in rule:
+            assert response.status_code == 404, (method, rule, response.status_code)
+    assert anns_things() == before

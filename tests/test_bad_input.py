@@ -1,0 +1,95 @@
+"""Bad input on every route that takes a body or a path id, signed in as an admin so that nothing is
+refused for lack of rights: oversized bodies (413), malformed JSON (400), unknown fields (422) and
+injection-looking or malformed ids (4xx) are refused with the error shape, and change nothing.
+Per-endpoint value checks (types, ranges, huge limits) live with each resource's tests; schemathesis
+(test_api_schema.py) fuzzes every parameter of every operation on top."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_auth import bearer, register
+from tests.test_authorisation import BODIES, CATALOG_TABLES, OWNED_TABLES, fill, snapshot
+
+WRITES = {"POST", "PUT", "PATCH"}
+PUBLIC_WRITES = [
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+]
+# Routes that take no body ignore one (logging out would also end this test's session).
+NO_BODY = {
+    "/api/v1/auth/logout",
+    "/api/v1/me/notifications/<int:notification_id>/read",
+    "/api/v1/me/notifications/read",
+}
+ODD_IDS = ["1;DROP TABLE users", "' OR 1=1 --", "..%2F..%2Fetc%2Fpasswd", "-1", "99999999999999999999", "%00"]
+
+
+@pytest.fixture
+def admin(client, db, products):
+    tokens = register(client, "root@example.com").get_json()["tokens"]
+    db.execute("UPDATE users SET role = 'admin'")
+    return bearer(tokens["access_token"])
+
+
+def write_routes(app) -> list[tuple[str, str]]:
+    routes = [
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in rule.methods & WRITES
+    ]
+    return sorted(routes)
+
+
+def test_every_write_route_refuses_bad_bodies(app, client, admin, db):
+    routes = write_routes(app)
+    assert len(routes) >= 20 and set(PUBLIC_WRITES) <= set(routes)
+    before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
+    ids = {"product": "op-01-box", "code": "one-piece", "source_id": 1}
+    for method, rule in routes:
+        path = fill(rule, ids)
+        limit = 20 * 1024 * 1024 if "/import/" in rule else 2 * 1024 * 1024
+        huge = b'{"x": "' + b"a" * limit + b'"}'
+        response = client.open(path, method=method, data=huge, content_type="application/json", headers=admin)
+        assert (response.status_code, response.get_json()["code"]) == (413, "payload_too_large"), (method, rule)
+
+        if rule in NO_BODY:
+            continue
+        response = client.open(path, method=method, data="{not json", content_type="application/json", headers=admin)
+        expected = {401} if rule == "/api/v1/auth/refresh" else {400, 404, 422}  # refresh wants a refresh token
+        assert response.status_code in expected, (method, rule, response.status_code)
+        assert set(response.get_json()) >= {"status", "code", "message", "request_id"}
+
+        body = BODIES.get((method, rule))
+        if isinstance(body, dict):
+            response = client.open(path, method=method, json={**body, "is_admin": True}, headers=admin)
+            assert response.status_code == 422, (method, rule, response.get_json())
+            assert "is_admin" in str(response.get_json()["details"]), (method, rule)
+    assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
+
+
+def test_odd_ids_in_paths_are_refused(app, client, admin, db):
+    before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
+    rules = sorted(
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "<" in rule.rule and rule.rule.startswith("/api/v1/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+    assert len(rules) >= 15
+    for method, rule in rules:
+        for odd in ODD_IDS:
+            names = ("product", "code", "job_id", "alert_id", "holding_id", "source_id", "notification_id")
+            ids = dict.fromkeys(names, odd)
+            response = client.open(fill(rule, ids), method=method, json=BODIES.get((method, rule)), headers=admin)
+            assert 400 <= response.status_code < 500, (method, rule, odd, response.status_code)
+    assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
+
+
+def test_nul_characters_are_refused_not_crashed_on(client, admin, db):
+    body = {"product": "op-01-box", "quantity": 1, "unit_cost": 1, "notes": "a\u0000b"}
+    response = client.post("/api/v1/me/portfolio", json=body, headers=admin)
+    assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
+    assert db.execute("SELECT count(*) AS n FROM holdings").fetchone()["n"] == 0
