@@ -18,6 +18,7 @@ from service.cache import connect_redis
 from service.db import Database
 from service.errors import register_error_handlers
 from service.logs import configure_logging, new_request_id, request_id_var
+from service.ratelimit import init_rate_limits
 from service.security import init_security
 from service.settings import Settings
 from service.telemetry import init_telemetry, observe
@@ -63,17 +64,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     _install_request_context(app)
     register_error_handlers(app)
-    limiter = init_security(app, settings)
+    init_security(app, settings)
+    init_rate_limits(app, app.extensions["boxpro.redis"], settings.rate_limit_default, settings.rate_limit_auth)
     init_auth(app, settings.jwt_secret_key or _development_secret())
     init_api(app)
     init_telemetry(app)
-    # Probes and scrapes are never throttled; guessing passwords and creating accounts are throttled hard.
-    for endpoint in ("health.liveness", "health.readiness", "telemetry.metrics"):
-        limiter.exempt(app.view_functions[endpoint])
-    for endpoint in ("auth.login", "auth.register"):
-        app.view_functions[endpoint] = limiter.limit(settings.rate_limit_auth)(  # type: ignore[assignment]
-            app.view_functions[endpoint]
-        )
 
     from service.commands import register_cli
 

@@ -50,10 +50,12 @@ class Settings:
     db_connect_timeout_s: int = 5
     # Health checks must answer quickly even when a dependency hangs.
     health_timeout_s: float = 2.0
-    # Per client IP (per user once authenticated); flask-limiter's syntax, e.g. "300/minute".
+    # Per client IP (per user once authenticated), e.g. "300/minute" (per second, minute, hour or day).
     rate_limit_default: str = "300/minute"
     rate_limit_auth: str = "10/minute"
     cors_origins: tuple[str, ...] = ()
+    # Off: cached endpoints always answer from the database (for measuring the uncached path).
+    response_cache: bool = True
     # Webhooks go to public addresses only, unless this is set (tests and private deployments).
     webhook_allow_private: bool = False
     webhook_timeout_s: float = 10.0
@@ -82,6 +84,7 @@ class Settings:
             rate_limit_auth=environ.get("RATE_LIMIT_AUTH", defaults.rate_limit_auth),
             cors_origins=tuple(o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()),
             metrics_token=environ.get("METRICS_TOKEN", ""),
+            response_cache=_bool(environ, "RESPONSE_CACHE", defaults.response_cache),
             webhook_allow_private=_bool(environ, "WEBHOOK_ALLOW_PRIVATE", defaults.webhook_allow_private),
         )
         settings.validate()
@@ -99,5 +102,12 @@ class Settings:
         for origin in self.cors_origins:
             if not origin.startswith(("https://", "http://")) or origin.endswith("/"):
                 raise SettingsError(f"CORS_ORIGINS entries look like https://app.example.com, got {origin!r}")
+        from service.ratelimit import Rate
+
+        for name, rate in (("RATE_LIMIT_DEFAULT", self.rate_limit_default), ("RATE_LIMIT_AUTH", self.rate_limit_auth)):
+            try:
+                Rate.parse(rate)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {exc}") from None
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")

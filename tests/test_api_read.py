@@ -184,3 +184,13 @@ def test_reads_still_answer_when_redis_is_down(market, settings):
     assert response.headers["X-Cache"] == "BYPASS"
     assert response.get_json()["meta"]["total"] == 3
     app.extensions["boxpro.db"].close()
+
+
+def test_the_response_cache_can_be_switched_off(app, client, market, monkeypatch, redis_db):
+    from dataclasses import replace
+
+    monkeypatch.setitem(app.config, "SETTINGS", replace(app.config["SETTINGS"], response_cache=False))
+    for _ in range(2):
+        response = client.get("/api/v1/leaderboard?limit=2")
+        assert (response.status_code, response.headers["X-Cache"]) == (200, "BYPASS")
+    assert redis_db.keys("boxpro:resp:*") == []

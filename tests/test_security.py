@@ -86,3 +86,40 @@ def test_signed_in_callers_are_limited_per_account_not_per_address(strict_app, d
         ).status_code
         == 200
     )
+
+
+def test_redis_down_falls_back_to_limits_in_memory(db):
+    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0", rate_limit_default="3/minute"))
+    client = app.test_client()
+    assert [client.get("/api/v1/games").status_code for _ in range(4)] == [200, 200, 200, 429]
+    app.extensions["boxpro.db"].close()
+
+
+def test_login_has_its_own_stricter_budget(strict_app, db):
+    client = strict_app.test_client()
+    assert [client.get("/api/v1/games").status_code for _ in range(3)] == [200, 200, 200]
+    # The API budget is spent, the login budget is not (and the other way round).
+    wrong = {"email": "nobody@example.com", "password": "not the password"}
+    assert client.post("/api/v1/auth/login", json=wrong).status_code == 401
+
+
+@pytest.mark.parametrize("rate", ["300", "300/fortnight", "0/minute", "-1/minute", "many/minute"])
+def test_malformed_rates_are_refused_at_start(rate):
+    with pytest.raises(SettingsError, match="RATE_LIMIT_DEFAULT"):
+        Settings.from_env({"RATE_LIMIT_DEFAULT": rate})
+
+
+def test_a_cached_read_costs_one_redis_round_trip(client, products, redis_db):
+    assert client.get("/api/v1/games").headers["X-Cache"] == "MISS"
+
+    def calls() -> dict[str, int]:
+        stats = redis_db.info("commandstats")
+        return {k.removeprefix("cmdstat_"): v["calls"] for k, v in stats.items() if k != "cmdstat_info"}
+
+    before = calls()
+    response = client.get("/api/v1/games")
+    assert response.headers["X-Cache"] == "HIT"
+    after = calls()
+    grew = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+    # One script call (EVALSHA) from the client; inside it, the count and the two lookups.
+    assert grew == {"evalsha": 1, "incr": 1, "get": 2}

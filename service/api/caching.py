@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import redis
-from flask import Response, make_response, request
+from flask import Response, current_app, g, make_response, request
 
 from jobs.pipeline import DATA_VERSION_KEY
 from service.extensions import redis_client
@@ -25,11 +24,26 @@ log = logging.getLogger(__name__)
 DEFAULT_TTL_S = 300
 
 
-def _key(version: Any) -> str:
-    version = version.decode() if isinstance(version, bytes) else version or "0"
-    args = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
-    wants = request.accept_mimetypes.best_match(["application/json", "text/csv"]) or "application/json"
-    return f"boxpro:api:{version}:{wants}:{request.path}?{args}"
+# One round trip: the data version and the entry stored under it.
+_LOOKUP = """
+local version = redis.call('GET', KEYS[1]) or '0'
+return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
+"""
+_PREFIX = "boxpro:resp:"
+_script: Any = None
+
+
+def _key_parts() -> tuple[str, str]:
+    """The cache key around the data version: prefix, then what identifies the request."""
+    query = request.query_string
+    args = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True))) if query else ""
+    accept = request.headers.get("Accept")
+    wants = (  # most clients send no Accept header, or */*: skip parsing it
+        request.accept_mimetypes.best_match(["application/json", "text/csv"]) or "application/json"
+        if accept and accept != "*/*"
+        else "application/json"
+    )
+    return _PREFIX, f":{wants}:{request.path}?{args}"
 
 
 def _etag(body: bytes) -> str:
@@ -45,21 +59,46 @@ def _answer(body: bytes, etag: str, status: str, mimetype: str = "application/js
     return response
 
 
+def cache_key_for(view: Any) -> tuple[str, str] | None:
+    """(prefix, suffix) of the key a cached view's answer to this request is stored under, around
+    the data version; None for views that are not cached or when the cache is switched off."""
+    if getattr(view, "response_cache", False) and current_app.config["SETTINGS"].response_cache:
+        return _key_parts()
+    return None
+
+
+def _lookup(client: redis.Redis) -> tuple[str, bytes | None]:
+    """The key this request's answer is cached under, and the stored entry if there is one. The
+    rate limiter usually fetched both already, in the same Redis call (service/ratelimit.py)."""
+    if "cache_lookup" in g:
+        key, hit = g.cache_lookup
+        return key, hit
+    prefix, suffix = _key_parts()
+    global _script
+    if _script is None:
+        _script = client.register_script(_LOOKUP)  # hashed once; EVALSHA, reloaded if Redis forgot it
+    version, hit = _script(keys=[DATA_VERSION_KEY], args=[prefix, suffix], client=client)
+    return f"{prefix}{version.decode() if isinstance(version, bytes) else version}{suffix}", hit
+
+
 def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Entries are `<etag> <mimetype>` on one line, then the body: no JSON to parse on a hit."""
+
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             client = redis_client()
             key = None
-            try:
-                key = _key(client.get(DATA_VERSION_KEY))
-                hit = client.get(key)
-                if hit is not None:
-                    entry = json.loads(hit)
-                    return _answer(entry["body"].encode(), entry["etag"], "HIT", entry["mimetype"])
-            except redis.RedisError:
-                log.warning("cache unavailable; answering from the database")
-                key = None
+            if current_app.config["SETTINGS"].response_cache:
+                try:
+                    key, hit = _lookup(client)
+                    if hit is not None:
+                        header, body = hit.split(b"\n", 1)
+                        etag, mimetype = header.decode().split(" ", 1)
+                        return _answer(body, etag, "HIT", mimetype)
+                except redis.RedisError:
+                    log.warning("cache unavailable; answering from the database")
+                    key = None
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200:
                 return response
@@ -68,11 +107,12 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
             mimetype = response.mimetype or "application/json"
             if key is not None:
                 try:
-                    client.set(key, json.dumps({"body": body.decode(), "etag": etag, "mimetype": mimetype}), ex=ttl)
+                    client.set(key, f"{etag} {mimetype}\n".encode() + body, ex=ttl)
                 except redis.RedisError:
                     log.warning("could not store a cached response")
             return _answer(body, etag, "MISS" if key else "BYPASS", mimetype)
 
+        wrapper.response_cache = True  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -1,0 +1,138 @@
+"""Rate limits: a fixed window per caller, counted in Redis so every gunicorn worker shares it.
+
+Callers are accounts when signed in and addresses otherwise. Login and registration have their own,
+stricter budget; probes and scrapes have none. Over the limit: 429 with Retry-After.
+
+One Lua call counts the request and, for an endpoint whose answers are cached (service.api.caching),
+also fetches the data version and the cached entry: a cached read costs a single Redis round trip.
+(flask-limiter, used before, needed round trips of its own that no cache lookup could share; at the
+SPEC's throughput target those round trips were most of the cost of a cached read.)
+
+With Redis unreachable, each process counts in memory and retries Redis after a pause, so an outage
+neither fails requests nor lifts the limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from flask import Flask, g, request
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
+
+from service.api.caching import DATA_VERSION_KEY, cache_key_for
+from service.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
+EXEMPT = frozenset({"health.liveness", "health.readiness", "telemetry.metrics", "static"})
+STRICT = frozenset({"auth.login", "auth.register"})
+REDIS_RETRY_S = 5.0
+
+# KEYS: counter[, data version]; ARGV: window seconds, limit[, cache key prefix, cache key suffix].
+_COUNT_AND_LOOKUP = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if count > tonumber(ARGV[2]) or #KEYS == 1 then return {count} end
+local version = redis.call('GET', KEYS[2]) or '0'
+return {count, version, redis.call('GET', ARGV[3] .. version .. ARGV[4])}
+"""
+
+
+@dataclass(frozen=True)
+class Rate:
+    amount: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """'300/minute' (per second, minute, hour or day)."""
+        match = _RATE.match(text.strip())
+        if not match or int(match.group(1)) < 1:
+            raise ValueError(f"a rate looks like 300/minute, got {text!r}")
+        return cls(int(match.group(1)), UNITS[match.group(2)])
+
+
+def caller() -> str:
+    """Signed-in callers are limited per account (wherever they connect from); others per address."""
+    if "Authorization" not in request.headers:
+        return f"ip:{request.remote_addr}"
+    try:
+        verify_jwt_in_request(optional=True)
+        identity = get_jwt_identity()
+    except (JWTExtendedException, PyJWTError):
+        identity = None  # a bad token is refused by the view; here it is just an anonymous caller
+    return f"user:{identity}" if identity else f"ip:{request.remote_addr}"
+
+
+class RateLimiter:
+    def __init__(self, client: redis.Redis, default: Rate, strict: Rate) -> None:
+        self.client = client
+        self.default, self.strict = default, strict
+        self._script = client.register_script(_COUNT_AND_LOOKUP)
+        self._redis_down_until = 0.0
+        self._memory: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def check(self, endpoint: str | None, cache_key: tuple[str, str] | None) -> None:
+        """Count this request; 429 when over. With `cache_key` (prefix, suffix around the data
+        version), the cache lookup rides along and lands in g.cache_lookup as (key, entry)."""
+        scope, rate = ("auth", self.strict) if endpoint in STRICT else ("api", self.default)
+        window = int(time.time() // rate.seconds)
+        counter = f"boxpro:rl:{scope}:{caller()}:{window}"
+        count = self._count(counter, rate, cache_key)
+        if count > rate.amount:
+            retry_after = max(1, (window + 1) * rate.seconds - int(time.time()))
+            raise ApiError(
+                429,
+                f"Too many requests: the limit is {rate.amount} per {rate.seconds} s. Retry after {retry_after} s.",
+                headers={
+                    "Retry-After": str(retry_after),
+                    "X-RateLimit-Limit": str(rate.amount),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str((window + 1) * rate.seconds),
+                },
+            )
+
+    def _count(self, counter: str, rate: Rate, cache_key: tuple[str, str] | None) -> int:
+        if time.monotonic() >= self._redis_down_until:
+            keys = [counter] if cache_key is None else [counter, DATA_VERSION_KEY]
+            args: list[Any] = [rate.seconds, rate.amount, *(cache_key or ())]
+            try:
+                reply = self._script(keys=keys, args=args)
+            except redis.RedisError:
+                log.warning("rate limits: Redis unreachable, counting in memory for a while")
+                self._redis_down_until = time.monotonic() + REDIS_RETRY_S
+            else:
+                if len(reply) == 3 and cache_key is not None:
+                    version = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
+                    g.cache_lookup = (f"{cache_key[0]}{version}{cache_key[1]}", reply[2])
+                return int(reply[0])
+        with self._lock:  # counters of past windows are dropped as the window moves on
+            if len(self._memory) > 100_000:
+                self._memory.clear()
+            self._memory[counter] = count = self._memory.get(counter, 0) + 1
+        return count
+
+
+def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str) -> RateLimiter:
+    limiter = RateLimiter(client, Rate.parse(default), Rate.parse(strict))
+    app.extensions["boxpro.ratelimit"] = limiter
+
+    @app.before_request
+    def _limit() -> None:
+        if request.method == "OPTIONS" or request.endpoint in EXEMPT:
+            return
+        view = app.view_functions.get(request.endpoint or "")
+        limiter.check(request.endpoint, cache_key_for(view))
+
+    return limiter
