@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service
 
-.PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline
+.PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline bench-api
 
 run:            ## set everything up and run API, worker and scheduler until Ctrl-C
 	@scripts/run.sh
@@ -37,6 +37,9 @@ bench-ingest:   ## dataset M's listing snapshots through the ingest path (last l
 
 bench-pipeline: ## dataset M: backfill, one new day, vs pandas (last line: RESULT pipeline ...)
 	@scripts/setup.sh && $(VENV)/bin/python -m bench.pipeline
+
+bench-api:      ## gunicorn + wrk on dataset M, with the bare-Flask ceiling (last line: RESULT api ...)
+	@scripts/setup.sh && $(VENV)/bin/python -m bench.api
 
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the project needs from Debian (PostgreSQL 15, Redis, build tools) and builds
+# Installs what the project needs from Debian (PostgreSQL 15, Redis, build tools, wrk for
+# `make bench-api`) and builds
 # TimescaleDB from Debian 13's source package when it is missing. Idempotent and fast when all is there.
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION redis-server cmake build-essential
-          xz-utils libssl-dev libkrb5-dev)
+          xz-utils libssl-dev libkrb5-dev wrk)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
