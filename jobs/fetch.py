@@ -356,3 +356,55 @@ def fetch_tcgcsv_prices(force: bool = False) -> dict[str, Any]:
     if run.failures:
         raise FetchFailed(f"run {run.run_id}: " + "; ".join(run.failures))
     return run.summary()
+
+
+# --- fan-out ----------------------------------------------------------------------------------------
+
+# kind -> (job function, marketplace of its sources, default batch size, what a usable source needs)
+FETCHES: dict[str, tuple[str, str, int, str]] = {
+    "ebay-listings": ("jobs.fetch.fetch_ebay_listings", ebay.MARKETPLACE, 25, "search_query"),
+    "ebay-sales": ("jobs.fetch.fetch_ebay_sales", ebay.MARKETPLACE, 25, "search_query"),
+    "tcgplayer-prices": (
+        "jobs.fetch.fetch_tcgplayer_prices",
+        tcgplayer.MARKETPLACE,
+        tcgplayer.MAX_IDS_PER_CALL,
+        "external_id",
+    ),
+}
+RETRY = Retry(max=3, interval=[30, 120, 600])  # workers run --with-scheduler, which Retry intervals need
+
+
+def enqueue_fetches(kind: str, batch_size: int | None = None, slot_minutes: int = 60) -> dict[str, Any]:
+    """Split the active sources of one fetch kind into batches and enqueue one fetch job per batch.
+
+    Job ids are stable per kind, time slot and batch, so a double trigger or a scheduler restart in the
+    same slot never queues a batch twice. What the schedule runs for eBay and TCGplayer pricing.
+    """
+    func, marketplace, default_size, needs = FETCHES[kind]
+    size = max(1, batch_size or default_size)
+    settings = Settings.from_env()
+    with psycopg.connect(settings.database_url) as conn:
+        ids = [s.product_id for s in load_sources(conn, marketplace) if getattr(s, needs)]
+    job = get_current_job()
+    connection = job.connection if job is not None else connect_redis(settings.redis_url, timeout_s=5.0)
+    queue = Queue(job.origin if job is not None else DEFAULT_QUEUE, connection=connection)
+    now = datetime.now(UTC)
+    slot = now.replace(minute=now.minute - now.minute % max(1, min(60, slot_minutes)), second=0, microsecond=0)
+    enqueued, existing = [], []
+    for index, start in enumerate(range(0, len(ids), size)):
+        job_id = f"fetch-{kind}-{slot:%Y%m%dT%H%M}-{index}"
+        if Job.exists(job_id, connection=connection):
+            existing.append(job_id)
+            continue
+        queue.enqueue(
+            func,
+            ids[start : start + size],
+            job_id=job_id,
+            job_timeout=900,
+            retry=RETRY,
+            result_ttl=24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+        enqueued.append(job_id)
+    log.info("fetch jobs enqueued", extra={"kind": kind, "enqueued": len(enqueued), "already_there": len(existing)})
+    return {"kind": kind, "products": len(ids), "enqueued": enqueued, "already_there": existing}

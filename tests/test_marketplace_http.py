@@ -17,6 +17,7 @@ from jobs import fetch
 from jobs.marketplaces import circuit
 from jobs.marketplaces.circuit import QuotaCircuit, next_daily_reset
 from jobs.marketplaces.ratelimit import TokenBucket
+from jobs.marketplaces.tokens import TokenCache
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault, ebay_error, quota_spent
 
@@ -205,3 +206,22 @@ def test_the_token_bucket_holds_the_rate(redis_db):
     elapsed = time.monotonic() - started
     assert elapsed >= (12 - 2) / 20 * 0.95  # two from the burst, then 20 a second
     assert bucket.try_take() > 0
+
+
+def test_tokens_are_renewed_ahead_of_expiry_and_shared(redis_db):
+    now = [1_000_000.0]
+    minted = []
+
+    def mint():
+        minted.append(now[0])
+        return f"token-{len(minted)}", 7200.0
+
+    cache = TokenCache(redis_db, "test", mint, renew_before_s=300, clock=lambda: now[0])
+    other_worker = TokenCache(redis_db, "test", mint, renew_before_s=300, clock=lambda: now[0])
+    assert cache.get() == "token-1" and other_worker.get() == "token-1"
+    now[0] += 7200 - 301
+    assert cache.get() == "token-1"
+    now[0] += 2  # within five minutes of expiry: a new one, before the marketplace refuses the old
+    assert other_worker.get() == "token-2" and cache.get() == "token-2"
+    cache.invalidate("token-1")  # a stale rejection does not drop the newer token
+    assert cache.get() == "token-2" and len(minted) == 2

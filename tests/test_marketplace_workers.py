@@ -136,3 +136,16 @@ def test_a_job_pins_its_instant_in_its_meta(db, products, fake_market, marketpla
     job.refresh()
     stamp = db.execute("SELECT DISTINCT observed_at FROM snapshots").fetchone()["observed_at"]
     assert job.meta["observed_at"] == stamp.isoformat()
+
+
+def test_fetches_fan_out_in_batches_once_per_slot(db, products, fake_market, marketplace_env, redis_db):
+    first = fetch.enqueue_fetches("ebay-listings", batch_size=2)
+    assert first["products"] == 3 and len(first["enqueued"]) == 2
+    again = fetch.enqueue_fetches("ebay-listings", batch_size=2)
+    assert again["enqueued"] == [] and again["already_there"] == first["enqueued"]
+    queue = Queue("default", connection=redis_db)
+    assert [queue.fetch_job(j).args for j in first["enqueued"]] == [([products[0], products[1]],), ([products[2]],)]
+    SimpleWorker([queue], connection=redis_db).work(burst=True)
+    assert db.execute("SELECT count(*) AS n FROM snapshots WHERE marketplace = 'ebay'").fetchone()["n"] == 3
+    prices = fetch.enqueue_fetches("tcgplayer-prices")
+    assert len(prices["enqueued"]) == 1

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import redis
 
@@ -51,9 +51,16 @@ class QuotaCircuit:
 
 
 def next_daily_reset(now: datetime, tz: str) -> datetime:
-    """The next local midnight in `tz` (eBay's daily limits reset at midnight Pacific), in UTC."""
-    local = now.astimezone(ZoneInfo(tz))
-    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), ZoneInfo(tz))
+    """The next local midnight in `tz` (eBay's daily limits reset at midnight Pacific), in UTC.
+
+    Without a time-zone database (a slim image without tzdata), Pacific Standard Time: never earlier
+    than the real reset."""
+    try:
+        zone: tzinfo = ZoneInfo(tz)
+    except ZoneInfoNotFoundError:
+        zone = timezone(timedelta(hours=-8))
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), zone)
     return midnight.astimezone(UTC)
 
 
