@@ -408,3 +408,16 @@ def enqueue_fetches(kind: str, batch_size: int | None = None, slot_minutes: int 
         enqueued.append(job_id)
     log.info("fetch jobs enqueued", extra={"kind": kind, "enqueued": len(enqueued), "already_there": len(existing)})
     return {"kind": kind, "products": len(ids), "enqueued": enqueued, "already_there": existing}
+
+
+# The schedule's entries take no arguments: one function per fan-out.
+def enqueue_ebay_listings() -> dict[str, Any]:
+    return enqueue_fetches("ebay-listings")
+
+
+def enqueue_ebay_sales() -> dict[str, Any]:
+    return enqueue_fetches("ebay-sales")
+
+
+def enqueue_tcgplayer_prices() -> dict[str, Any]:
+    return enqueue_fetches("tcgplayer-prices")

@@ -147,5 +147,5 @@ def test_fetches_fan_out_in_batches_once_per_slot(db, products, fake_market, mar
     assert [queue.fetch_job(j).args for j in first["enqueued"]] == [([products[0], products[1]],), ([products[2]],)]
     SimpleWorker([queue], connection=redis_db).work(burst=True)
     assert db.execute("SELECT count(*) AS n FROM snapshots WHERE marketplace = 'ebay'").fetchone()["n"] == 3
-    prices = fetch.enqueue_fetches("tcgplayer-prices")
+    prices = fetch.enqueue_tcgplayer_prices()
     assert len(prices["enqueued"]) == 1
