@@ -421,3 +421,56 @@ def enqueue_ebay_sales() -> dict[str, Any]:
 
 def enqueue_tcgplayer_prices() -> dict[str, Any]:
     return enqueue_fetches("tcgplayer-prices")
+
+
+# TCGplayer category of each of our games (jobs/marketplaces/tcgplayer.py lists the ids' sources).
+TCGPLAYER_CATEGORIES = {
+    "mtg": 1,
+    "yugioh": 2,
+    "pokemon": 3,
+    "flesh-and-blood": 62,
+    "digimon": 63,
+    "one-piece": 68,
+    "lorcana": 71,
+    "star-wars-unlimited": 79,
+    "dragon-ball-fusion": 80,
+}
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def map_tcgplayer_products() -> dict[str, Any]:
+    """Catalog look-up: give products without a TCGplayer source the TCGplayer product whose name is
+    exactly theirs among the sealed products of their game. Only an unambiguous match is taken."""
+    config = MarketplaceConfig.from_env()
+    if not config.tcgplayer.configured:
+        return _skipped(tcgplayer.MARKETPLACE, ["TCGPLAYER_PUBLIC_KEY", "TCGPLAYER_PRIVATE_KEY"])
+    with _run("map-tcgplayer-products", tcgplayer.MARKETPLACE, None) as run:
+        unmapped = run.conn.execute(
+            query("marketplaces/unmapped_products"), {"marketplace": tcgplayer.MARKETPLACE}
+        ).fetchall()
+        api = tcgplayer.TcgplayerApi(config.tcgplayer, run.redis, run.recorder, config.user_agent)
+        for product_id, name, game in unmapped:
+            category = TCGPLAYER_CATEGORIES.get(game)
+            if category is None:
+                run.result.rejected["no_tcgplayer_category"] += 1
+                continue
+            try:
+                found = api.search_sealed(category, name)
+            except MarketplaceError as exc:
+                run.fail(f"product {product_id}: catalog look-up failed: {exc}")
+                continue
+            matches = {
+                str(r["productId"]) for r in found if _same_name(str(r.get("name") or r.get("cleanName") or ""), name)
+            }
+            if len(matches) != 1:
+                run.result.rejected["no_match" if not matches else "ambiguous_match"] += 1
+                continue
+            cur = run.conn.execute(
+                query("marketplaces/insert_external_source"),
+                {"product_id": product_id, "marketplace": tcgplayer.MARKETPLACE, "external_id": matches.pop()},
+            )
+            run.result.written["product_sources"] += cur.rowcount
+    return run.summary()

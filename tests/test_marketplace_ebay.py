@@ -203,3 +203,19 @@ def test_listing_changes_are_inferred_after_writing(db, products, fake_market, m
     assert pairs >= len(products)
     events = db.execute("SELECT count(*) AS n FROM listing_events WHERE marketplace = 'ebay'").fetchone()["n"]
     assert events > 0
+
+
+def test_listings_moving_while_paging_are_neither_duplicated_nor_invented(db, products, fake_market, marketplace_env):
+    pid = products[0]
+    before = _book_rows(fake_market, pid)
+
+    def undercut(product_id):  # a new cheapest listing shifts every later page by one
+        fake_market.add_noise(product_id, "OP-01 Box Booster Box Sealed", 100, 990001)
+
+    fake_market.after_page[0] = undercut
+    result = fetch.fetch_ebay_listings([pid])
+    assert result["status"] == "succeeded"
+    stored = _stored_rows(db, pid)
+    assert len(stored) == len({r[0] for r in stored})  # the item seen twice is stored once
+    assert set(stored) <= set(before) and len(stored) >= len(before) - 1
+    assert "990001" not in {r[0] for r in stored}

@@ -116,3 +116,16 @@ def test_the_mirror_fetches_groups_once_per_update(db, products, fake_market, ma
 
 def test_last_updated_format():
     assert tcgplayer.parse_last_updated("2026-06-30T20:05:27+0000\n") == datetime(2026, 6, 30, 20, 5, 27, tzinfo=UTC)
+
+
+def test_the_catalog_look_up_maps_unmapped_products_by_exact_name(db, products, fake_market, marketplace_env):
+    db.execute("DELETE FROM product_sources WHERE marketplace = 'tcgplayer' AND product_id <> %s", [products[2]])
+    db.execute("UPDATE products SET name = 'OP-0' WHERE id = %s", [products[1]])  # matches two by substring
+    result = fetch.map_tcgplayer_products()
+    assert result["written"] == {"product_sources": 1}
+    assert result["rejected"] == {"no_match": 1}  # 'OP-0' is not exactly any product's name
+    mapped = db.execute(
+        "SELECT product_id, external_id FROM product_sources WHERE marketplace = 'tcgplayer' ORDER BY product_id"
+    ).fetchall()
+    assert [(m["product_id"], m["external_id"]) for m in mapped] == [(products[0], "450001"), (products[2], "450003")]
+    assert fetch.map_tcgplayer_products()["written"] == {}  # nothing left to map

@@ -106,6 +106,8 @@ class FakeMarketplaces:
         self.token_lifetime = {"tcgplayer": 1209599, "ebay": 7200}
         self.minted = {"tcgplayer": 0, "ebay": 0}
         self.last_updated = datetime(2026, 11, 21, 20, 5, 27, tzinfo=UTC)
+        # Called after a search page at this offset was served: the market moving while a client pages.
+        self.after_page: dict[int, Any] = {}
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -356,8 +358,8 @@ class FakeMarketplaces:
             results = [
                 {
                     "productId": int(p.tcgplayer_id),
-                    "name": f"{p.name} Booster Box",
-                    "cleanName": f"{p.name} Booster Box",
+                    "name": p.name,
+                    "cleanName": p.name,
                     "categoryId": CATEGORY,
                     "groupId": p.group_id,
                     "url": f"https://www.tcgplayer.com/product/{p.tcgplayer_id}",
@@ -425,7 +427,11 @@ class FakeMarketplaces:
         if path == "/buy/browse/v1/item_summary/search":
             with self.lock:
                 items = self.book(product.product_id) if product else []
-            return 200, self._page(path, query, items, "itemSummaries", limit, offset), {}
+            page = self._page(path, query, items, "itemSummaries", limit, offset)
+            hook = self.after_page.pop(offset, None)
+            if hook is not None and product is not None:
+                hook(product.product_id)
+            return 200, page, {}
         if path == "/buy/marketplace_insights/v1_beta/item_sales/search":
             with self.lock:
                 items = self._sales(product) if product else []
