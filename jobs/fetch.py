@@ -203,7 +203,7 @@ def fetch_ebay_listings(product_ids: list[int] | None = None) -> dict[str, Any]:
         return _skipped(ebay.MARKETPLACE, ["EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET"])
     with _run("fetch-ebay-listings", ebay.MARKETPLACE, product_ids) as run:
         sources = [s for s in load_sources(run.conn, ebay.MARKETPLACE, product_ids) if s.search_query]
-        if not _circuit_open(run, ebay.MARKETPLACE, "jobs.fetch.fetch_ebay_listings", {"product_ids": product_ids}):
+        if not _circuit_open(run, ebay.BROWSE_CIRCUIT, "jobs.fetch.fetch_ebay_listings", {"product_ids": product_ids}):
             api = ebay.EbayApi(config.ebay, run.redis, run.recorder, config.user_agent)
             _fetch_snapshots(run, api, sources)
         run.infer(ebay.MARKETPLACE, [s.product_id for s in sources])
@@ -251,7 +251,7 @@ def fetch_ebay_sales(product_ids: list[int] | None = None) -> dict[str, Any]:
         return _skipped(ebay.MARKETPLACE, ["EBAY_INSIGHTS_ENABLED"])
     with _run("fetch-ebay-sales", ebay.MARKETPLACE, product_ids) as run:
         sources = [s for s in load_sources(run.conn, ebay.MARKETPLACE, product_ids) if s.search_query]
-        if not _circuit_open(run, ebay.MARKETPLACE, "jobs.fetch.fetch_ebay_sales", {"product_ids": product_ids}):
+        if not _circuit_open(run, ebay.INSIGHTS_CIRCUIT, "jobs.fetch.fetch_ebay_sales", {"product_ids": product_ids}):
             api = ebay.EbayApi(config.ebay, run.redis, run.recorder, config.user_agent)
             for index, source in enumerate(sources):
                 try:

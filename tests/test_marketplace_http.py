@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Queue
@@ -135,6 +135,8 @@ def test_ebay_expired_token_is_renewed_once(db, products, fake_market, marketpla
 
 
 def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fake_market, marketplace_env, redis_db):
+    reset = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    fake_market.quota["buy.browse"] = (0, reset)  # what eBay's rate-limit report says after the refusal
     fake_market.faults.append(
         Fault("/item_summary/search", status=429, body=ebay_error(2001, "Too many requests."), times=1000)
     )
@@ -142,13 +144,12 @@ def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fa
     result = fetch.fetch_ebay_listings()
 
     assert result["status"] == "deferred"
-    reset = next_daily_reset(datetime.now(UTC), "America/Los_Angeles")
     assert result["deferred_until"] == reset.isoformat()
-    assert [c.status for c in fake_market.calls("/item_summary/search")][-1] == 429
     assert len([c for c in fake_market.calls("/item_summary/search") if c.status == 429]) == 1  # no retry loop
-    state = QuotaCircuit(redis_db, "ebay").state()
+    assert len(fake_market.calls("/rate_limit/")) == 1
+    state = QuotaCircuit(redis_db, "ebay-browse").state()
     assert state is not None and state.until == reset
-    assert 0 < redis_db.ttl("boxpro:marketplace:circuit:ebay") <= 24 * 3600 + 3600
+    assert 3 * 3600 - 60 < redis_db.ttl("boxpro:marketplace:circuit:ebay-browse") <= 3 * 3600
     run = db.execute("SELECT status, error FROM ingest_runs").fetchone()
     assert run["status"] == "deferred" and "quota spent" in run["error"]
     assert db.execute("SELECT count(*) AS n FROM snapshots").fetchone()["n"] == 1  # the first product's
@@ -156,13 +157,26 @@ def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fa
     (job_id,) = registry.get_job_ids()
     deferred = Queue("default", connection=redis_db).fetch_job(job_id)
     assert deferred.kwargs == {"product_ids": products[1:]}
-    assert registry.get_scheduled_time(job_id) > reset
+    assert registry.get_scheduled_time(job_id) == reset + fetch.DEFER_MARGIN
 
-    # While the circuit is open, later runs call nothing and do not pile up deferred copies.
+    # While the circuit is open, Browse is not called and the deferred work is not queued twice...
     calls = len(fake_market.requests)
-    again = fetch.fetch_ebay_sales()
+    again = fetch.fetch_ebay_listings(products[1:])
     assert again["status"] == "deferred" and len(fake_market.requests) == calls
-    assert circuit.stats(redis_db, "ebay")["quota_refusals"] == 1
+    assert registry.get_job_ids() == [job_id]
+    assert circuit.stats(redis_db, "ebay-browse")["quota_refusals"] == 1
+    # ...but Marketplace Insights has its own allowance.
+    assert fetch.fetch_ebay_sales()["status"] == "succeeded"
+
+
+def test_a_short_window_refusal_pauses_briefly(db, products, fake_market, marketplace_env, redis_db):
+    fake_market.quota["buy.browse"] = (1234, datetime.now(UTC) + timedelta(hours=5))  # calls are left today
+    fake_market.faults.append(Fault("/item_summary/search", status=429, body=ebay_error(2001, "Too many requests.")))
+    result = fetch.fetch_ebay_listings([products[0]])
+    until = datetime.fromisoformat(result["deferred_until"])
+    assert result["status"] == "deferred"
+    assert timedelta(seconds=3) < until - datetime.now(UTC) <= timedelta(seconds=5)  # MAX_RETRY_AFTER_S
+    assert redis_db.ttl("boxpro:marketplace:circuit:ebay-browse") <= 5
 
 
 def test_short_quota_window_with_retry_after_is_waited_out(db, products, fake_market, marketplace_env):
@@ -174,9 +188,13 @@ def test_short_quota_window_with_retry_after_is_waited_out(db, products, fake_ma
     assert calls[0].status == 429 and _gaps(calls)[0] >= 1.0
 
 
-def test_quota_fault_helper_blocks_every_ebay_call(db, products, fake_market, marketplace_env, redis_db):
+def test_without_a_rate_limit_report_the_circuit_waits_for_midnight_pacific(
+    db, products, fake_market, marketplace_env, redis_db
+):
     fake_market.faults.append(quota_spent())
-    assert fetch.fetch_ebay_sales()["status"] == "deferred"
+    result = fetch.fetch_ebay_sales()  # Insights' resource is not in the fake report
+    assert result["status"] == "deferred"
+    assert result["deferred_until"] == next_daily_reset(datetime.now(UTC), "America/Los_Angeles").isoformat()
     assert len(fake_market.calls("/buy/")) == 1
 
 

@@ -28,7 +28,7 @@ class OpenCircuit:
 class QuotaCircuit:
     def __init__(self, client: redis.Redis, marketplace: str) -> None:
         self.client = client
-        self.marketplace = marketplace
+        self.name = marketplace
         self.key = CIRCUIT_PREFIX + marketplace
 
     def open(self, until: datetime, reason: str, now: datetime | None = None) -> OpenCircuit:
@@ -36,7 +36,7 @@ class QuotaCircuit:
         seconds = max(1, math.ceil((until - now).total_seconds()))
         value = json.dumps({"until": until.astimezone(UTC).isoformat(), "reason": reason, "opened_at": now.isoformat()})
         self.client.set(self.key, value, ex=seconds)
-        self.client.hincrby(STATS_PREFIX + self.marketplace, "quota_refusals", 1)
+        self.client.hincrby(STATS_PREFIX + self.name, "quota_refusals", 1)
         return OpenCircuit(until, reason)
 
     def state(self) -> OpenCircuit | None:

@@ -11,7 +11,7 @@ import base64
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any
@@ -32,6 +32,12 @@ MAX_RESULT_WINDOW = 10_000  # Browse serves at most this many items of one resul
 QUOTA_ERROR_ID = 2001
 SEARCH_PATH = "/buy/browse/v1/item_summary/search"
 SALES_PATH = "/buy/marketplace_insights/v1_beta/item_sales/search"
+RATE_LIMIT_PATH = "/developer/analytics/v1_beta/rate_limit/"
+BROWSE_CIRCUIT, BROWSE_RESOURCE = "ebay-browse", "buy.browse"
+# The Insights resource name in the rate-limit report is not confirmed by eBay's docs; when it is not
+# found, a refusal waits for the daily reset.
+INSIGHTS_CIRCUIT, INSIGHTS_RESOURCE = "ebay-insights", "buy.marketplace.insights"
+OAUTH_CIRCUIT = "ebay-oauth"
 TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 (a URL path, not a secret)
 
 
@@ -49,6 +55,20 @@ def is_quota_error(status: int, body: Any) -> bool:
     )
 
 
+def quota_state(body: Any, resource: str) -> tuple[int, datetime | None] | None:
+    """(calls remaining, window reset) of one resource in eBay's rate-limit report."""
+    if not isinstance(body, Mapping):
+        return None
+    for api in body.get("rateLimits") or []:
+        for res in (api.get("resources") or []) if isinstance(api, Mapping) else []:
+            if not isinstance(res, Mapping) or res.get("name") != resource:
+                continue
+            for rate in res.get("rates") or []:
+                if isinstance(rate, Mapping) and isinstance(rate.get("remaining"), int):
+                    return rate["remaining"], _sold_at(rate.get("reset"))
+    return None
+
+
 def _redact_token(body: Any) -> Any:
     if isinstance(body, Mapping) and "access_token" in body:
         return {**body, "access_token": "<redacted>"}
@@ -63,30 +83,48 @@ class EbayApi:
     user_agent: str
 
     def __post_init__(self) -> None:
-        base = self.config.base_url.rstrip("/")
-        self.base = base
-        self.token_client = MarketplaceClient(
-            name=MARKETPLACE,
-            policy=self.config.http,
-            redis=self.redis,
-            recorder=self.recorder,
-            headers={"User-Agent": self.user_agent},
-            is_quota_error=is_quota_error,
-            quota_reset=partial(next_daily_reset, tz=self.config.quota_reset_tz),
-            redact=_redact_token,
-        )
+        self.base = self.config.base_url.rstrip("/")
+        headers = {"User-Agent": self.user_agent, "X-EBAY-C-MARKETPLACE-ID": self.config.marketplace_id}
+
+        def client(circuit: str, resource: str | None, **kwargs: Any) -> MarketplaceClient:
+            # Each API has its own daily allowance, so its own circuit; one rate limit for all of eBay.
+            return MarketplaceClient(
+                name=MARKETPLACE,
+                circuit_name=circuit,
+                policy=self.config.http,
+                redis=self.redis,
+                recorder=self.recorder,
+                headers=headers,
+                is_quota_error=is_quota_error if resource else lambda status, body: False,
+                quota_reset=partial(self.quota_reset, resource) if resource else None,
+                **kwargs,
+            )
+
         # The token endpoint has a quota of its own (1,000 a day): one token, cached for all workers.
+        self.token_client = client(OAUTH_CIRCUIT, None, redact=_redact_token)
         self.tokens = TokenCache(self.redis, MARKETPLACE, self._mint, renew_before_s=300)
-        self.client = MarketplaceClient(
-            name=MARKETPLACE,
-            policy=self.config.http,
-            redis=self.redis,
-            recorder=self.recorder,
-            headers={"User-Agent": self.user_agent, "X-EBAY-C-MARKETPLACE-ID": self.config.marketplace_id},
-            tokens=self.tokens,
-            is_quota_error=is_quota_error,
-            quota_reset=partial(next_daily_reset, tz=self.config.quota_reset_tz),
-        )
+        self.browse = client(BROWSE_CIRCUIT, BROWSE_RESOURCE, tokens=self.tokens)
+        self.insights = client(INSIGHTS_CIRCUIT, INSIGHTS_RESOURCE, tokens=self.tokens)
+        self.analytics = client("ebay-analytics", None, tokens=self.tokens)
+
+    def quota_reset(self, resource: str | None, now: datetime) -> datetime:
+        """When a refused API may be called again: eBay's own rate-limit report says how much is left
+        and when the window resets. Calls still left mean a short-window refusal: pause briefly. Without
+        a usable report, the next midnight Pacific (when eBay's daily limits reset)."""
+        fallback = next_daily_reset(now, self.config.quota_reset_tz)
+        try:
+            body = self.analytics.get(
+                self.base + RATE_LIMIT_PATH, params={"api_context": "buy"}, context={"kind": "ebay.rate_limit"}
+            )
+        except MarketplaceError:
+            return fallback
+        state = quota_state(body, resource or "")
+        if state is None:
+            return fallback
+        remaining, reset = state
+        if remaining > 0:
+            return now + timedelta(seconds=self.config.http.max_retry_after_s)
+        return reset if reset is not None and reset > now else fallback
 
     def _mint(self) -> tuple[str, float]:
         basic = base64.b64encode(f"{self.config.client_id}:{self.config.client_secret}".encode()).decode()
@@ -132,7 +170,7 @@ class EbayApi:
                 "offset": offset,
                 "limit": self.config.page_limit,
             }
-            body = self.client.get(self.base + SEARCH_PATH, params=self.search_params(source, offset), context=context)
+            body = self.browse.get(self.base + SEARCH_PATH, params=self.search_params(source, offset), context=context)
             page = self._checked(parse_search_page, body, offset)
             pages.append(body)
             offset += self.config.page_limit
@@ -160,7 +198,7 @@ class EbayApi:
             if since is not None:
                 params["filter"] += f",lastSoldDate:[{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}..]"
             context = {"kind": "ebay.sales", "product_id": source.product_id, "offset": offset}
-            body = self.client.get(self.base + SALES_PATH, params=params, context=context)
+            body = self.insights.get(self.base + SALES_PATH, params=params, context=context)
             page = self._checked(parse_sales_page, body, offset)
             pages.append(body)
             offset += self.config.page_limit

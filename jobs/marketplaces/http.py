@@ -133,10 +133,11 @@ class MarketplaceClient:
     redact: Callable[[Any], Any] | None = None
     sleep: Callable[[float], None] = time.sleep
     http: requests.Session = field(default_factory=session)
+    circuit_name: str = ""  # quotas can be per API of a marketplace (eBay Browse, Insights, OAuth)
 
     def __post_init__(self) -> None:
         self.limiter = TokenBucket(self.redis, self.name, self.policy.rate_per_s, self.policy.burst, sleep=self.sleep)
-        self.circuit = QuotaCircuit(self.redis, self.name)
+        self.circuit = QuotaCircuit(self.redis, self.circuit_name or self.name)
 
     def backoff(self, attempt: int) -> float:
         """Exponential with jitter: a random delay in [d/2, d], d = base * 2**attempt (capped)."""
@@ -146,7 +147,9 @@ class MarketplaceClient:
     def check_circuit(self) -> None:
         state = self.circuit.state()
         if state is not None:
-            raise QuotaExhausted(f"{self.name}: quota circuit open until {state.until.isoformat()}", state.until)
+            raise QuotaExhausted(
+                f"{self.circuit.name}: quota circuit open until {state.until.isoformat()}", state.until
+            )
 
     def get(self, url: str, *, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         return self.call("GET", url, params=params, **kwargs)
@@ -200,6 +203,8 @@ class MarketplaceClient:
                 if status == 401 and token is not None and not renewed and self.tokens is not None:
                     # Expired or revoked: one fresh token, one more try. A second 401 is final.
                     log.info("access token rejected; renewing once", extra={"marketplace": self.name})
+                    self.recorder.failed(f"{request}: HTTP 401, token renewed")
+                    circuit.count(self.redis, self.name, "errors")
                     self.tokens.invalidate(token)
                     renewed = True
                     continue

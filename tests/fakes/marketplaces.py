@@ -106,6 +106,10 @@ class FakeMarketplaces:
         self.token_lifetime = {"tcgplayer": 1209599, "ebay": 7200}
         self.minted = {"tcgplayer": 0, "ebay": 0}
         self.last_updated = datetime(2026, 11, 21, 20, 5, 27, tzinfo=UTC)
+        # eBay's rate-limit report (Analytics API): resource -> (calls remaining, window reset).
+        self.quota: dict[str, tuple[int, datetime]] = {
+            "buy.browse": (4999, self.start_time + timedelta(days=3)),
+        }
         # Called after a search page at this offset was served: the market moving while a client pages.
         self.after_page: dict[int, Any] = {}
         self.lock = threading.Lock()
@@ -420,6 +424,8 @@ class FakeMarketplaces:
             return 401, ebay_error(1001, "Invalid access token"), {}
         if handler.headers.get("X-EBAY-C-MARKETPLACE-ID") != "EBAY_US":
             return 400, ebay_error(12001, "The marketplace value is missing or invalid."), {}
+        if path == "/developer/analytics/v1_beta/rate_limit/":
+            return 200, self._rate_limits(query), {}
         product = next((p for p in self.products if p.query == query.get("q")), None)
         limit, offset = int(query.get("limit", 50)), int(query.get("offset", 0))
         if limit > 200 or offset > 10_000:
@@ -437,6 +443,24 @@ class FakeMarketplaces:
                 items = self._sales(product) if product else []
             return 200, self._page(path, query, items, "itemSales", limit, offset), {}
         return 404, ebay_error(2002, "Resource not found"), {}
+
+    def _rate_limits(self, query: dict[str, str]) -> dict[str, Any]:
+        resources = [
+            {
+                "name": name,
+                "rates": [
+                    {
+                        "limit": 5000,
+                        "remaining": remaining,
+                        "reset": reset.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                        "timeWindow": 86400,
+                    }
+                ],
+            }
+            for name, (remaining, reset) in self.quota.items()
+        ]
+        api = {"apiContext": query.get("api_context", "buy"), "apiName": "Browse", "apiVersion": "v1"}
+        return {"rateLimits": [{**api, "resources": resources}]}
 
     def _sales(self, product: FakeProduct) -> list[dict[str, Any]]:
         rows = []
