@@ -109,6 +109,12 @@ def _pinned_instant(now: datetime) -> datetime:
     return now
 
 
+def _last_attempt() -> bool:
+    """No retry will follow this attempt (a direct call, or an RQ job without retries left)."""
+    job = get_current_job()
+    return job is None or not job.retries_left
+
+
 def _error_text(run: Run) -> str | None:
     lines = list(run.failures)
     if run.deferred_until:
@@ -233,9 +239,18 @@ def _fetch_snapshots(run: Run, api: ebay.EbayApi, sources: Sequence[ProductSourc
             _defer(run, "jobs.fetch.fetch_ebay_listings", {"product_ids": rest}, exc.until)
             return
         except MarketplaceError as exc:
-            # One bad page fails the whole snapshot: nothing of it is written.
+            # One bad page fails the whole snapshot: none of its rows are written. On the last attempt
+            # the registry records it as incomplete (so it is seen, and never used); before that the
+            # instant stays free for the retry.
             run.result.rejected["incomplete_snapshot"] += 1
             run.fail(f"product {source.product_id}: snapshot not taken: {exc}")
+            if _last_attempt():
+                failed = Snapshot(source.product_id, run.observed_at, [], complete=False)
+                run.result.add(
+                    writer.write_listing_batch(
+                        run.conn, ListingBatch.from_snapshots(ebay.MARKETPLACE, [failed]), run_id=run.run_id
+                    )
+                )
             continue
         run.result.rejected.update(rejected)
         batch = ListingBatch.from_snapshots(ebay.MARKETPLACE, [Snapshot(source.product_id, run.observed_at, listings)])

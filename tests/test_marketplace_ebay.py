@@ -115,7 +115,8 @@ def test_a_bad_page_fails_the_whole_snapshot_and_the_run_says_why(db, products, 
         fetch.fetch_ebay_listings()
 
     assert not _stored_rows(db, first)  # not one row of the product whose page failed
-    assert not db.execute("SELECT 1 FROM snapshots WHERE product_id = %s", [first]).fetchall()
+    (registered,) = db.execute("SELECT complete, listing_count FROM snapshots WHERE product_id = %s", [first])
+    assert registered == {"complete": False, "listing_count": 0}  # last attempt: recorded as incomplete
     for pid in products[1:]:  # the other products' snapshots are whole
         assert _stored_rows(db, pid) == _book_rows(fake_market, pid)
     run = db.execute("SELECT * FROM ingest_runs ORDER BY id DESC LIMIT 1").fetchone()
