@@ -30,7 +30,7 @@ def load_sources(
         conn.cursor(row_factory=psycopg.rows.dict_row)
         .execute(
             query("marketplaces/sources"),
-            {"marketplace": marketplace, "product_ids": list(product_ids) if product_ids else None},
+            {"marketplace": marketplace, "product_ids": list(product_ids) if product_ids is not None else None},
         )
         .fetchall()
     )
