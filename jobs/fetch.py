@@ -67,7 +67,8 @@ class Run:
         self.failures.append(message)
 
     def infer(self, marketplace: str, product_ids: Sequence[int]) -> None:
-        """Listing-change inference over the snapshots just written, as the simulated driver does."""
+        """Listing-change inference over the snapshots just written, as the simulated driver does.
+        (Ingest-time checks on new listings, such as alerts, belong here too.)"""
         if product_ids:
             row = self.conn.execute(
                 query("ingest/infer"), {"marketplace": marketplace, "product_ids": list(product_ids)}
