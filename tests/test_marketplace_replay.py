@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from jobs import fetch
@@ -66,3 +68,18 @@ def test_replay_leaves_out_a_snapshot_whose_page_failed(db, products, fake_marke
 def test_replaying_an_unknown_run_is_a_clear_error(db, runner):
     result = runner.invoke(args=["ingest", "replay", "424242"])
     assert result.exit_code != 0 and "no ingest run 424242" in result.output
+
+
+def test_ingest_status_shows_circuits_and_counters(db, products, fake_market, marketplace_env, runner, app):
+    from jobs.marketplaces.circuit import QuotaCircuit
+    from service.extensions import redis_client
+
+    with app.app_context():
+        client = redis_client()
+        client.flushdb()
+        assert "no marketplace calls recorded yet" in runner.invoke(args=["ingest", "status"]).output
+        fetch.fetch_tcgplayer_prices()
+        QuotaCircuit(client, "ebay-browse").open(datetime(2099, 1, 1, tzinfo=UTC), "test")
+    output = runner.invoke(args=["ingest", "status"]).output
+    assert "ebay-browse      circuit open until 2099-01-01T00:00:00+00:00; quota_refusals 1" in output
+    assert "tcgplayer        circuit closed; " in output and "calls 2" in output and "token_mints 1" in output

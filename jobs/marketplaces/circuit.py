@@ -71,3 +71,20 @@ def count(client: redis.Redis, marketplace: str, field: str, amount: int = 1) ->
 def stats(client: redis.Redis, marketplace: str) -> dict[str, int]:
     raw = client.hgetall(STATS_PREFIX + marketplace)
     return {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in raw.items()}
+
+
+def overview(client: redis.Redis) -> dict[str, dict[str, object]]:
+    """Every circuit and counter hash there is, by name: what `flask ingest status` shows."""
+    names = {
+        key.decode().rsplit(":", 1)[-1] if isinstance(key, bytes) else str(key).rsplit(":", 1)[-1]
+        for pattern in (CIRCUIT_PREFIX + "*", STATS_PREFIX + "*")
+        for key in client.scan_iter(match=pattern, count=100)
+    }
+    report: dict[str, dict[str, object]] = {}
+    for name in sorted(names):
+        state = QuotaCircuit(client, name).state()
+        report[name] = {
+            "circuit": f"open until {state.until.isoformat()}" if state else "closed",
+            **stats(client, name),
+        }
+    return report

@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from jobs.marketplaces import replay
+from jobs.marketplaces import circuit, replay
 from service.commands import settings as _settings
+from service.extensions import redis_client
 
 ingest_cli = AppGroup("ingest", help="Marketplace ingest runs.")
 
@@ -26,3 +27,14 @@ def ingest_replay(run_id: int) -> None:
         f"replayed run {run_id} as run {report.run_id} from {report.payloads} payloads: "
         f"written {written}; already there {skipped}; rejected {rejected}"
     )
+
+
+@ingest_cli.command("status")
+def ingest_status() -> None:
+    """Marketplace quota circuits and call counters (from Redis)."""
+    report = circuit.overview(redis_client())
+    if not report:
+        click.echo("no marketplace calls recorded yet")
+    for name, fields in report.items():
+        counters = ", ".join(f"{k} {v}" for k, v in fields.items() if k != "circuit")
+        click.echo(f"{name:<16} circuit {fields['circuit']}" + (f"; {counters}" if counters else ""))
