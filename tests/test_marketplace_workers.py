@@ -118,7 +118,11 @@ def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     assert Job.fetch(job.id, connection=redis_db).get_status() == "queued"
     fake_market.faults.clear()
     restarted = _worker(env, queue.name, tmp_path / "restarted.log", burst=True)
-    assert restarted.wait(timeout=60) == 0
+    try:
+        assert restarted.wait(timeout=60) == 0
+    finally:
+        if restarted.poll() is None:
+            os.killpg(restarted.pid, signal.SIGKILL)
     job.refresh()
     assert job.is_finished, (tmp_path / "restarted.log").read_text()[-3000:]
 
