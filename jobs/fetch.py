@@ -30,7 +30,7 @@ from jobs.marketplaces import ebay, tcgplayer
 from jobs.marketplaces.circuit import QuotaCircuit
 from jobs.marketplaces.config import MarketplaceConfig
 from jobs.marketplaces.http import CallRecorder, MarketplaceError, QuotaExhausted
-from jobs.marketplaces.sources import ProductSource, load_sources
+from jobs.marketplaces.sources import ProductSource, load_sources, with_reference_bands
 from service.cache import connect_redis
 from service.settings import Settings
 from service.sql import query
@@ -209,7 +209,7 @@ def fetch_ebay_listings(product_ids: list[int] | None = None) -> dict[str, Any]:
     if not config.ebay.configured:
         return _skipped(ebay.MARKETPLACE, ["EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET"])
     with _run("fetch-ebay-listings", ebay.MARKETPLACE, product_ids) as run:
-        sources = [s for s in load_sources(run.conn, ebay.MARKETPLACE, product_ids) if s.search_query]
+        sources = _ebay_sources(run.conn, config, product_ids)
         if not _circuit_open(run, ebay.BROWSE_CIRCUIT, "jobs.fetch.fetch_ebay_listings", {"product_ids": product_ids}):
             api = ebay.EbayApi(config.ebay, run.redis, run.recorder, config.user_agent)
             _fetch_snapshots(run, api, sources)
@@ -217,6 +217,13 @@ def fetch_ebay_listings(product_ids: list[int] | None = None) -> dict[str, Any]:
     if run.failures:
         raise FetchFailed(f"run {run.run_id}: " + "; ".join(run.failures))
     return run.summary()
+
+
+def _ebay_sources(
+    conn: psycopg.Connection[Any], config: MarketplaceConfig, product_ids: Sequence[int] | None
+) -> list[ProductSource]:
+    sources = [s for s in load_sources(conn, ebay.MARKETPLACE, product_ids) if s.search_query]
+    return with_reference_bands(conn, sources, config.ebay.auto_band)
 
 
 def _already_observed(run: Run, marketplace: str, sources: Sequence[ProductSource]) -> set[int]:
@@ -266,7 +273,7 @@ def fetch_ebay_sales(product_ids: list[int] | None = None) -> dict[str, Any]:
     if not config.ebay.insights_enabled:
         return _skipped(ebay.MARKETPLACE, ["EBAY_INSIGHTS_ENABLED"])
     with _run("fetch-ebay-sales", ebay.MARKETPLACE, product_ids) as run:
-        sources = [s for s in load_sources(run.conn, ebay.MARKETPLACE, product_ids) if s.search_query]
+        sources = _ebay_sources(run.conn, config, product_ids)
         if not _circuit_open(run, ebay.INSIGHTS_CIRCUIT, "jobs.fetch.fetch_ebay_sales", {"product_ids": product_ids}):
             api = ebay.EbayApi(config.ebay, run.redis, run.recorder, config.user_agent)
             for index, source in enumerate(sources):

@@ -19,6 +19,14 @@ def _book_rows(fake, product_id):
     )
 
 
+def _market_price(db, product_id, price):
+    db.execute(
+        "INSERT INTO price_points (observed_at, product_id, marketplace, market_price)"
+        " VALUES (now(), %s, 'tcgplayer', %s)",
+        [product_id, price],
+    )
+
+
 def _stored_rows(db, product_id):
     rows = db.execute(
         "SELECT listing_id, unit_price::text AS price, shipping::text AS shipping FROM listing_snapshots"
@@ -220,3 +228,25 @@ def test_listings_moving_while_paging_are_neither_duplicated_nor_invented(db, pr
     assert len(stored) == len({r[0] for r in stored})  # the item seen twice is stored once
     assert set(stored) <= set(before) and len(stored) >= len(before) - 1
     assert "990001" not in {r[0] for r in stored}
+
+
+def test_without_a_band_of_its_own_a_source_is_banded_around_the_tcgplayer_market_price(
+    db, products, fake_market, marketplace_env
+):
+    pid = products[0]
+    _market_price(db, pid, 150)
+    fake_market.add_noise(pid, "OP-01 Box Booster Box", 2000, 920001)  # $20: a pack or a fake, not this box
+    fake_market.add_noise(pid, "OP-01 Box Booster Box", 99900, 920002)  # $999: a case or a typo
+    result = fetch.fetch_ebay_listings()
+    assert result["rejected"] == {"outside_price_band": 2}
+    searches = fake_market.calls("/item_summary/search")
+    banded = [r for r in searches if r.query["q"] == fake_market.products[0].query]
+    assert all("price:[75.00..300.00]" in r.query["filter"] for r in banded)
+    assert all("price:" not in r.query["filter"] for r in searches if r not in banded)  # no reference price
+
+
+def test_the_automatic_band_can_be_turned_off(db, products, fake_market, marketplace_env, monkeypatch):
+    monkeypatch.setenv("EBAY_AUTO_PRICE_BAND", "0,0")
+    _market_price(db, products[0], 150)
+    fake_market.add_noise(products[0], "OP-01 Box Booster Box", 2000, 920001)
+    assert fetch.fetch_ebay_listings([products[0]])["rejected"] == {}

@@ -28,6 +28,18 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _band(raw: str) -> tuple[float, float]:
+    if not raw.strip():
+        return EbayConfig.auto_band
+    try:
+        low, high = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise SettingsError(f"EBAY_AUTO_PRICE_BAND must be 'low,high' multiples like 0.5,2, got {raw!r}") from None
+    if (low, high) != (0, 0) and not 0 < low < 1 < high:
+        raise SettingsError(f"EBAY_AUTO_PRICE_BAND needs 0 < low < 1 < high (or 0,0 to turn it off), got {raw!r}")
+    return low, high
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(env, name, default))
 
@@ -87,6 +99,9 @@ class EbayConfig:
     insights_enabled: bool = False  # Marketplace Insights is a limited release: opt in once approved
     page_limit: int = 200
     quota_reset_tz: str = "America/Los_Angeles"  # daily call limits reset at midnight Pacific
+    # A source without a price band of its own gets [low, high] x the product's latest TCGplayer market
+    # price (within 14 days), when there is one: it keeps singles, packs and cases out. (0, 0): off.
+    auto_band: tuple[float, float] = (0.5, 2.0)
     http: HttpPolicy = HttpPolicy(rate_per_s=2.0, burst=5)
 
     @property
@@ -151,6 +166,7 @@ class MarketplaceConfig:
                 marketplace_id=environ.get("EBAY_MARKETPLACE_ID", EbayConfig.marketplace_id),
                 insights_enabled=environ.get("EBAY_INSIGHTS_ENABLED", "0").lower() in {"1", "true", "yes", "on"},
                 page_limit=min(200, max(1, _int(environ, "EBAY_PAGE_LIMIT", EbayConfig.page_limit))),
+                auto_band=_band(environ.get("EBAY_AUTO_PRICE_BAND", "")),
                 http=policy("EBAY", EbayConfig.http),
             ),
             user_agent=user_agent,

@@ -20,8 +20,9 @@ from jobs.fetch import write_sales_pages  # the same "new units only" rule as a 
 from jobs.ingest import writer
 from jobs.ingest.records import ListingBatch, Snapshot
 from jobs.marketplaces import ebay, tcgplayer
+from jobs.marketplaces.config import MarketplaceConfig
 from jobs.marketplaces.http import MarketplaceError
-from jobs.marketplaces.sources import ProductSource, load_sources
+from jobs.marketplaces.sources import ProductSource, load_sources, with_reference_bands
 from service.sql import query
 
 
@@ -103,7 +104,9 @@ def _replay(conn: psycopg.Connection[Any], payloads: list[dict[str, Any]], repor
             result.add(writer.write_price_points(conn, tcgplayer.MARKETPLACE, points, run_id=report.run_id))
 
     product_ids = sorted({pid for pid, _ in browse} | set(sales))
-    sources: dict[int, ProductSource] = {s.product_id: s for s in load_sources(conn, ebay.MARKETPLACE, product_ids)}
+    band = MarketplaceConfig.from_env().ebay.auto_band
+    loaded = with_reference_bands(conn, load_sources(conn, ebay.MARKETPLACE, product_ids), band)
+    sources: dict[int, ProductSource] = {s.product_id: s for s in loaded}
     snapshots: list[Snapshot] = []
     for (pid, stamp), bodies in sorted(browse.items()):
         pages = _snapshot_pages(bodies, limits[(pid, stamp)])

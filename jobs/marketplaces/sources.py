@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
@@ -50,3 +50,31 @@ def load_sources(
         )
         for row in rows
     ]
+
+
+def with_reference_bands(
+    conn: psycopg.Connection[Any], sources: Sequence[ProductSource], band: tuple[float, float], days: int = 14
+) -> list[ProductSource]:
+    """Sources without a price band get one around their product's latest TCGplayer market price."""
+    low, high = band
+    open_sources = [s for s in sources if s.rules.price_min is None and s.rules.price_max is None]
+    if not open_sources or (low, high) == (0, 0):
+        return list(sources)
+    rows = conn.execute(
+        query("marketplaces/reference_prices"), {"product_ids": [s.product_id for s in open_sources], "days": days}
+    ).fetchall()
+    reference = {int(r[0]): Decimal(r[1]) for r in rows}
+    cents = Decimal("0.01")
+
+    def banded(source: ProductSource) -> ProductSource:
+        price = reference.get(source.product_id)
+        if price is None or source.rules.price_min is not None or source.rules.price_max is not None:
+            return source
+        rules = replace(
+            source.rules,
+            price_min=(price * Decimal(str(low))).quantize(cents, ROUND_HALF_UP),
+            price_max=(price * Decimal(str(high))).quantize(cents, ROUND_HALF_UP),
+        )
+        return replace(source, rules=rules)
+
+    return [banded(s) for s in sources]
