@@ -129,9 +129,11 @@ def _error_text(run: Run) -> str | None:
 @contextmanager
 def _run(kind: str, marketplace: str, product_ids: Sequence[int] | None) -> Iterator[Run]:
     settings = Settings.from_env()
-    client = connect_redis(settings.redis_url, timeout_s=5.0)
     job = get_current_job()
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+    with (
+        connect_redis(settings.redis_url, timeout_s=5.0) as client,
+        psycopg.connect(settings.database_url, autocommit=True) as conn,
+    ):
         if job is not None:
             conn.execute(query("marketplaces/abandon_runs"), {"job_id": job.id})
         run_id = writer.start_run(
