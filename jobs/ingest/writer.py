@@ -313,8 +313,12 @@ def store_raw_payload(
     body: Any,
     run_id: int | None,
     fetched_at: datetime | None = None,
+    context: dict[str, Any] | None = None,
 ) -> None:
-    """Keep the exact response for audit and replay. Non-JSON bodies are kept as a JSON string."""
+    """Keep the exact response for audit and replay. Non-JSON bodies are kept as a JSON string.
+
+    `context` says what the call was for (product, snapshot instant, page), for replay.
+    """
     conn.execute(
         query("ingest/insert_raw_payload"),
         {
@@ -324,6 +328,7 @@ def store_raw_payload(
             "request": request,
             "status": status,
             "body": Jsonb(body if not isinstance(body, bytes | str) else {"raw": _text(body)}),
+            "context": None if context is None else Jsonb(context),
         },
     )
 

@@ -13,7 +13,7 @@ def settings() -> Settings:
 
 
 def register_cli(app: Flask) -> None:
-    from service.commands import jobs, market, pipeline, schema, users
+    from service.commands import ingest, jobs, market, pipeline, schema, users
 
     for group in (
         schema.db_cli,
@@ -22,6 +22,7 @@ def register_cli(app: Flask) -> None:
         market.sim_cli,
         pipeline.pipeline_cli,
         jobs.jobs_cli,
+        ingest.ingest_cli,
         users.users_cli,
     ):
         app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Fakes of the outside world only: the marketplace HTTP APIs, over real HTTP on loopback."""
