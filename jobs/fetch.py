@@ -24,6 +24,7 @@ import redis
 from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 
+from jobs import alerts
 from jobs.ingest import writer
 from jobs.ingest.records import ListingBatch, Snapshot
 from jobs.marketplaces import ebay, tcgplayer
@@ -67,13 +68,14 @@ class Run:
         self.failures.append(message)
 
     def infer(self, marketplace: str, product_ids: Sequence[int]) -> None:
-        """Listing-change inference over the snapshots just written, as the simulated driver does.
-        (Ingest-time checks on new listings, such as alerts, belong here too.)"""
+        """Listing-change inference over the snapshots just written, as the simulated driver does,
+        then the ingest-time alerts on new listings (their webhooks go out with the next dispatch)."""
         if product_ids:
             row = self.conn.execute(
                 query("ingest/infer"), {"marketplace": marketplace, "product_ids": list(product_ids)}
             ).fetchone()
             self.inferred_sales += int(row[2]) if row else 0
+            alerts.evaluate_listings(self.conn, marketplace, list(product_ids), since=self.observed_at)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -38,8 +38,15 @@ class Entry:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
+# The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry
+# policy, jobs/fetch.py); without credentials they log once and do nothing (docs/ADAPTERS.md).
 SCHEDULE: tuple[Entry, ...] = (
     Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),
+    Entry("ebay-listings", "jobs.fetch.enqueue_ebay_listings", "0 */6 * * *", timeout=60),
+    Entry("ebay-sales", "jobs.fetch.enqueue_ebay_sales", "30 5 * * *", timeout=60),
+    Entry("tcgplayer-prices", "jobs.fetch.enqueue_tcgplayer_prices", "15 6 * * *", timeout=60),
+    Entry("tcgcsv-prices", "jobs.fetch.fetch_tcgcsv_prices", "30 20 * * *", timeout=1800),
+    Entry("tcgplayer-map", "jobs.fetch.map_tcgplayer_products", "45 4 * * 1", timeout=1800),
     Entry("webhook-sweep", "jobs.tasks.dispatch_webhooks", "*/10 * * * *", timeout=300),
     Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
 )

@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
-rq worker --url "$REDIS_URL" --with-scheduler --logging_level WARNING default & pids+=($!)
+rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --logging_level WARNING default & pids+=($!)
 flask --app service jobs scheduler & pids+=($!)
 rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
 

@@ -3,7 +3,8 @@
 Counted per request: requests and latency by endpoint (the route template, so the label set stays
 small), method and status; response-cache results (the X-Cache header the cache sets). Read from
 Redis at scrape time: the pipeline's data version and its age, RQ queue depths, running and failed
-jobs, and workers.
+jobs, and workers; job runs, failures and durations (jobs/worker.py); marketplace call counters and
+quota circuits (jobs/marketplaces/circuit.py).
 
 Under gunicorn each worker process keeps its samples in files under PROMETHEUS_MULTIPROC_DIR and a
 scrape merges them (prometheus_client's multiprocess mode); gunicorn.conf.py drops a dead worker's
@@ -20,12 +21,14 @@ from datetime import UTC, datetime
 import redis
 from flask import Flask, Request, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from jobs.marketplaces import circuit as circuits
+from jobs.worker import job_stats
 from service.errors import ApiError
 
 DATA_VERSION_KEY = "boxpro:data_version"  # written by jobs/pipeline.py
@@ -83,6 +86,36 @@ class RedisStateCollector(Collector):
             stamp = updated.decode() if isinstance(updated, bytes) else str(updated)
             age = (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()
             yield GaugeMetricFamily("boxpro_data_age_seconds", "Seconds since new metrics landed", value=age)
+        yield from self._jobs()
+        yield from self._marketplaces()
+
+    def _jobs(self) -> Iterator[Metric]:
+        """Outcomes and durations recorded by the project's RQ worker class (jobs/worker.py)."""
+        runs = CounterMetricFamily("boxpro_job_runs", "Jobs run, by job", labels=["job"])
+        failures = CounterMetricFamily("boxpro_job_failures", "Jobs that failed, by job", labels=["job"])
+        seconds = CounterMetricFamily("boxpro_job_seconds", "Time spent in jobs, by job", labels=["job"])
+        last = GaugeMetricFamily("boxpro_job_last_seconds", "Duration of the job's last run", labels=["job"])
+        for name, values in sorted(job_stats(self.client).items()):
+            runs.add_metric([name], values.get("runs", 0))
+            failures.add_metric([name], values.get("failures", 0))
+            seconds.add_metric([name], values.get("seconds", 0))
+            last.add_metric([name], values.get("last_seconds", 0))
+        yield from (runs, failures, seconds, last)
+
+    def _marketplaces(self) -> Iterator[Metric]:
+        """Marketplace call counters and daily-quota circuits (jobs/marketplaces/circuit.py)."""
+        calls = CounterMetricFamily(
+            "boxpro_marketplace_events", "Marketplace calls, errors, retries, token mints, quota refusals",
+            labels=["marketplace", "event"],
+        )  # fmt: skip
+        circuit = GaugeMetricFamily(
+            "boxpro_marketplace_quota_exhausted", "1 while a spent daily quota holds calls back", labels=["api"]
+        )
+        for name in sorted(circuits.known_names(self.client)):
+            for event, value in sorted(circuits.stats(self.client, name).items()):
+                calls.add_metric([name, event], value)
+            circuit.add_metric([name], 1 if circuits.QuotaCircuit(self.client, name).state() else 0)
+        yield from (calls, circuit)
 
 
 def _registry(client: redis.Redis) -> CollectorRegistry:

@@ -46,6 +46,9 @@ def test_each_command_names_a_real_entry_point(name):
         assert sub in app.cli.commands[group].commands  # type: ignore[attr-defined]
     if command[:2] == ["rq", "worker"]:
         assert "--with-scheduler" in command
+        worker_class = command[command.index("--worker-class") + 1]
+        module, name = worker_class.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), name))
 
 
 def test_the_dockerfile_copies_what_the_entry_points_need():

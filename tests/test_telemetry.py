@@ -9,6 +9,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,41 @@ def test_gunicorn_workers_samples_are_merged(gunicorn):
     assert statuses == [200] * 60
     # Whichever worker answers the scrape, it reports every worker's requests.
     assert {health_count(gunicorn) for _ in range(6)} == {before + 60}
+
+
+def test_job_outcomes_durations_and_marketplace_quota_are_exposed(client, redis_db, settings, monkeypatch):
+    from rq import Queue
+
+    from jobs.marketplaces.circuit import QuotaCircuit, count
+    from jobs.worker import Worker
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    queue = Queue("test-metrics", connection=redis_db)
+    queue.enqueue("jobs.tasks.raw_payload_retention")
+    queue.enqueue("jobs.tasks.run_pipeline", "not-a-date")  # fails
+    Worker([queue], connection=redis_db).work(burst=True)
+    count(redis_db, "ebay-browse", "calls", 7)
+    QuotaCircuit(redis_db, "ebay-browse").open(datetime.now(UTC) + timedelta(hours=3), "daily quota spent")
+
+    text = client.get("/metrics").get_data(as_text=True)
+    assert value(text, "boxpro_job_runs_total", job="jobs.tasks.raw_payload_retention") == 1
+    assert value(text, "boxpro_job_failures_total", job="jobs.tasks.raw_payload_retention") == 0
+    assert value(text, "boxpro_job_failures_total", job="jobs.tasks.run_pipeline") == 1
+    assert value(text, "boxpro_job_seconds_total", job="jobs.tasks.raw_payload_retention") > 0
+    assert value(text, "boxpro_marketplace_events_total", marketplace="ebay-browse", event="calls") == 7
+    assert value(text, "boxpro_marketplace_quota_exhausted", api="ebay-browse") == 1
+
+
+def test_the_worker_health_command(runner, redis_db):
+    from rq import Queue
+
+    from jobs.worker import Worker
+
+    assert runner.invoke(args=["jobs", "workers"]).exit_code == 1  # none alive
+    worker = Worker([Queue("default", connection=redis_db)], connection=redis_db, name="health-probe")
+    worker.register_birth()
+    try:
+        result = runner.invoke(args=["jobs", "workers", "--this-host"])
+        assert result.exit_code == 0 and "health-probe" in result.output
+    finally:
+        worker.register_death()

@@ -73,15 +73,19 @@ def stats(client: redis.Redis, marketplace: str) -> dict[str, int]:
     return {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in raw.items()}
 
 
-def overview(client: redis.Redis) -> dict[str, dict[str, object]]:
-    """Every circuit and counter hash there is, by name: what `flask ingest status` shows."""
-    names = {
+def known_names(client: redis.Redis) -> set[str]:
+    """Every marketplace or API with a circuit or counters in Redis."""
+    return {
         key.decode().rsplit(":", 1)[-1] if isinstance(key, bytes) else str(key).rsplit(":", 1)[-1]
         for pattern in (CIRCUIT_PREFIX + "*", STATS_PREFIX + "*")
         for key in client.scan_iter(match=pattern, count=100)
     }
+
+
+def overview(client: redis.Redis) -> dict[str, dict[str, object]]:
+    """Every circuit and counter hash there is, by name: what `flask ingest status` shows."""
     report: dict[str, dict[str, object]] = {}
-    for name in sorted(names):
+    for name in sorted(known_names(client)):
         state = QuotaCircuit(client, name).state()
         report[name] = {
             "circuit": f"open until {state.until.isoformat()}" if state else "closed",

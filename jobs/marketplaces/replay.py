@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from jobs import alerts
 from jobs.fetch import write_sales_pages  # the same "new units only" rule as a live fetch
 from jobs.ingest import writer
 from jobs.ingest.records import ListingBatch, Snapshot
@@ -122,6 +123,7 @@ def _replay(conn: psycopg.Connection[Any], payloads: list[dict[str, Any]], repor
         row = conn.execute(query("ingest/infer"), {"marketplace": ebay.MARKETPLACE, "product_ids": product_ids})
         inferred = row.fetchone()
         report.inferred_sales = int(inferred[2]) if inferred else 0
+        alerts.evaluate_listings(conn, ebay.MARKETPLACE, product_ids, since=min(s.observed_at for s in snapshots))
     for pid, pages in sorted(sales.items()):
         if pid in sources:
             write_sales_pages(conn, result, sources[pid], pages, report.run_id)

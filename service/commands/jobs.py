@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+from datetime import UTC, datetime
+
 import click
 from flask.cli import AppGroup
-from rq import Queue
+from rq import Queue, Worker
 from rq_scheduler import Scheduler
 
 from jobs import schedule
@@ -42,6 +45,26 @@ def jobs_run(name: str) -> None:
         entry.func, job_timeout=entry.timeout, result_ttl=entry.result_ttl, failure_ttl=entry.failure_ttl
     )
     click.echo(f"enqueued {name} as job {job.id}")
+
+
+@jobs_cli.command("workers")
+@click.option("--this-host", is_flag=True, help="Only workers on this machine (a container's healthcheck).")
+def jobs_workers(this_host: bool) -> None:
+    """Live RQ workers: state, current job, last heartbeat, jobs done. Exits 1 when there is none."""
+    workers = Worker.all(connection=redis_client())
+    if this_host:
+        workers = [w for w in workers if w.hostname == socket.gethostname()]
+    now = datetime.now(UTC)
+    for worker in sorted(workers, key=lambda w: w.name):
+        job = worker.get_current_job_id() or "-"
+        beat = worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None
+        age = f"{(now - beat).total_seconds():.0f} s ago" if beat else "never"
+        click.echo(
+            f"{worker.name:<40} {worker.get_state():<10} queues={','.join(worker.queue_names())} job={job} "
+            f"heartbeat={age} done={worker.successful_job_count} failed={worker.failed_job_count}"
+        )
+    if not workers:
+        raise click.ClickException("no live RQ worker" + (" on this host" if this_host else ""))
 
 
 @jobs_cli.command("scheduler")
