@@ -38,7 +38,9 @@ class Database:
         self._max_size = max_size
         self._connect_kwargs: dict[str, Any] = {
             "row_factory": dict_row,
-            "options": f"-c statement_timeout={statement_timeout_ms}",
+            # Custom plans always: the API's queries take optional filters (`%(x)s IS NULL OR ...`) that a
+            # generic plan of a prepared statement cannot simplify away, nor prune hypertable chunks for.
+            "options": f"-c statement_timeout={statement_timeout_ms} -c plan_cache_mode=force_custom_plan",
             "connect_timeout": connect_timeout_s,
             "application_name": "boxpro",
         }

@@ -194,3 +194,16 @@ def test_the_response_cache_can_be_switched_off(app, client, market, monkeypatch
         response = client.get("/api/v1/leaderboard?limit=2")
         assert (response.status_code, response.headers["X-Cache"]) == (200, "BYPASS")
     assert redis_db.keys("boxpro:resp:*") == []
+
+
+def test_the_leaderboard_fast_path_matches_its_documented_schema(client, market, redis_db, monkeypatch):
+    from service.api.leaderboard import routes
+
+    queries = ("", "?sort=floor_price&direction=asc", "?game=pokemon")
+    fast = [client.get(f"/api/v1/leaderboard{q}").get_json() for q in queries]
+    # The same pages through marshmallow (the view hands flask-smorest a dict to dump), uncached.
+    redis_db.flushdb()
+    monkeypatch.setattr(routes, "json_response", lambda body: body)
+    dumped = [client.get(f"/api/v1/leaderboard{q}").get_json() for q in queries]
+    assert all(page["data"] for page in fast)
+    assert fast == dumped

@@ -24,6 +24,15 @@ def liquidity_label(score: float | None) -> str | None:
     return "High" if score >= 70 else "Moderate" if score >= 40 else "Low"
 
 
+def rank_movement(now: int | None, before: int | None) -> str | None:
+    """up, down, same, or new (no rank before); None without a rank now."""
+    if now is None:
+        return None
+    if before is None:
+        return "new"
+    return "up" if now < before else "down" if now > before else "same"
+
+
 class ProductSummary(Schema):
     id = fields.Integer(required=True)
     slug = fields.String(required=True)
@@ -75,16 +84,8 @@ class RankMovement(Schema):
     change_1d = fields.Method("_change_1d", metadata={"description": "up, down, same or new"})
     change_7d = fields.Method("_change_7d", metadata={"description": "up, down, same or new"})
 
-    @staticmethod
-    def _movement(now: int | None, before: int | None) -> str | None:
-        if now is None:
-            return None
-        if before is None:
-            return "new"
-        return "up" if now < before else "down" if now > before else "same"
-
     def _change_1d(self, row: dict) -> str | None:
-        return self._movement(row.get("rank"), row.get("rank_1d_ago"))
+        return rank_movement(row.get("rank"), row.get("rank_1d_ago"))
 
     def _change_7d(self, row: dict) -> str | None:
-        return self._movement(row.get("rank"), row.get("rank_7d_ago"))
+        return rank_movement(row.get("rank"), row.get("rank_7d_ago"))

@@ -378,7 +378,10 @@ BEGIN
            coalesce(i.active_listings, 0) < 3,
            i.is_stale,
            i.cum_volume_usd, i.cum_units_sold, i.cum_units_added, i.cum_floor_sum, i.cum_floor_days
-    FROM indicators i;
+    FROM indicators i
+    -- Day by day: a day's rows then sit in few pages, which is how the leaderboard, ranks and
+    -- the index read them (a product's history reads through the primary key either way).
+    ORDER BY i.day, i.product_id;
     GET DIAGNOSTICS v_written = ROW_COUNT;
     RETURN v_written;
 END;

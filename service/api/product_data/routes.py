@@ -13,7 +13,7 @@ from psycopg import sql
 from service.api import Blueprint
 from service.api.caching import cached
 from service.api.catalog.routes import find_product
-from service.api.common import envelope, latest_day
+from service.api.common import envelope, json_response, latest_day
 from service.api.product_data.schemas import (
     FLOWS,
     HOURLY,
@@ -126,7 +126,7 @@ def history(args: dict[str, Any], product: str) -> Any:
             rows = conn.execute(statement, {**params, "from": first, "to": last}).fetchall()
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         return _csv(rows, metrics)
-    return {"product_id": found["id"], "interval": interval, "metrics": metrics, "data": rows}
+    return json_response({"product_id": found["id"], "interval": interval, "metrics": metrics, "data": rows})
 
 
 @blp.route("/<string:product>/sales")

@@ -13,7 +13,7 @@ FROM product_metrics_daily m
 JOIN products p ON p.id = m.product_id
 LEFT JOIN product_ranks_daily r
   ON r.product_id = m.product_id AND r.day = m.day AND r.scope = coalesce(%(game)s, 'all')
-WHERE m.day = %(day)s
+WHERE m.day = coalesce(%(day)s::date, (SELECT max(day) FROM product_metrics_daily))  -- default: the latest day
   AND p.active
   AND (%(game)s::text IS NULL OR p.game = %(game)s)
   AND (%(product_type)s::text IS NULL OR p.product_type = %(product_type)s)
