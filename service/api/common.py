@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, current_app
 from marshmallow import Schema, fields, validate
 
 from service.errors import ApiError
@@ -27,13 +26,6 @@ class Meta(Schema):
 
 def envelope(rows: list[dict[str, Any]], *, total: int, limit: int, offset: int, **meta: Any) -> dict[str, Any]:
     return {"data": rows, "meta": {"total": total, "limit": limit, "offset": offset, **meta}}
-
-
-def json_response(body: dict[str, Any]) -> Response:
-    """A JSON response that skips marshmallow: for the hottest read paths, whose rows are shaped
-    in code already. The view's @blp.response schema still documents it, and
-    tests/test_api_schema.py checks that the two agree."""
-    return current_app.response_class(current_app.json.dumps(body), mimetype="application/json")
 
 
 def latest_day() -> date | None:
@@ -75,3 +67,16 @@ def filter_params(args: dict[str, Any]) -> dict[str, Any]:
         "limit": args["limit"],
         "offset": args["offset"],
     }
+
+
+PRODUCT_FIELDS = ("id", "slug", "name", "game", "set_code", "set_name", "product_type", "release_date",
+                  "image_url", "reprint_risk")  # fmt: skip
+RANK_FIELDS = ("rank", "rank_1d_ago", "rank_7d_ago")
+
+
+def split_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A flat SQL row as {rank..., product: {...}, metrics: {...}}."""
+    product = {key: row[key] for key in PRODUCT_FIELDS}
+    ranks = {key: row.get(key) for key in RANK_FIELDS}
+    metrics = {k: v for k, v in row.items() if k not in PRODUCT_FIELDS and k not in RANK_FIELDS and k != "total"}
+    return {**ranks, "product": product, "metrics": metrics}

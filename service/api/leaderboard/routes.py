@@ -4,39 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from psycopg import sql
 
 from service.api import Blueprint
 from service.api.caching import cached
-from service.api.common import envelope, filter_params, json_response, metrics_day
+from service.api.common import filter_params, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
-from service.api.schemas import liquidity_label, rank_movement
 from service.extensions import database
 from service.sql import query
 
 blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", description="Ranked boxes")
-
-PRODUCT_FIELDS = ("id", "slug", "name", "game", "set_code", "set_name", "product_type", "release_date",
-                  "image_url", "reprint_risk")  # fmt: skip
-RANK_FIELDS = ("rank", "rank_1d_ago", "rank_7d_ago")
-
-
-def split_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A flat SQL row as {rank..., product: {...}, metrics: {...}}."""
-    product = {key: row[key] for key in PRODUCT_FIELDS}
-    ranks = {key: row.get(key) for key in RANK_FIELDS}
-    metrics = {k: v for k, v in row.items() if k not in PRODUCT_FIELDS and k not in RANK_FIELDS and k != "total"}
-    return {**ranks, "product": product, "metrics": metrics}
-
-
-def leaderboard_row(row: dict[str, Any]) -> dict[str, Any]:
-    """split_row plus what LeaderboardRow computes: rank movements and the liquidity label."""
-    shaped = split_row(row)
-    shaped["change_1d"] = rank_movement(row["rank"], row["rank_1d_ago"])
-    shaped["change_7d"] = rank_movement(row["rank"], row["rank_7d_ago"])
-    shaped["metrics"]["liquidity_label"] = liquidity_label(row["liquidity_score"])
-    return shaped
 
 
 def order_by(sort: str, direction: str | None) -> tuple[sql.Composable, str]:
@@ -58,17 +36,11 @@ def leaderboard(args: dict[str, Any]) -> Response:
     order, direction = order_by(args["sort"], args.get("direction"))
     statement = sql.SQL(query("api/leaderboard")).format(order=order)
     with database().connection() as conn:
-        rows = conn.execute(statement, params).fetchall()
-    total = rows[0]["total"] if rows else 0
-    day = rows[0]["day"] if rows else metrics_day(args.get("date"))  # 404 when nothing is computed yet
-    return json_response(
-        envelope(
-            [leaderboard_row(r) for r in rows],
-            total=total,
-            limit=args["limit"],
-            offset=args["offset"],
-            day=day,
-            sort=args["sort"],
-            direction=direction,
-        )
+        page = conn.execute(statement, params).fetchone()
+    assert page is not None
+    day = page["day"] or metrics_day(args.get("date"))  # no rows: still a day, or 404 before any metrics
+    meta = {"total": page["total"] or 0, "limit": args["limit"], "offset": args["offset"], "day": day}
+    meta |= {"sort": args["sort"], "direction": direction}
+    return current_app.response_class(
+        f'{{"data": {page["data"]}, "meta": {current_app.json.dumps(meta)}}}', mimetype="application/json"
     )

@@ -7,8 +7,7 @@ from typing import Any
 
 from service.api import Blueprint
 from service.api.caching import cached
-from service.api.common import metrics_day
-from service.api.leaderboard.routes import PRODUCT_FIELDS
+from service.api.common import PRODUCT_FIELDS, metrics_day
 from service.api.market.schemas import IndexArgs, IndexHistory, IndexHistoryArgs, MarketIndex, Movers, MoversArgs
 from service.errors import ApiError
 from service.extensions import database

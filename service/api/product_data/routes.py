@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from psycopg import sql
 
 from service.api import Blueprint
 from service.api.caching import cached
 from service.api.catalog.routes import find_product
-from service.api.common import envelope, json_response, latest_day
+from service.api.common import envelope, latest_day
 from service.api.product_data.schemas import (
     FLOWS,
     HOURLY,
@@ -72,6 +73,11 @@ def _requested_metrics(raw: str, interval: str) -> list[str]:
     return metrics
 
 
+def _subquery(name: str) -> str:
+    """A query file's text without its final semicolon, to nest it in another statement."""
+    return query(name).strip().removesuffix(";")
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -95,38 +101,43 @@ def history(args: dict[str, Any], product: str) -> Any:
     interval = args["interval"]
     metrics = _requested_metrics(args["metrics"], interval)
     first, last = _window(args, interval, 7 if interval == "1h" else 90)
-    params = {"product_id": found["id"]}
-    with database().connection() as conn:
-        if interval == "1h":
-            rows = conn.execute(
-                query("api/product_history_hourly"),
-                {
-                    **params,
-                    "from": datetime.combine(first, datetime.min.time(), UTC),
-                    "to": datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC),
-                },
-            ).fetchall()
-            rows = [{"period": r["period"], **{m: r[m] for m in metrics}} for r in rows]
-        else:
-            weekly = interval == "1w"
-            columns = sql.SQL(", ").join(
-                sql.SQL("{agg} AS {name}").format(
-                    agg=(sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
-                    if weekly
-                    else sql.SQL("m.{}").format(sql.Identifier(m)),
-                    name=sql.Identifier(m),
-                )
-                for m in metrics
+    params: dict[str, Any] = {"product_id": found["id"], "from": first, "to": last}
+    if interval == "1h":
+        statement: sql.SQL | sql.Composed = sql.SQL(_subquery("api/product_history_hourly"))
+        params |= {
+            "from": datetime.combine(first, datetime.min.time(), UTC),
+            "to": datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC),
+        }
+    else:
+        weekly = interval == "1w"
+        columns = sql.SQL(", ").join(
+            sql.SQL("{agg} AS {name}").format(
+                agg=(sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
+                if weekly
+                else sql.SQL("m.{}").format(sql.Identifier(m)),
+                name=sql.Identifier(m),
             )
-            statement = sql.SQL(query("api/product_history_daily")).format(
-                bucket=sql.SQL("time_bucket('1 week', m.day)" if weekly else "m.day"),
-                columns=columns,
-                group=sql.SQL("GROUP BY 1" if weekly else ""),
-            )
-            rows = conn.execute(statement, {**params, "from": first, "to": last}).fetchall()
+            for m in metrics
+        )
+        statement = sql.SQL(_subquery("api/product_history_daily")).format(
+            bucket=sql.SQL("time_bucket('1 week', m.day)" if weekly else "m.day"),
+            columns=columns,
+            group=sql.SQL("GROUP BY 1" if weekly else ""),
+        )
+    fields = ["period", *metrics]
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        with database().connection() as conn:
+            rows = conn.execute(statement, params).fetchall()
         return _csv(rows, metrics)
-    return json_response({"product_id": found["id"], "interval": interval, "metrics": metrics, "data": rows})
+    # JSON: the database builds the array of points (one round of serialisation, not two).
+    as_json = sql.SQL(query("api/as_json_array")).format(
+        query=statement,
+        fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
+    )
+    with database().connection() as conn:
+        data = conn.execute(as_json, params).fetchone()["data"]  # type: ignore[index]
+    head = json.dumps({"product_id": found["id"], "interval": interval, "metrics": metrics})
+    return current_app.response_class(f'{head[:-1]}, "data": {data}}}', mimetype="application/json")
 
 
 @blp.route("/<string:product>/sales")

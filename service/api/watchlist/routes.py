@@ -7,8 +7,7 @@ from typing import Any
 from service import auth
 from service.api import Blueprint
 from service.api.catalog.routes import find_product
-from service.api.common import PageArgs, envelope, latest_day
-from service.api.leaderboard.routes import split_row
+from service.api.common import PageArgs, envelope, latest_day, split_row
 from service.api.watchlist.schemas import WatchlistAdd, WatchlistPage
 from service.errors import ApiError
 from service.extensions import database
