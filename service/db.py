@@ -40,7 +40,9 @@ class Database:
             "row_factory": dict_row,
             # Custom plans always: the API's queries take optional filters (`%(x)s IS NULL OR ...`) that a
             # generic plan of a prepared statement cannot simplify away, nor prune hypertable chunks for.
-            "options": f"-c statement_timeout={statement_timeout_ms} -c plan_cache_mode=force_custom_plan",
+            # No parallel workers: starting them costs more than these small reads take.
+            "options": f"-c statement_timeout={statement_timeout_ms} -c plan_cache_mode=force_custom_plan"
+            " -c max_parallel_workers_per_gather=0",
             "connect_timeout": connect_timeout_s,
             "application_name": "boxpro",
         }

@@ -17,13 +17,18 @@ from service.sql import query
 blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", description="Ranked boxes")
 
 
-def order_by(sort: str, direction: str | None) -> tuple[sql.Composable, str]:
+def order_by(sort: str, direction: str | None) -> tuple[str, str]:
+    """The ORDER BY of a page (table-qualified columns, from the whitelist), and the direction shown."""
     if sort == "volume_ema_7d" and direction in (None, "desc"):
         # The default ranking: the stored competition ranks, with their tie-breaks.
-        return sql.SQL("r.rank ASC NULLS LAST, p.id"), "desc"
+        return "r.rank ASC NULLS LAST, p.id", "desc"
     direction = direction or "desc"
-    column = sql.SQL(SORT_COLUMNS[sort])
-    return sql.SQL("{} {} NULLS LAST, p.id").format(column, sql.SQL(direction.upper())), direction
+    return f"{SORT_COLUMNS[sort]} {direction.upper()} NULLS LAST, p.id", direction
+
+
+def _unqualified(order: str) -> str:
+    """The same ORDER BY over the page's own column names (r.rank -> rank, m.floor_price -> floor_price)."""
+    return ", ".join(term.split(".", 1)[1] for term in order.split(", "))
 
 
 @blp.route("")
@@ -34,7 +39,7 @@ def leaderboard(args: dict[str, Any]) -> Response:
     """The leaderboard for a day: default order volume_ema_7d with SPEC's tie-breaks (competition ranks)."""
     params = {**filter_params(args), "day": args.get("date")}
     order, direction = order_by(args["sort"], args.get("direction"))
-    statement = sql.SQL(query("api/leaderboard")).format(order=order)
+    statement = sql.SQL(query("api/leaderboard")).format(order=sql.SQL(order), page_order=sql.SQL(_unqualified(order)))
     with database().connection() as conn:
         page = conn.execute(statement, params).fetchone()
     assert page is not None

@@ -1,8 +1,9 @@
 -- One page of the leaderboard for a day, built as JSON by the database (the hottest uncached read).
--- {order} is composed from a whitelist (service/api/leaderboard). Ranks are the stored default ranks
--- of the scope (all games, or the filtered game). The row shape is LeaderboardRow's.
+-- Both orders are composed from a whitelist (service/api/leaderboard): the page's, over the tables,
+-- and the same over the page's columns. Ranks are the stored default ranks of the scope (all games,
+-- or the filtered game). The row shape is LeaderboardRow's.
 WITH page AS (
-    SELECT count(*) OVER () AS total, row_number() OVER (ORDER BY {order}) AS ord,
+    SELECT count(*) OVER () AS total,
            r.rank, r.rank_1d_ago, r.rank_7d_ago,
            p.id, p.slug, p.name, p.game, p.set_code, p.set_name, p.product_type, p.release_date, p.image_url,
            p.reprint_risk,
@@ -23,7 +24,7 @@ WITH page AS (
       AND (%(min_price)s::numeric IS NULL OR m.floor_price >= %(min_price)s)
       AND (%(max_price)s::numeric IS NULL OR m.floor_price <= %(max_price)s)
       AND (%(q)s::text IS NULL OR p.name ILIKE %(q)s OR p.slug ILIKE %(q)s OR p.set_code ILIKE %(q)s)
-    ORDER BY ord
+    ORDER BY {order}
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT max(total) AS total, max(day) AS day, coalesce(json_agg(json_build_object(
@@ -44,5 +45,5 @@ SELECT max(total) AS total, max(day) AS day, coalesce(json_agg(json_build_object
                'active_listings', active_listings, 'units_listed', units_listed, 'momentum', momentum,
                'sold_avg_30d', sold_avg_30d, 'insufficient_history', insufficient_history,
                'low_liquidity', low_liquidity, 'stale', stale)
-       ) ORDER BY ord), '[]')::text AS data
+       ) ORDER BY {page_order}), '[]')::text AS data
 FROM page;
