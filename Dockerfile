@@ -4,7 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
-COPY wsgi.py pyproject.toml ./
+COPY wsgi.py gunicorn.conf.py pyproject.toml ./
 COPY service ./service
 COPY jobs ./jobs
 COPY sql ./sql

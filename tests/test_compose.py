@@ -54,4 +54,4 @@ def test_each_command_names_a_real_entry_point(name):
 def test_the_dockerfile_copies_what_the_entry_points_need():
     lines = (Path(__file__).parent.parent / "Dockerfile").read_text().splitlines()
     copied = {token for line in lines if line.startswith("COPY ") for token in line.split()[1:-1]}
-    assert {"requirements.txt", "wsgi.py", "service", "jobs", "sql", "migrations"} <= copied
+    assert {"requirements.txt", "wsgi.py", "gunicorn.conf.py", "service", "jobs", "sql", "migrations"} <= copied
