@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 
+from jobs.pipeline import bump_data_version
 from service import create_app
 from tests.conftest import make_settings
 
@@ -63,3 +64,18 @@ def test_readiness_is_503_when_migrations_are_pending(db, redis_db, tmp_path, pr
     assert database["pending_migrations"] == ["9999_future.sql"]
     assert "flask db upgrade" in database["error"]
     app.extensions["boxpro.db"].close()
+
+
+def test_readiness_tells_how_fresh_the_metrics_are(client, db, redis_db, products):
+    empty = client.get("/health/ready").get_json()["checks"]["data"]
+    assert empty == {"ok": True, "latest_metrics_day": None, "metrics_updated_at": None, "metrics_age_seconds": None}
+    db.execute(
+        """INSERT INTO product_metrics_daily (day, product_id, history_days, units_sold, sales_count, volume_usd,
+                                              units_added, insufficient_history, low_liquidity, stale)
+           VALUES ('2026-03-01', %s, 1, 0, 0, 0, 0, true, true, false)""",
+        [products[0]],
+    )
+    bump_data_version(redis_db)
+    data = client.get("/health/ready").get_json()["checks"]["data"]
+    assert data["latest_metrics_day"] == "2026-03-01"
+    assert 0 <= data["metrics_age_seconds"] < 60

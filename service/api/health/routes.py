@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from flask import current_app
 
+from jobs.pipeline import DATA_UPDATED_KEY
 from service import migrations, rollups
 from service.api import Blueprint
 from service.api.health.schemas import Liveness, Readiness
@@ -44,19 +47,34 @@ def _check_redis() -> dict[str, Any]:
     return {"ok": True}
 
 
+def _check_data() -> dict[str, Any]:
+    """Freshness, for people and alerting (boxpro_data_age_seconds too); old data is not a failure."""
+    row = database().fetch_one("api/latest_day")
+    assert row is not None
+    updated = None
+    try:
+        raw = redis_client().get(DATA_UPDATED_KEY)
+        updated = datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
+    except redis.RedisError:
+        pass  # reported by the redis check
+    age = (datetime.now(UTC) - updated).total_seconds() if updated else None
+    return {"ok": True, "latest_metrics_day": row["day"], "metrics_updated_at": updated, "metrics_age_seconds": age}
+
+
 @blp.route("/ready")
 @blp.response(200, Readiness)
 @blp.alt_response(503, schema=Readiness, description="A dependency is failing; `failing` names it")
 def readiness() -> tuple[dict[str, Any], int]:
     """Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with
-    `status` degraded (only Redis is failing: reads still work, uncached) or unavailable."""
+    `status` degraded (only Redis is failing: reads still work, uncached) or unavailable. `checks.data`
+    tells how fresh the metrics are (informational: old data does not make the API unready)."""
     checks: dict[str, dict[str, Any]] = {}
-    for name, check in (("database", _check_database), ("redis", _check_redis)):
+    for name, check in (("database", _check_database), ("redis", _check_redis), ("data", _check_data)):
         try:
             checks[name] = check()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    failing = [name for name, result in checks.items() if not result["ok"]]
+    failing = [name for name, result in checks.items() if not result["ok"] and name != "data"]
     # Without Redis the API still answers from the database (uncached, limits per process):
     # degraded. Without the database it cannot answer: unavailable. Either way not fully ready.
     status = "ok" if not failing else "degraded" if failing == ["redis"] else "unavailable"
