@@ -87,11 +87,13 @@ def _development_secret() -> str:
 def _limit_body(app: Flask) -> None:
     """Refuse an oversized body up front (413), even on routes that would never read it. A view may
     allow more with `max_body_bytes` (service.api.allow_body)."""
+    if not request.content_length:
+        return
     allowed = getattr(app.view_functions.get(request.endpoint or ""), "max_body_bytes", None)
     if allowed:
         request.max_content_length = allowed
     limit = request.max_content_length
-    if limit is not None and (request.content_length or 0) > limit:
+    if limit is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
 
 
@@ -107,17 +109,19 @@ def _install_request_context(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         started = g.get("request_started")
-        if started is not None:
-            observe(request, response, time.perf_counter() - started)
-        access_log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            },
-        )
+        seconds = time.perf_counter() - started if started is not None else None
+        if seconds is not None:
+            observe(request, response, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 2) if seconds is not None else None,
+                },
+            )
         return response
 
     @app.teardown_request

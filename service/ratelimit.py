@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
-from service.api.caching import DATA_VERSION_KEY, cache_key_for
+from service.api.caching import DATA_VERSION_KEY, answer_hit, cache_key_for
 from service.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,14 @@ def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str)
     app.extensions["boxpro.ratelimit"] = limiter
 
     @app.before_request
-    def _limit() -> None:
+    def _limit() -> Response | None:
         if request.method == "OPTIONS" or request.endpoint in EXEMPT:
-            return
+            return None
         view = app.view_functions.get(request.endpoint or "")
         limiter.check(request.endpoint, cache_key_for(view))
+        lookup = g.get("cache_lookup")
+        if lookup is not None and lookup[1] is not None:
+            return answer_hit(lookup[1])  # answered before dispatch: the hot path of cached reads
+        return None
 
     return limiter

@@ -35,8 +35,9 @@ _script: Any = None
 
 def _key_parts() -> tuple[str, str]:
     """The cache key around the data version: prefix, then what identifies the request."""
+    # The raw query string, its parameters sorted: the same request in another order shares the entry.
     query = request.query_string
-    args = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True))) if query else ""
+    args = "&".join(sorted(query.decode("latin-1").split("&"))) if query else ""
     accept = request.headers.get("Accept")
     wants = (  # most clients send no Accept header, or */*: skip parsing it
         request.accept_mimetypes.best_match(["application/json", "text/csv"]) or "application/json"
@@ -57,6 +58,14 @@ def _answer(body: bytes, etag: str, status: str, mimetype: str = "application/js
     response.headers["X-Cache"] = status
     response.headers["Cache-Control"] = "public, max-age=30"
     return response
+
+
+def answer_hit(entry: bytes) -> Response:
+    """The response for a stored entry. Only 200 answers to the very same path and arguments are
+    stored, so a hit needs neither the view nor its argument checks."""
+    header, body = entry.split(b"\n", 1)
+    etag, mimetype = header.decode().split(" ", 1)
+    return _answer(body, etag, "HIT", mimetype)
 
 
 def cache_key_for(view: Any) -> tuple[str, str] | None:
@@ -93,9 +102,7 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
                 try:
                     key, hit = _lookup(client)
                     if hit is not None:
-                        header, body = hit.split(b"\n", 1)
-                        etag, mimetype = header.decode().split(" ", 1)
-                        return _answer(body, etag, "HIT", mimetype)
+                        return answer_hit(hit)
                 except redis.RedisError:
                     log.warning("cache unavailable; answering from the database")
                     key = None
