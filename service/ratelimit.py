@@ -117,7 +117,7 @@ class RateLimiter:
                     version = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
                     g.cache_lookup = (f"{cache_key[0]}{version}{cache_key[1]}", reply[2])
                 return int(reply[0])
-        with self._lock:  # counters of past windows are dropped as the window moves on
+        with self._lock:  # a short outage's counters; cleared wholesale if they ever pile up
             if len(self._memory) > 100_000:
                 self._memory.clear()
             self._memory[counter] = count = self._memory.get(counter, 0) + 1
