@@ -141,3 +141,10 @@ def bump_data_version(client: redis.Redis) -> int | None:
     except redis.RedisError:
         log.warning("could not bump the data version in Redis", exc_info=True)
         return None
+
+
+def data_state(client: redis.Redis) -> tuple[int | None, datetime | None]:
+    """The data version and when it was last bumped (None before the first run), in one call."""
+    version, updated = client.mget(DATA_VERSION_KEY, DATA_UPDATED_KEY)
+    stamp = updated.decode() if isinstance(updated, bytes) else updated
+    return (int(version) if version is not None else None, datetime.fromisoformat(stamp) if stamp else None)

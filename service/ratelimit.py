@@ -27,7 +27,8 @@ from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
-from service.api.caching import DATA_VERSION_KEY, answer_hit, cache_key_for
+from jobs.pipeline import DATA_VERSION_KEY
+from service.api.caching import answer_hit, cache_key_for
 from service.errors import ApiError
 
 log = logging.getLogger(__name__)

@@ -28,11 +28,9 @@ from rq import Queue, Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from jobs.marketplaces import circuit as circuits
+from jobs.pipeline import data_state
 from jobs.worker import job_stats
 from service.errors import ApiError
-
-DATA_VERSION_KEY = "boxpro:data_version"  # written by jobs/pipeline.py
-DATA_UPDATED_KEY = "boxpro:data_updated_at"
 
 REQUESTS = Counter("boxpro_http_requests", "HTTP requests served", ["endpoint", "method", "status"])
 LATENCY = Histogram(
@@ -62,7 +60,7 @@ class RedisStateCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("boxpro_redis_up", "Whether Redis answered this scrape")
         try:
-            version, updated = self.client.mget(DATA_VERSION_KEY, DATA_UPDATED_KEY)
+            version, updated = data_state(self.client)
             queues = Queue.all(connection=self.client)
             depth = GaugeMetricFamily("boxpro_rq_queue_jobs", "Jobs waiting in an RQ queue", labels=["queue"])
             running = GaugeMetricFamily("boxpro_rq_running_jobs", "Jobs being worked on", labels=["queue"])
@@ -81,10 +79,9 @@ class RedisStateCollector(Collector):
         yield from (depth, running, failed)
         yield GaugeMetricFamily("boxpro_rq_workers", "Live RQ workers", value=workers)
         if version is not None:
-            yield GaugeMetricFamily("boxpro_data_version", "The pipeline's data version", value=int(version))
+            yield GaugeMetricFamily("boxpro_data_version", "The pipeline's data version", value=version)
         if updated is not None:
-            stamp = updated.decode() if isinstance(updated, bytes) else str(updated)
-            age = (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()
+            age = (datetime.now(UTC) - updated).total_seconds()
             yield GaugeMetricFamily("boxpro_data_age_seconds", "Seconds since new metrics landed", value=age)
         yield from self._jobs()
         yield from self._marketplaces()

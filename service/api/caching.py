@@ -17,20 +17,13 @@ from typing import Any
 import redis
 from flask import Response, current_app, g, make_response, request
 
-from jobs.pipeline import DATA_VERSION_KEY
 from service.extensions import redis_client
 
 log = logging.getLogger(__name__)
 DEFAULT_TTL_S = 300
 
 
-# One round trip: the data version and the entry stored under it.
-_LOOKUP = """
-local version = redis.call('GET', KEYS[1]) or '0'
-return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
-"""
 _PREFIX = "boxpro:resp:"
-_script: Any = None
 
 
 def _key_parts() -> tuple[str, str]:
@@ -76,36 +69,16 @@ def cache_key_for(view: Any) -> tuple[str, str] | None:
     return None
 
 
-def _lookup(client: redis.Redis) -> tuple[str, bytes | None]:
-    """The key this request's answer is cached under, and the stored entry if there is one. The
-    rate limiter usually fetched both already, in the same Redis call (service/ratelimit.py)."""
-    if "cache_lookup" in g:
-        key, hit = g.cache_lookup
-        return key, hit
-    prefix, suffix = _key_parts()
-    global _script
-    if _script is None:
-        _script = client.register_script(_LOOKUP)  # hashed once; EVALSHA, reloaded if Redis forgot it
-    version, hit = _script(keys=[DATA_VERSION_KEY], args=[prefix, suffix], client=client)
-    return f"{prefix}{version.decode() if isinstance(version, bytes) else version}{suffix}", hit
-
-
 def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Entries are `<etag> <mimetype>` on one line, then the body: no JSON to parse on a hit."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
-            client = redis_client()
-            key = None
-            if current_app.config["SETTINGS"].response_cache:
-                try:
-                    key, hit = _lookup(client)
-                    if hit is not None:
-                        return answer_hit(hit)
-                except redis.RedisError:
-                    log.warning("cache unavailable; answering from the database")
-                    key = None
+            # The rate limiter looked the entry up, in its own Redis call, and answered a hit
+            # before dispatch (service/ratelimit.py). Without its lookup (Redis unreachable, the
+            # cache switched off) the answer is computed and not stored.
+            key = g.cache_lookup[0] if "cache_lookup" in g else None
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200:
                 return response
@@ -114,7 +87,7 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
             mimetype = response.mimetype or "application/json"
             if key is not None:
                 try:
-                    client.set(key, f"{etag} {mimetype}\n".encode() + body, ex=ttl)
+                    redis_client().set(key, f"{etag} {mimetype}\n".encode() + body, ex=ttl)
                 except redis.RedisError:
                     log.warning("could not store a cached response")
             return _answer(body, etag, "MISS" if key else "BYPASS", mimetype)

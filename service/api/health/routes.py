@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from flask import current_app
 
-from jobs.pipeline import DATA_UPDATED_KEY
+from jobs.pipeline import data_state
 from service import migrations, rollups
 from service.api import Blueprint
 from service.api.health.schemas import Liveness, Readiness
@@ -52,11 +53,8 @@ def _check_data() -> dict[str, Any]:
     row = database().fetch_one("api/latest_day")
     assert row is not None
     updated = None
-    try:
-        raw = redis_client().get(DATA_UPDATED_KEY)
-        updated = datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
-    except redis.RedisError:
-        pass  # reported by the redis check
+    with contextlib.suppress(redis.RedisError):  # reported by the redis check
+        _, updated = data_state(redis_client())
     age = (datetime.now(UTC) - updated).total_seconds() if updated else None
     return {"ok": True, "latest_metrics_day": row["day"], "metrics_updated_at": updated, "metrics_age_seconds": age}
 
