@@ -5,6 +5,13 @@
 -- two evaluations running at once fire an alert once. Each firing becomes a notification, plus a
 -- pending webhook delivery when the user has a webhook (jobs/alerts.py sends those).
 
+-- Whether an alert may fire at p_now: never fired, or its cooldown has passed (inlined by the planner).
+CREATE OR REPLACE FUNCTION alert_cooled_down(p_last_fired timestamptz, p_cooldown_hours integer, p_now timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_last_fired IS NULL OR p_last_fired <= p_now - make_interval(hours => p_cooldown_hours)
+$$;
+
 -- The firing step: reads pg_temp.due_alerts (alert_id, message, details), returns counts.
 CREATE OR REPLACE FUNCTION fire_due_alerts(p_now timestamptz)
 RETURNS TABLE (fired integer, deliveries integer)
@@ -15,7 +22,7 @@ BEGIN
         UPDATE alerts a SET last_fired_at = p_now
         FROM pg_temp.due_alerts d
         WHERE a.id = d.alert_id AND a.active
-          AND (a.last_fired_at IS NULL OR a.last_fired_at <= p_now - make_interval(hours => a.cooldown_hours))
+          AND alert_cooled_down(a.last_fired_at, a.cooldown_hours, p_now)
         RETURNING a.id, a.user_id, a.product_id, a.kind, d.message, d.details
     ), inbox AS (
         INSERT INTO notifications (user_id, alert_id, product_id, kind, fired_at, message, details)
@@ -64,7 +71,7 @@ BEGIN
         SELECT CASE a.window_days WHEN 1 THEN m.floor_change_pct_1d WHEN 7 THEN m.floor_change_pct_7d END AS pct
     ) change
     WHERE a.active AND a.kind <> 'listing_below'
-      AND (a.last_fired_at IS NULL OR a.last_fired_at <= p_now - make_interval(hours => a.cooldown_hours))
+      AND alert_cooled_down(a.last_fired_at, a.cooldown_hours, p_now)
       AND CASE a.kind
           WHEN 'floor_below' THEN m.floor_price < a.threshold
           WHEN 'floor_above' THEN m.floor_price > a.threshold
@@ -104,7 +111,7 @@ BEGIN
         LIMIT 1
     ) e
     WHERE a.active AND a.kind = 'listing_below' AND a.product_id = ANY (p_product_ids)
-      AND (a.last_fired_at IS NULL OR a.last_fired_at <= p_now - make_interval(hours => a.cooldown_hours));
+      AND alert_cooled_down(a.last_fired_at, a.cooldown_hours, p_now);
     RETURN QUERY SELECT * FROM fire_due_alerts(p_now);
 END;
 $$;

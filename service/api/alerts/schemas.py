@@ -39,14 +39,21 @@ def parameter_errors(kind: str, data: dict[str, Any], *, creating: bool) -> dict
     return errors
 
 
-class AlertIn(Schema):
+class AlertPatch(Schema):
+    """What an alert's owner may change; the kind stays (routes check the parameters fit it)."""
+
+    price = fields.Decimal(as_string=False, validate=PRICE, metadata={"description": "USD"})
+    change_pct = fields.Float(validate=CHANGE_PCT, metadata={"description": "Percent, e.g. 10 for ±10 %"})
+    window = fields.String(validate=validate.OneOf(WINDOWS))
+    cooldown_hours = fields.Integer(validate=COOLDOWN)
+    active = fields.Boolean()
+
+
+class AlertIn(AlertPatch):
     product = fields.String(
         required=True, validate=validate.Length(1, 200), metadata={"description": "Product id or slug"}
     )
     kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={"description": KIND_HELP})
-    price = fields.Decimal(as_string=False, validate=PRICE, metadata={"description": "USD"})
-    change_pct = fields.Float(validate=CHANGE_PCT, metadata={"description": "Percent, e.g. 10 for ±10 %"})
-    window = fields.String(validate=validate.OneOf(WINDOWS))
     cooldown_hours = fields.Integer(load_default=24, validate=COOLDOWN)
     active = fields.Boolean(load_default=True)
 
@@ -56,14 +63,6 @@ class AlertIn(Schema):
             errors = parameter_errors(data["kind"], data, creating=True)
             if errors:
                 raise ValidationError(errors)
-
-
-class AlertPatch(Schema):
-    price = fields.Decimal(as_string=False, validate=PRICE)
-    change_pct = fields.Float(validate=CHANGE_PCT)
-    window = fields.String(validate=validate.OneOf(WINDOWS))
-    cooldown_hours = fields.Integer(validate=COOLDOWN)
-    active = fields.Boolean()
 
 
 class ProductRef(Schema):
