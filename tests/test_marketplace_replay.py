@@ -68,6 +68,9 @@ def test_replay_leaves_out_a_snapshot_whose_page_failed(db, products, fake_marke
 def test_replaying_an_unknown_run_is_a_clear_error(db, runner):
     result = runner.invoke(args=["ingest", "replay", "424242"])
     assert result.exit_code != 0 and "no ingest run 424242" in result.output
+    malformed = runner.invoke(args=["ingest", "replay", "latest"])
+    assert malformed.exit_code == 2 and "'latest' is not a valid integer" in malformed.output
+    assert db.execute("SELECT count(*) AS n FROM ingest_runs").fetchone()["n"] == 0
 
 
 def test_ingest_status_shows_circuits_and_counters(db, products, fake_market, marketplace_env, runner, app):

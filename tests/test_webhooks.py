@@ -149,6 +149,11 @@ def test_unreachable_receiver_and_removed_webhook(client, db, products, redis_db
     assert (row["status"], row["last_error"]) == ("failed", "the user removed the webhook")
 
 
+def test_a_delivery_job_for_no_such_delivery_does_nothing(db, worker_env, receiver):
+    assert alerts.deliver_webhook(987654) == {"delivery_id": 987654, "status": "skipped"}
+    assert receiver.received == [] and deliveries(db) == []
+
+
 def test_no_webhook_no_delivery(client, db, products, redis_db):
     fire_one(client, db, products, None)
     assert deliveries(db) == []
