@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import psycopg
 import redis
 import requests
@@ -45,9 +44,8 @@ from psycopg.conninfo import make_conninfo
 
 from bench import market as bench_market
 from bench.ceiling import BODY_KEY
-from bench.common import bench_database, create_products, describe
+from bench.common import bench_database, describe, new_market
 from jobs import pipeline
-from jobs.sim.market import MarketState
 from service import migrations
 from service.settings import PROJECT_ROOT
 
@@ -86,10 +84,8 @@ def dataset(products: int, days: int, rebuild: bool) -> str:
         return url
     started = time.perf_counter()
     url = bench_database(DATABASE)
-    ids = np.array(create_products(url, products), dtype=np.int64)
     start = END - timedelta(days=days)
-    market = MarketState.new(seed=3, time=start)
-    market.add_products(ids, np.random.default_rng(3).uniform(60, 400, len(ids)), start)
+    ids, market = new_market(url, products, start, seed=3)
     bench_market.load(url, market, END - timedelta(seconds=1), label="dataset M")
     print("dataset: listing-change inference ...", flush=True)
     bench_market.infer(url, ids)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from jobs.sim.market import MarketState
 from service import migrations
 from service.settings import PROJECT_ROOT
 
@@ -39,6 +43,14 @@ def create_products(url: str, count: int) -> list[int]:
             [count],
         ).fetchall()
     return [r[0] for r in rows]
+
+
+def new_market(url: str, products: int, start: datetime, seed: int) -> tuple[npt.NDArray[np.int64], MarketState]:
+    """A synthetic catalog of `products` in the database, and a simulated market for it from `start`."""
+    ids = np.array(create_products(url, products), dtype=np.int64)
+    market = MarketState.new(seed=seed, time=start)
+    market.add_products(ids, np.random.default_rng(seed).uniform(60, 400, len(ids)), start)
+    return ids, market
 
 
 def peak_rss_mb() -> float:

@@ -17,12 +17,11 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 import psycopg
 
-from bench.common import bench_database, create_products, describe, peak_rss_mb, progress, server_settings
+from bench.common import bench_database, describe, new_market, peak_rss_mb, progress, server_settings
 from jobs.ingest import writer
-from jobs.sim.market import MarketState, capture, snapshot_batch, step_times
+from jobs.sim.market import capture, snapshot_batch, step_times
 
 MARKETPLACE = "sim-ebay"  # its books hold ~25 listings, as in dataset M
 STEPS_PER_BATCH = 16  # 4 days a batch: 16,000 snapshots, ~400,000 rows for dataset M
@@ -37,11 +36,9 @@ def main() -> None:
     args = parser.parse_args()
 
     url = bench_database()
-    ids = np.array(create_products(url, args.products), dtype=np.int64)
     end = datetime(2026, 6, 1, tzinfo=UTC)
     start = end - timedelta(days=args.days)
-    market = MarketState.new(seed=1, time=start)
-    market.add_products(ids, np.random.default_rng(1).uniform(60, 400, len(ids)), start)
+    ids, market = new_market(url, args.products, start, seed=1)
     times = step_times(start, end, timedelta(hours=6))
     print(f"database {describe(url)}; server {server_settings(url)}")
     print(f"dataset: {args.products} products x {args.days} days x 4 snapshots = {len(times) * len(ids)} snapshots")

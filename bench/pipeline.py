@@ -22,9 +22,8 @@ import psycopg
 
 from bench import market as bench_market
 from bench import pandas_baseline
-from bench.common import bench_database, create_products, describe, server_settings
+from bench.common import bench_database, describe, new_market, server_settings
 from jobs import pipeline
-from jobs.sim.market import MarketState
 
 REPEATS = 5
 
@@ -36,11 +35,9 @@ def main() -> None:
     args = parser.parse_args()
 
     url = bench_database()
-    ids = np.array(create_products(url, args.products), dtype=np.int64)
     new_day = datetime(2026, 6, 1, tzinfo=UTC)
     start = new_day - timedelta(days=args.days)
-    market = MarketState.new(seed=2, time=start)
-    market.add_products(ids, np.random.default_rng(2).uniform(60, 400, len(ids)), start)
+    ids, market = new_market(url, args.products, start, seed=2)
     print(f"database {describe(url)}; server {server_settings(url)}")
 
     started = time.perf_counter()
