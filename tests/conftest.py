@@ -8,6 +8,7 @@ carries the Timescale License, to exercise the continuous-aggregate branch).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -23,6 +24,14 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@1
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
 # Tables that describe the schema or hold reference data seeded by migrations; kept between tests.
 KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings"}
+
+
+def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:
+    """Rate limits count in fixed windows (service/ratelimit.py). A test that spends a budget waits,
+    if need be, until the current window has at least `margin` seconds left, so it never straddles two."""
+    left = seconds - time.time() % seconds
+    if left < margin:
+        time.sleep(left + 0.05)
 
 
 def make_settings(**overrides: object) -> Settings:

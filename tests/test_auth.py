@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
+from tests.conftest import clear_of_window_edges
+
 PASSWORD = "correct horse battery"
 
 
@@ -122,6 +124,7 @@ def test_changing_the_password_revokes_sessions(client, db):
 
 
 def test_login_is_rate_limited_harder(client, db):
+    clear_of_window_edges()
     statuses = [
         client.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "wrong wrong!"}).status_code
         for _ in range(11)

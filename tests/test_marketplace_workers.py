@@ -67,11 +67,12 @@ def test_several_workers_share_one_rate_limit(db, products, fake_market, marketp
 
     times = sorted(r.at for r in fake_market.requests)
     assert len(times) >= 20
-    # Any window of length T holds at most burst + rate * T calls (two more for arrival jitter: the
-    # bucket times the tokens, the fake sees the requests a little later). Unshared, 3 workers would triple it.
+    # Any window of length T holds at most burst + rate * T calls, plus one per worker for arrival
+    # jitter: the bucket times the tokens, and a worker holding a granted token may be scheduled late,
+    # so its call reaches the fake together with later ones. Unshared, 3 workers would triple the rate.
     for i, j in itertools.combinations(range(len(times)), 2):
         window = times[j] - times[i]
-        assert j - i + 1 <= burst + rate * window + 2, f"{j - i + 1} calls within {window:.3f}s"
+        assert j - i + 1 <= burst + rate * window + len(workers), f"{j - i + 1} calls within {window:.3f}s"
     overall = (len(times) - burst) / (times[-1] - times[0])
     assert overall <= rate * 1.1
 

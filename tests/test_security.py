@@ -4,11 +4,12 @@ import pytest
 
 from service import create_app
 from service.settings import Settings, SettingsError
-from tests.conftest import make_settings
+from tests.conftest import clear_of_window_edges, make_settings
 
 
 @pytest.fixture
 def strict_app(migrated, redis_db):
+    clear_of_window_edges()
     app = create_app(make_settings(rate_limit_default="3/minute", cors_origins=("https://app.boosterbox.pro",)))
     yield app
     app.extensions["boxpro.db"].close()
@@ -89,6 +90,7 @@ def test_signed_in_callers_are_limited_per_account_not_per_address(strict_app, d
 
 
 def test_redis_down_falls_back_to_limits_in_memory(db):
+    clear_of_window_edges()
     app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0", rate_limit_default="3/minute"))
     client = app.test_client()
     assert [client.get("/api/v1/games").status_code for _ in range(4)] == [200, 200, 200, 429]
