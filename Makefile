@@ -1,7 +1,7 @@
 # The two commands: `make run` (the service with live data) and `make test`.
 SHELL := /bin/bash
 VENV ?= .venv
-FLASK := $(VENV)/bin/flask --app service
+FLASK := $(VENV)/bin/flask --app service.app
 
 .PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline bench-api
 

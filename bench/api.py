@@ -46,8 +46,8 @@ from bench import market as bench_market
 from bench.ceiling import BODY_KEY
 from bench.common import bench_database, describe, new_market
 from jobs import pipeline
-from service import migrations
-from service.settings import PROJECT_ROOT
+from service.core import migrations
+from service.core.settings import PROJECT_ROOT
 
 DATABASE = "boxpro_bench_api"
 END = datetime(2026, 6, 1, tzinfo=UTC)

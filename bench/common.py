@@ -14,8 +14,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from jobs.sim.market import MarketState
-from service import migrations
-from service.settings import PROJECT_ROOT
+from service.core import migrations
+from service.core.settings import PROJECT_ROOT
 
 
 def bench_database(name: str = "boxpro_bench") -> str:

@@ -1,7 +1,7 @@
 """Ingest benchmark (SPEC §10): dataset M's listing snapshots through the real ingest path.
 
 Generates 1,000 products x 180 days x 4 snapshots a day with the simulated market (~25 listings per
-snapshot) and loads them with jobs.ingest.writer.write_listing_batch, the path every adapter uses:
+snapshot) and loads them with service.core.ingest.writer.write_listing_batch, the path every adapter uses:
 validation, the snapshot registry, and COPY into the listing_snapshots hypertable. Only the time
 spent in the writer counts toward rows/s; generating the market does not.
 
@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from bench.common import bench_database, describe, new_market, peak_rss_mb, progress, server_settings
-from jobs.ingest import writer
 from jobs.sim.market import capture, snapshot_batch, step_times
+from service.core.ingest import writer
 
 MARKETPLACE = "sim-ebay"  # its books hold ~25 listings, as in dataset M
 STEPS_PER_BATCH = 16  # 4 days a batch: 16,000 snapshots, ~400,000 rows for dataset M

@@ -9,9 +9,9 @@ import numpy as np
 import psycopg
 
 from bench.common import progress
-from jobs.ingest import writer
-from jobs.ingest.records import PricePoint, Sale
 from jobs.sim.market import MarketState, capture, snapshot_batch, step_times
+from service.core.ingest import writer
+from service.core.ingest.records import PricePoint, Sale
 
 LISTINGS = "sim-ebay"  # ~25 listings a snapshot, and reported sales
 PRICES = "sim-tcgplayer"  # daily price points

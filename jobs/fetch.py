@@ -24,17 +24,17 @@ import redis
 from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 
-from jobs import alerts
-from jobs.ingest import writer
-from jobs.ingest.records import ListingBatch, Snapshot
 from jobs.marketplaces import ebay, tcgplayer
-from jobs.marketplaces.circuit import QuotaCircuit
 from jobs.marketplaces.config import MarketplaceConfig
 from jobs.marketplaces.http import CallRecorder, MarketplaceError, QuotaExhausted
 from jobs.marketplaces.sources import ProductSource, load_sources, with_reference_bands
-from service.cache import connect_redis
-from service.settings import Settings
-from service.sql import query
+from service.core.cache import connect_redis
+from service.core.circuits import QuotaCircuit
+from service.core.ingest import writer
+from service.core.ingest.after import after_listings
+from service.core.ingest.records import ListingBatch, Snapshot
+from service.core.settings import Settings
+from service.core.sql import query
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +70,7 @@ class Run:
     def infer(self, marketplace: str, product_ids: Sequence[int]) -> None:
         """Listing-change inference over the snapshots just written, as the simulated driver does,
         then the ingest-time alerts on new listings (their webhooks go out with the next dispatch)."""
-        if product_ids:
-            row = self.conn.execute(
-                query("ingest/infer"), {"marketplace": marketplace, "product_ids": list(product_ids)}
-            ).fetchone()
-            self.inferred_sales += int(row[2]) if row else 0
-            alerts.evaluate_listings(self.conn, marketplace, list(product_ids), since=self.observed_at)
+        self.inferred_sales += after_listings(self.conn, marketplace, product_ids, since=self.observed_at)
 
     def summary(self) -> dict[str, Any]:
         return {

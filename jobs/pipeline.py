@@ -17,15 +17,12 @@ from typing import Any
 import psycopg
 import redis
 
-from jobs import alerts
-from service import rollups
-from service.settings import PROJECT_ROOT
-from service.sql import query
+from service.core import alerts, rollups
+from service.core.cache import bump_data_version
+from service.core.settings import PROJECT_ROOT
+from service.core.sql import query
 
 log = logging.getLogger(__name__)
-
-DATA_VERSION_KEY = "boxpro:data_version"
-DATA_UPDATED_KEY = "boxpro:data_updated_at"
 
 
 @dataclass
@@ -127,24 +124,3 @@ def _scalar(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) ->
 def _scalar_sum(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> int:
     rows = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query(name), params).fetchall()
     return sum(int(r[1]) for r in rows)
-
-
-def bump_data_version(client: redis.Redis) -> int | None:
-    """New metrics landed: move the API's cache key on. A Redis outage must not fail the pipeline
-    (the data is in the database); the cache TTL is the backstop."""
-    try:
-        with client.pipeline() as pipe:
-            pipe.incr(DATA_VERSION_KEY)
-            pipe.set(DATA_UPDATED_KEY, datetime.now(UTC).isoformat())
-            version, _ = pipe.execute()
-        return int(version)
-    except redis.RedisError:
-        log.warning("could not bump the data version in Redis", exc_info=True)
-        return None
-
-
-def data_state(client: redis.Redis) -> tuple[int | None, datetime | None]:
-    """The data version and when it was last bumped (None before the first run), in one call."""
-    version, updated = client.mget(DATA_VERSION_KEY, DATA_UPDATED_KEY)
-    stamp = updated.decode() if isinstance(updated, bytes) else updated
-    return (int(version) if version is not None else None, datetime.fromisoformat(stamp) if stamp else None)

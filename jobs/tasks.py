@@ -7,11 +7,12 @@ from typing import Any
 
 import psycopg
 
-from jobs import alerts, pipeline
+from jobs import pipeline
 from jobs.sim import driver
-from service.cache import connect_redis
-from service.settings import Settings
-from service.sql import query
+from service.core import alerts
+from service.core.cache import connect_redis
+from service.core.settings import Settings
+from service.core.sql import query
 
 
 def sim_tick() -> dict[str, Any]:

@@ -14,12 +14,12 @@ if [[ -z "${JWT_SECRET_KEY:-}" ]]; then
   export JWT_SECRET_KEY
 fi
 
-flask --app service db upgrade
-flask --app service catalog load
+flask --app service.app db upgrade
+flask --app service.app catalog load
 # The simulated market: 90 days of history on first start; afterwards this catches up to now.
-flask --app service sim backfill --days "${SIM_BACKFILL_DAYS:-90}"
+flask --app service.app sim backfill --days "${SIM_BACKFILL_DAYS:-90}"
 # Metrics, ranks and the index for every day not computed yet (the scheduled ticks keep them current).
-flask --app service pipeline run
+flask --app service.app pipeline run
 
 pids=()
 cleanup() {
@@ -32,7 +32,7 @@ trap cleanup INT TERM EXIT
 
 gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
 rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --logging_level WARNING default & pids+=($!)
-flask --app service jobs scheduler & pids+=($!)
+flask --app service.app jobs scheduler & pids+=($!)
 rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
 
 for _ in $(seq 100); do

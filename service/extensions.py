@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 from flask import current_app
 
-from service.db import Database
+from service.core.db import Database
 
 
 def database() -> Database:

@@ -17,8 +17,9 @@ import pytest
 import redis
 from psycopg.conninfo import make_conninfo
 
-from service import create_app, migrations
-from service.settings import PROJECT_ROOT, Settings
+from service.app import create_app
+from service.core import migrations
+from service.core.settings import PROJECT_ROOT, Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/boxpro_test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
@@ -27,7 +28,7 @@ KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", 
 
 
 def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:
-    """Rate limits count in fixed windows (service/ratelimit.py). A test that spends a budget waits,
+    """Rate limits count in fixed windows (service/api/ratelimit.py). A test that spends a budget waits,
     if need be, until the current window has at least `margin` seconds left, so it never straddles two."""
     left = seconds - time.time() % seconds
     if left < margin:

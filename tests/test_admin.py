@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rq import Queue, SimpleWorker
 
-from jobs.ingest import writer
+from service.core.ingest import writer
 from tests.test_auth import bearer, register
 
 

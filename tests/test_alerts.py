@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
-from jobs import alerts
+from service.core import alerts
 from tests.test_auth import bearer, register
 
 DAY = date(2026, 3, 1)

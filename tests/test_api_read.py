@@ -175,7 +175,7 @@ def test_reads_are_cached_by_data_version_with_etags(client, market, settings, r
 
 
 def test_reads_still_answer_when_redis_is_down(market, settings):
-    from service import create_app
+    from service.app import create_app
     from tests.conftest import make_settings
 
     app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"))

@@ -22,7 +22,8 @@ from schemathesis.specs.openapi.checks import (
 
 from jobs import pipeline
 from jobs.sim import driver
-from service import auth, create_app
+from service.app import create_app
+from service.core import accounts
 from tests.conftest import TEST_REDIS_URL, empty_data_tables, insert_products
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -39,7 +40,7 @@ def fuzzed_app(settings_, migrated):  # type: ignore[no-untyped-def]
         pipeline.run(settings_.database_url, (NOW - timedelta(days=20)).date(), NOW.date())
         conn.execute(
             "INSERT INTO users (email, password_hash, role) VALUES ('fuzz@example.com', %s, 'admin')",
-            [auth.hash_password("fuzz-password-123")],
+            [accounts.hash_password("fuzz-password-123")],
         )
     redis.Redis.from_url(TEST_REDIS_URL).flushdb()
     app = create_app(replace(settings_, rate_limit_default="100000/minute", rate_limit_auth="100000/minute"))

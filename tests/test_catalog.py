@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from service import catalog
+from service.core import catalog
 
 HEADER = ",".join(catalog.COLUMNS)
 GOOD = "one-piece,OP-01,Romance Dawn,Romance Dawn Booster Box [OP-01],booster_box,2022-12-02,,450086,24"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import pipeline
+from service.core import cache
 from tests.test_admin import admin, user  # noqa: F401 - shared fixtures
 
 
@@ -38,7 +38,7 @@ def test_games_and_products_lifecycle(client, admin, products, db, redis_db):  #
     assert created.status_code == 201, created.get_json()
     product = created.get_json()
     assert product["slug"] == "op-14-booster-box" and product["active"] is True and product["sources"] == []
-    assert int(redis_db.get(pipeline.DATA_VERSION_KEY)) >= 2  # the API cache moved on
+    assert int(redis_db.get(cache.DATA_VERSION_KEY)) >= 2  # the API cache moved on
     assert client.post("/api/v1/admin/products", json=NEW_BOX, headers=admin).status_code == 409
 
     patched = client.patch(

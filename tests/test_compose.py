@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service import create_app
+from service.app import create_app
 from tests.conftest import make_settings
 
 COMPOSE = yaml.safe_load((Path(__file__).parent.parent / "docker-compose.yml").read_text())
@@ -42,7 +42,8 @@ def test_each_command_names_a_real_entry_point(name):
         assert callable(getattr(importlib.import_module(module), attr))
     if command[0] == "flask":
         app = create_app(make_settings())
-        group, sub = command[command.index("service") + 1 :]
+        assert command[command.index("--app") + 1] == "service.app"
+        group, sub = command[command.index("--app") + 2 :]
         assert sub in app.cli.commands[group].commands  # type: ignore[attr-defined]
     if command[:2] == ["rq", "worker"]:
         assert "--with-scheduler" in command

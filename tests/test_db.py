@@ -5,8 +5,8 @@ import multiprocessing
 import psycopg
 import pytest
 
-from service.db import Database
-from service.sql import query
+from service.core.db import Database
+from service.core.sql import query
 from tests.conftest import TEST_DATABASE_URL
 
 

@@ -8,10 +8,10 @@ import logging
 import pytest
 from marshmallow import RAISE, Schema, fields, validate
 
-from service import create_app
-from service.api import Blueprint
-from service.errors import ApiError
-from service.logs import JsonFormatter, new_request_id, request_id_var
+from service.api.blueprint import Blueprint
+from service.api.errors import ApiError
+from service.app import create_app
+from service.core.logs import JsonFormatter, new_request_id, request_id_var
 from tests.conftest import make_settings
 
 

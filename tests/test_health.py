@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import shutil
 
-from jobs.pipeline import bump_data_version
-from service import create_app
+from service.app import create_app
+from service.core.cache import bump_data_version
 from tests.conftest import make_settings
 
 

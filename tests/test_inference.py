@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.ingest import writer
-from jobs.ingest.records import Listing, ListingBatch, Snapshot
+from service.core.ingest import writer
+from service.core.ingest.records import Listing, ListingBatch, Snapshot
 
 T0 = datetime(2026, 5, 1, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

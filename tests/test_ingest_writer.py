@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from jobs.ingest import writer
-from jobs.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
+from service.core.ingest import writer
+from service.core.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 T0 = NOW - timedelta(days=1)

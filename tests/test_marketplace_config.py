@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.marketplaces.config import MarketplaceConfig
-from service.settings import SettingsError
+from service.core.settings import SettingsError
 
 
 def test_defaults_are_production_urls_and_nothing_is_configured():

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from jobs.marketplaces.circuit import next_daily_reset
 from jobs.marketplaces.filters import SourceRules, in_price_band, judge, lot_size, per_unit
 from jobs.marketplaces.http import retry_after_seconds
-from service.catalog import DEFAULT_EXCLUDE_TERMS
+from service.core.catalog import DEFAULT_EXCLUDE_TERMS
+from service.core.circuits import next_daily_reset
 
 RULES = SourceRules(exclude_terms=tuple(DEFAULT_EXCLUDE_TERMS), packs_per_box=36)
 

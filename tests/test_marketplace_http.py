@@ -14,10 +14,10 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from jobs import fetch
-from jobs.marketplaces import circuit
-from jobs.marketplaces.circuit import QuotaCircuit, next_daily_reset
 from jobs.marketplaces.ratelimit import TokenBucket
 from jobs.marketplaces.tokens import TokenCache
+from service.core import circuits as circuit
+from service.core.circuits import QuotaCircuit, next_daily_reset
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault, ebay_error, quota_spent
 

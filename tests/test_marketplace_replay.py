@@ -74,7 +74,7 @@ def test_replaying_an_unknown_run_is_a_clear_error(db, runner):
 
 
 def test_ingest_status_shows_circuits_and_counters(db, products, fake_market, marketplace_env, runner, app):
-    from jobs.marketplaces.circuit import QuotaCircuit
+    from service.core.circuits import QuotaCircuit
     from service.extensions import redis_client
 
     with app.app_context():

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from jobs import pipeline
-from jobs.ingest import writer
-from jobs.ingest.records import Listing, ListingBatch, Sale, Snapshot
+from service.core.ingest import writer
+from service.core.ingest.records import Listing, ListingBatch, Sale, Snapshot
 
 DAY0 = date(2026, 2, 1)
 NOW = datetime(2026, 4, 1, tzinfo=UTC)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobs import pipeline
-from jobs.ingest import writer
-from jobs.ingest.records import Listing, ListingBatch, Sale, Snapshot
 from jobs.sim import driver
+from service.core import cache
+from service.core.ingest import writer
+from service.core.ingest.records import Listing, ListingBatch, Sale, Snapshot
 from tests import reference
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -185,7 +186,7 @@ def test_the_pipeline_bumps_the_data_version(db, market, settings, redis_db):
     report = pipeline.run(settings.database_url, LAST_DAY, LAST_DAY, redis_client=redis_db)
     assert report.data_version == 1
     assert pipeline.run(settings.database_url, LAST_DAY, LAST_DAY, redis_client=redis_db).data_version == 2
-    assert redis_db.get(pipeline.DATA_UPDATED_KEY)
+    assert redis_db.get(cache.DATA_UPDATED_KEY)
     with pytest.raises(ValueError, match="empty window"):
         pipeline.run(settings.database_url, LAST_DAY, LAST_DAY - timedelta(days=1))
 

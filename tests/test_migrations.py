@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from service import migrations
+from service.core import migrations
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from service import migrations, rollups
+from service.core import migrations, rollups
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DEMO_SELECT = """

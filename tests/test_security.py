@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from service import create_app
-from service.settings import Settings, SettingsError
+from service.app import create_app
+from service.core.settings import Settings, SettingsError
 from tests.conftest import clear_of_window_edges, make_settings
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.settings import Settings, SettingsError
+from service.commands.config import example, read_all
+from service.core.settings import PROJECT_ROOT, Env, Settings, SettingsError
 
 
 def test_defaults_match_the_private_services():
@@ -47,3 +48,28 @@ def test_bad_settings_fail_at_start_with_the_variable_named(env, message):
 def test_secrets_stay_out_of_reprs():
     settings = Settings.from_env({"BOXPRO_ENV": "production", "JWT_SECRET_KEY": "s" * 40})
     assert "sss" not in repr(settings)
+
+
+@pytest.mark.parametrize("name", ["DB_POOL_MAX_SIZE", "EBAY_BURST", "EBAY_PAGE_LIMIT"])
+def test_an_integer_setting_refuses_a_fraction_instead_of_truncating_it(name):
+    with pytest.raises(SettingsError, match=f"{name} must be an integer, got '3.5'"):
+        read_all(Env({name: "3.5"}))
+
+
+def test_env_example_lists_every_variable_the_code_reads():
+    """.env.example is generated (`flask settings example`); regenerate it when this fails."""
+    assert (PROJECT_ROOT / ".env.example").read_text() == example()
+    listed = example()
+    for name in ("RESPONSE_CACHE", "METRICS_TOKEN", "WEBHOOK_ALLOW_PRIVATE", "EBAY_CLIENT_ID", "TCGCSV_USER_AGENT"):
+        assert f"# {name}=" in listed
+
+
+def test_settings_check_names_a_bad_value(runner, monkeypatch):
+    monkeypatch.setenv("EBAY_RATE_PER_S", "fast")
+    result = runner.invoke(args=["settings", "check"])
+    assert result.exit_code == 1 and "EBAY_RATE_PER_S must be a number" in result.output
+    monkeypatch.setenv("EBAY_RATE_PER_S", "1.5")
+    monkeypatch.setenv("EBAY_CLIENT_SECRET", "hush-hush")
+    result = runner.invoke(args=["settings", "check"])
+    assert result.exit_code == 0 and "EBAY_RATE_PER_S=1.5" in result.output
+    assert "hush-hush" not in result.output and "EBAY_CLIENT_SECRET=(set)" in result.output

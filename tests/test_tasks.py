@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from rq import Queue, SimpleWorker
 
-from jobs import pipeline
 from jobs.sim import driver
+from service.core import cache
 
 
 def test_the_sim_tick_job_advances_the_market_and_runs_the_pipeline(db, products, settings, redis_db, monkeypatch):
@@ -39,7 +39,7 @@ def test_the_sim_tick_job_advances_the_market_and_runs_the_pipeline(db, products
     result = job.return_value()
     assert result["steps"] >= 4
     assert result["pipeline"]["rows"]["metrics"] >= 3
-    assert int(redis_db.get(pipeline.DATA_VERSION_KEY)) == 1
+    assert int(redis_db.get(cache.DATA_VERSION_KEY)) == 1
     assert db.execute("SELECT count(*) AS n FROM product_metrics_daily WHERE day = current_date").fetchone()["n"] == 3
     fired = db.execute("SELECT kind FROM notifications ORDER BY kind").fetchall()
     assert [r["kind"] for r in fired] == ["floor_above", "listing_below"]

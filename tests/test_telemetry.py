@@ -17,7 +17,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
-from jobs.pipeline import bump_data_version
+from service.core.cache import bump_data_version
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 
 
@@ -127,8 +127,8 @@ def test_gunicorn_workers_samples_are_merged(gunicorn):
 def test_job_outcomes_durations_and_marketplace_quota_are_exposed(client, redis_db, settings, monkeypatch):
     from rq import Queue
 
-    from jobs.marketplaces.circuit import QuotaCircuit, count
     from jobs.worker import Worker
+    from service.core.circuits import QuotaCircuit, count
 
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     queue = Queue("test-metrics", connection=redis_db)

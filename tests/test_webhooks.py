@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from rq import Queue, Retry, SimpleWorker
 
-from jobs import alerts
-from service import webhooks
+from jobs.webhooks import deliver_webhook
+from service.core import alerts, webhooks
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
 from tests.test_alerts import metrics, sign_in
 
@@ -109,7 +109,7 @@ def test_a_firing_is_posted_signed_once(client, db, products, redis_db, receiver
     assert (row["status"], row["attempts"], row["last_status"]) == ("delivered", 1, 204)
 
     # A duplicated job (a retry after a lost acknowledgement) sends nothing more.
-    assert alerts.deliver_webhook(row["id"])["status"] == "skipped"
+    assert deliver_webhook(row["id"])["status"] == "skipped"
     assert len(receiver.received) == 1
 
 
@@ -150,7 +150,7 @@ def test_unreachable_receiver_and_removed_webhook(client, db, products, redis_db
 
 
 def test_a_delivery_job_for_no_such_delivery_does_nothing(db, worker_env, receiver):
-    assert alerts.deliver_webhook(987654) == {"delivery_id": 987654, "status": "skipped"}
+    assert deliver_webhook(987654) == {"delivery_id": 987654, "status": "skipped"}
     assert receiver.received == [] and deliveries(db) == []
 
 

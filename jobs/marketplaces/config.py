@@ -6,31 +6,19 @@ Base URLs can be overridden, which is how tests point the adapters at the fake s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dotenv import dotenv_values
-
-from service.settings import PROJECT_ROOT, SettingsError
+from service.core.settings import Env, SettingsError
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative, got {raw!r}")
-    return value
-
-
-def _band(raw: str) -> tuple[float, float]:
-    if not raw.strip():
-        return EbayConfig.auto_band
+def _band(env: Env) -> tuple[float, float]:
+    low, high = EbayConfig.auto_band
+    raw = env.text(
+        "EBAY_AUTO_PRICE_BAND",
+        f"{low},{high}",
+        "sources without a price band of their own: [low, high] x the latest TCGplayer market price; 0,0 = off",
+    )
     try:
         low, high = (float(part) for part in raw.split(","))
     except ValueError:
@@ -38,10 +26,6 @@ def _band(raw: str) -> tuple[float, float]:
     if (low, high) != (0, 0) and not 0 < low < 1 < high:
         raise SettingsError(f"EBAY_AUTO_PRICE_BAND needs 0 < low < 1 < high (or 0,0 to turn it off), got {raw!r}")
     return low, high
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    return int(_float(env, name, default))
 
 
 @dataclass(frozen=True)
@@ -118,56 +102,77 @@ class MarketplaceConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MarketplaceConfig:
-        if environ is None:
-            env = {**dotenv_values(PROJECT_ROOT / ".env"), **os.environ}
-            environ = {k: v for k, v in env.items() if v is not None}
+        return cls.read(Env.load() if environ is None else Env(environ))
 
+    @classmethod
+    def read(cls, env: Env) -> MarketplaceConfig:
         def policy(prefix: str, default: HttpPolicy) -> HttpPolicy:
-            def number(name: str, fallback: float) -> float:
+            def number(name: str, fallback: float, help: str) -> float:
                 # Per-marketplace value first, then the shared MARKETPLACE_* value, then the default.
-                return _float(environ, f"{prefix}_{name}", _float(environ, f"MARKETPLACE_{name}", fallback))
+                env.section("Marketplaces: every marketplace")
+                shared = env.number(f"MARKETPLACE_{name}", fallback, help)
+                env.section(f"Marketplaces: {prefix.lower()}")
+                return env.number(f"{prefix}_{name}", shared, f"{help} (default: MARKETPLACE_{name})")
 
             return HttpPolicy(
-                connect_timeout_s=number("CONNECT_TIMEOUT_S", default.connect_timeout_s),
-                read_timeout_s=number("READ_TIMEOUT_S", default.read_timeout_s),
-                max_attempts=max(1, int(number("MAX_ATTEMPTS", default.max_attempts))),
-                backoff_base_s=number("BACKOFF_BASE_S", default.backoff_base_s),
-                backoff_max_s=number("BACKOFF_MAX_S", default.backoff_max_s),
-                max_retry_after_s=number("MAX_RETRY_AFTER_S", default.max_retry_after_s),
-                rate_per_s=_float(environ, f"{prefix}_RATE_PER_S", default.rate_per_s),
-                burst=max(1, _int(environ, f"{prefix}_BURST", default.burst)),
+                connect_timeout_s=number("CONNECT_TIMEOUT_S", default.connect_timeout_s, "connect timeout, seconds"),
+                read_timeout_s=number("READ_TIMEOUT_S", default.read_timeout_s, "read timeout, seconds"),
+                max_attempts=max(
+                    1, int(number("MAX_ATTEMPTS", default.max_attempts, "calls per request, first included"))
+                ),
+                backoff_base_s=number("BACKOFF_BASE_S", default.backoff_base_s, "retry n waits up to base x 2^n s"),
+                backoff_max_s=number("BACKOFF_MAX_S", default.backoff_max_s, "longest wait between retries, s"),
+                max_retry_after_s=number(
+                    "MAX_RETRY_AFTER_S", default.max_retry_after_s, "a longer Retry-After ends the run"
+                ),
+                rate_per_s=env.number(
+                    f"{prefix}_RATE_PER_S", default.rate_per_s, "calls per second, all workers together"
+                ),
+                burst=max(1, env.integer(f"{prefix}_BURST", default.burst, "calls allowed at once", minimum=0)),
             )
 
-        user_agent = environ.get("MARKETPLACE_USER_AGENT", cls.user_agent)
-        categories = environ.get("TCGCSV_CATEGORY_IDS", "")
-        try:
-            category_ids = tuple(int(c) for c in categories.split(",") if c.strip()) or TcgcsvConfig.category_ids
-        except ValueError:
-            raise SettingsError(f"TCGCSV_CATEGORY_IDS must be comma-separated integers, got {categories!r}") from None
-        return cls(
-            tcgplayer=TcgplayerConfig(
-                public_key=environ.get("TCGPLAYER_PUBLIC_KEY", ""),
-                private_key=environ.get("TCGPLAYER_PRIVATE_KEY", ""),
-                base_url=environ.get("TCGPLAYER_BASE_URL", TcgplayerConfig.base_url),
-                api_version=environ.get("TCGPLAYER_API_VERSION", TcgplayerConfig.api_version),
-                http=policy("TCGPLAYER", TcgplayerConfig.http),
+        env.section("Marketplaces: every marketplace")
+        user_agent = env.text("MARKETPLACE_USER_AGENT", cls.user_agent, "User-Agent of every marketplace call")
+        env.section("Marketplaces: tcgplayer")
+        tcgplayer = TcgplayerConfig(
+            public_key=env.text(
+                "TCGPLAYER_PUBLIC_KEY", "", "TCGplayer API keys: both, or TCGplayer is off", secret=True
             ),
-            tcgcsv=TcgcsvConfig(
-                base_url=environ.get("TCGCSV_BASE_URL", TcgcsvConfig.base_url),
-                user_agent=environ.get("TCGCSV_USER_AGENT", ""),
-                category_ids=category_ids,
-                enabled=environ.get("TCGCSV_ENABLED", "1").lower() not in {"0", "false", "no", "off"},
-                http=policy("TCGCSV", TcgcsvConfig.http),
-            ),
-            ebay=EbayConfig(
-                client_id=environ.get("EBAY_CLIENT_ID", ""),
-                client_secret=environ.get("EBAY_CLIENT_SECRET", ""),
-                base_url=environ.get("EBAY_BASE_URL", EbayConfig.base_url),
-                marketplace_id=environ.get("EBAY_MARKETPLACE_ID", EbayConfig.marketplace_id),
-                insights_enabled=environ.get("EBAY_INSIGHTS_ENABLED", "0").lower() in {"1", "true", "yes", "on"},
-                page_limit=min(200, max(1, _int(environ, "EBAY_PAGE_LIMIT", EbayConfig.page_limit))),
-                auto_band=_band(environ.get("EBAY_AUTO_PRICE_BAND", "")),
-                http=policy("EBAY", EbayConfig.http),
-            ),
-            user_agent=user_agent,
+            private_key=env.text("TCGPLAYER_PRIVATE_KEY", "", "", secret=True),
+            base_url=env.text("TCGPLAYER_BASE_URL", TcgplayerConfig.base_url, "tests point this at a fake"),
+            api_version=env.text("TCGPLAYER_API_VERSION", TcgplayerConfig.api_version, "path prefix of the API"),
+            http=policy("TCGPLAYER", TcgplayerConfig.http),
         )
+        env.section("Marketplaces: tcgcsv")
+        categories = env.csv(
+            "TCGCSV_CATEGORY_IDS", tuple(map(str, TcgcsvConfig.category_ids)), "TCGplayer categories to mirror"
+        )
+        try:
+            category_ids = tuple(int(c) for c in categories) or TcgcsvConfig.category_ids
+        except ValueError:
+            raise SettingsError(
+                f"TCGCSV_CATEGORY_IDS must be comma-separated integers, got {','.join(categories)!r}"
+            ) from None
+        tcgcsv = TcgcsvConfig(
+            base_url=env.text("TCGCSV_BASE_URL", TcgcsvConfig.base_url, "the daily TCGplayer price mirror"),
+            user_agent=env.text("TCGCSV_USER_AGENT", "", "who is calling, e.g. 'YourApp/1.0 (you@example.com)'"),
+            category_ids=category_ids,
+            enabled=env.flag("TCGCSV_ENABLED", TcgcsvConfig.enabled, "false: never call the mirror"),
+            http=policy("TCGCSV", TcgcsvConfig.http),
+        )
+        env.section("Marketplaces: ebay")
+        ebay = EbayConfig(
+            client_id=env.text("EBAY_CLIENT_ID", "", "eBay application keys: both, or eBay is off", secret=True),
+            client_secret=env.text("EBAY_CLIENT_SECRET", "", "", secret=True),
+            base_url=env.text("EBAY_BASE_URL", EbayConfig.base_url, "tests point this at a fake"),
+            marketplace_id=env.text("EBAY_MARKETPLACE_ID", EbayConfig.marketplace_id, "X-EBAY-C-MARKETPLACE-ID"),
+            insights_enabled=env.flag(
+                "EBAY_INSIGHTS_ENABLED", EbayConfig.insights_enabled, "true once eBay approved Marketplace Insights"
+            ),
+            page_limit=min(
+                200, max(1, env.integer("EBAY_PAGE_LIMIT", EbayConfig.page_limit, "listings per Browse page"))
+            ),
+            auto_band=_band(env),
+            http=policy("EBAY", EbayConfig.http),
+        )
+        return cls(tcgplayer=tcgplayer, tcgcsv=tcgcsv, ebay=ebay, user_agent=user_agent)

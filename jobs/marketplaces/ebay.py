@@ -18,13 +18,13 @@ from typing import Any
 
 import redis
 
-from jobs.ingest.records import Listing, Sale
-from jobs.marketplaces.circuit import next_daily_reset
 from jobs.marketplaces.config import EbayConfig
 from jobs.marketplaces.filters import in_price_band, judge, per_unit
 from jobs.marketplaces.http import CallRecorder, MarketplaceClient, MarketplaceError
 from jobs.marketplaces.sources import ProductSource
 from jobs.marketplaces.tokens import TokenCache
+from service.core.circuits import next_daily_reset
+from service.core.ingest.records import Listing, Sale
 
 MARKETPLACE = "ebay"
 SEALED_BOOSTER_BOX_CATEGORY = "183456"  # CCG Sealed Booster Boxes (US site)

@@ -24,12 +24,12 @@ import psycopg
 import redis
 import requests
 
-from jobs.ingest import writer
-from jobs.marketplaces import circuit
-from jobs.marketplaces.circuit import QuotaCircuit
 from jobs.marketplaces.config import HttpPolicy
 from jobs.marketplaces.ratelimit import TokenBucket
 from jobs.marketplaces.tokens import TokenCache
+from service.core import circuits as circuit
+from service.core.circuits import QuotaCircuit
+from service.core.ingest import writer
 
 log = logging.getLogger(__name__)
 

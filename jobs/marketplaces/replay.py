@@ -16,15 +16,15 @@ from typing import Any
 
 import psycopg
 
-from jobs import alerts
 from jobs.fetch import write_sales_pages  # the same "new units only" rule as a live fetch
-from jobs.ingest import writer
-from jobs.ingest.records import ListingBatch, Snapshot
 from jobs.marketplaces import ebay, tcgplayer
 from jobs.marketplaces.config import MarketplaceConfig
 from jobs.marketplaces.http import MarketplaceError
 from jobs.marketplaces.sources import ProductSource, load_sources, with_reference_bands
-from service.sql import query
+from service.core.ingest import writer
+from service.core.ingest.after import after_listings
+from service.core.ingest.records import ListingBatch, Snapshot
+from service.core.sql import query
 
 
 class ReplayError(ValueError):
@@ -120,10 +120,8 @@ def _replay(conn: psycopg.Connection[Any], payloads: list[dict[str, Any]], repor
     if snapshots:
         batch = ListingBatch.from_snapshots(ebay.MARKETPLACE, snapshots)
         result.add(writer.write_listing_batch(conn, batch, run_id=report.run_id))
-        row = conn.execute(query("ingest/infer"), {"marketplace": ebay.MARKETPLACE, "product_ids": product_ids})
-        inferred = row.fetchone()
-        report.inferred_sales = int(inferred[2]) if inferred else 0
-        alerts.evaluate_listings(conn, ebay.MARKETPLACE, product_ids, since=min(s.observed_at for s in snapshots))
+        since = min(s.observed_at for s in snapshots)
+        report.inferred_sales = after_listings(conn, ebay.MARKETPLACE, product_ids, since=since)
     for pid, pages in sorted(sales.items()):
         if pid in sources:
             write_sales_pages(conn, result, sources[pid], pages, report.run_id)

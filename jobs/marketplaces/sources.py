@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from jobs.marketplaces.filters import SourceRules
-from service.sql import query
+from service.core.sql import query
 
 
 @dataclass(frozen=True)

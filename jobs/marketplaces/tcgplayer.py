@@ -14,10 +14,10 @@ from typing import Any
 
 import redis
 
-from jobs.ingest.records import PricePoint
 from jobs.marketplaces.config import TcgcsvConfig, TcgplayerConfig
 from jobs.marketplaces.http import CallRecorder, MarketplaceClient, MarketplaceError
 from jobs.marketplaces.tokens import TokenCache
+from service.core.ingest.records import PricePoint
 
 MARKETPLACE = "tcgplayer"
 MIRROR = "tcgcsv"  # its own rate limit and counters; its prices are TCGplayer's

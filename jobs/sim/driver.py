@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from jobs import alerts
-from jobs.ingest import writer
-from jobs.ingest.records import PricePoint, Sale
 from jobs.sim.market import MARKETPLACES, MarketState, capture, snapshot_batch, step_times
 from jobs.sim.pricing import starting_price
-from service.sql import query
+from service.core.ingest import writer
+from service.core.ingest.after import after_listings
+from service.core.ingest.records import PricePoint, Sale
+from service.core.sql import query
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,7 @@ def _write_chunk(
                 report.result.add(writer.write_sales(conn, model.code, sales[model.code], run_id=run_id))
             if model.reports_prices:
                 report.result.add(writer.write_price_points(conn, model.code, points, run_id=run_id))
-            inferred = conn.execute(
-                query("ingest/infer"), {"marketplace": model.code, "product_ids": state.product_ids.tolist()}
-            ).fetchone()
-            report.inferred_sales += int(inferred[2]) if inferred else 0
-            alerts.evaluate_listings(conn, model.code, state.product_ids.tolist(), since=times[0])
+            report.inferred_sales += after_listings(conn, model.code, state.product_ids.tolist(), since=times[0])
         conn.execute(
             query("sim/save_state"),
             {"name": SIM_NAME, "seed": state.seed, "through": state.time, "state": state.to_bytes()},

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from jobs.ingest.records import ListingBatch
+from service.core.ingest.records import ListingBatch
 
 SLOTS = 64  # listing capacity per product and marketplace
 MAX_BUYERS = 8  # buyers served per product, marketplace and step

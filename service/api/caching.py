@@ -76,7 +76,7 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Response:
             # The rate limiter looked the entry up, in its own Redis call, and answered a hit
-            # before dispatch (service/ratelimit.py). Without its lookup (Redis unreachable, the
+            # before dispatch (service/api/ratelimit.py). Without its lookup (Redis unreachable, the
             # cache switched off) the answer is computed and not stored.
             key = g.cache_lookup[0] if "cache_lookup" in g else None
             response = make_response(view(*args, **kwargs))

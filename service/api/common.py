@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from service.errors import ApiError
+from service.api.errors import ApiError
 from service.extensions import database
 
 MAX_LIMIT = 200

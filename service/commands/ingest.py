@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from jobs.marketplaces import circuit, replay
+from jobs.marketplaces import replay
 from service.commands import settings as _settings
+from service.core import circuits
 from service.extensions import redis_client
 
 ingest_cli = AppGroup("ingest", help="Marketplace ingest runs.")
@@ -32,7 +33,7 @@ def ingest_replay(run_id: int) -> None:
 @ingest_cli.command("status")
 def ingest_status() -> None:
     """Marketplace quota circuits and call counters (from Redis)."""
-    report = circuit.overview(redis_client())
+    report = circuits.overview(redis_client())
     if not report:
         click.echo("no marketplace calls recorded yet")
     for name, fields in report.items():

@@ -9,9 +9,9 @@ import psycopg
 from flask.cli import AppGroup
 
 from jobs.sim import driver
-from service import catalog
 from service.commands import settings as _settings
-from service.settings import PROJECT_ROOT
+from service.core import catalog
+from service.core.settings import PROJECT_ROOT
 
 DEFAULT_CATALOG = PROJECT_ROOT / "data" / "catalog.csv"
 catalog_cli = AppGroup("catalog", help="The product catalog.")

@@ -9,10 +9,10 @@ import psycopg
 from flask.cli import AppGroup
 
 from jobs import pipeline
-from service import rollups
 from service.commands import settings as _settings
+from service.core import rollups
+from service.core.sql import query
 from service.extensions import redis_client
-from service.sql import query
 
 pipeline_cli = AppGroup("pipeline", help="Rollups, daily metrics, ranks and the market index.")
 

@@ -8,9 +8,9 @@ import click
 import psycopg
 from flask.cli import AppGroup
 
-from service import migrations, rollups
 from service.commands import settings as _settings
-from service.sql import query
+from service.core import migrations, rollups
+from service.core.sql import query
 
 db_cli = AppGroup("db", help="Schema migrations.")
 rollups_cli = AppGroup("rollups", help="License-aware rollups (continuous aggregates or hypertables).")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 
-from service import auth
-from service.api.auth.schemas import Credentials
+from service.core import accounts
 from service.extensions import database
 
 users_cli = AppGroup("users", help="Accounts.")
@@ -19,14 +18,14 @@ users_cli = AppGroup("users", help="Accounts.")
 def create_admin(email: str, password: str) -> None:
     """Create an admin account, or make an existing account an admin."""
     try:
-        email = Credentials().load({"email": email, "password": password})["email"]
+        email = validate.Email()(email.strip().lower())
     except ValidationError as exc:
-        raise click.BadParameter("; ".join(exc.messages.get("email", [])), param_hint="EMAIL") from exc  # type: ignore[union-attr]
-    problems = auth.password_problems(password, email)
+        raise click.BadParameter("; ".join(map(str, exc.messages)), param_hint="EMAIL") from exc
+    problems = accounts.password_problems(password, email)
     if problems:
         raise click.BadParameter("; ".join(problems), param_hint="--password")
     created = database().fetch_one(
-        "auth/create_user", {"email": email, "password_hash": auth.hash_password(password), "role": "admin"}
+        "auth/create_user", {"email": email, "password_hash": accounts.hash_password(password), "role": "admin"}
     )
     if created is None:
         database().fetch_one("auth/make_admin", {"email": email})

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from service.catalog import DEFAULT_EXCLUDE_TERMS
-from service.settings import Settings
+from service.core.catalog import DEFAULT_EXCLUDE_TERMS
+from service.core.settings import Settings
 from tests.conftest import TEST_REDIS_URL
 from tests.fakes.marketplaces import EBAY_ID, EBAY_SECRET, TCG_PRIVATE, TCG_PUBLIC, FakeMarketplaces, FakeProduct
 

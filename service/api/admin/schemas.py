@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from jobs.schedule import SCHEDULE
 from service.api.common import Meta, PageArgs
 
 
@@ -32,7 +31,11 @@ class IngestRunPage(Schema):
 
 
 class JobTrigger(Schema):
-    name = fields.String(required=True, validate=validate.OneOf([entry.name for entry in SCHEDULE]))
+    name = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        metadata={"description": "The name of an entry of the schedule (`flask jobs list`)", "example": "sim-tick"},
+    )
 
 
 class JobState(Schema):

@@ -6,8 +6,6 @@ from typing import Any
 
 from flask import current_app
 
-from service import auth, webhooks
-from service.api import Blueprint
 from service.api.alerts.schemas import (
     WINDOWS,
     Alert,
@@ -18,9 +16,12 @@ from service.api.alerts.schemas import (
     WebhookIn,
     parameter_errors,
 )  # fmt: skip
+from service.api.auth import tokens
+from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
 from service.api.common import PageArgs, envelope
-from service.errors import ApiError
+from service.api.errors import ApiError
+from service.core import webhooks
 from service.extensions import database
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1/me", description="The user's alerts and webhook")
@@ -38,7 +39,7 @@ def shape(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _alert(alert_id: int) -> dict[str, Any]:
-    row = database().fetch_one("alerts/get", {"id": alert_id, "user_id": auth.current_user_id()})
+    row = database().fetch_one("alerts/get", {"id": alert_id, "user_id": tokens.current_user_id()})
     if row is None:
         raise ApiError(404, f"No alert {alert_id} among your alerts.")
     return row
@@ -54,7 +55,7 @@ def _threshold(body: dict[str, Any]) -> Any:
 @blp.response(200, AlertPage)
 def alerts(args: dict[str, Any]) -> dict[str, Any]:
     """The user's alerts, newest first."""
-    rows = database().fetch_all("alerts/list", {"user_id": auth.current_user_id(), **args})
+    rows = database().fetch_all("alerts/list", {"user_id": tokens.current_user_id(), **args})
     total = rows[0]["total"] if rows else 0
     return envelope([shape(r) for r in rows], total=total, limit=args["limit"], offset=args["offset"])
 
@@ -71,7 +72,7 @@ def create_alert(body: dict[str, Any]) -> dict[str, Any]:
     row = database().fetch_one(
         "alerts/create",
         {
-            "user_id": auth.current_user_id(),
+            "user_id": tokens.current_user_id(),
             "product_id": product["id"],
             "kind": body["kind"],
             "threshold": _threshold(body),
@@ -110,7 +111,7 @@ def update_alert(body: dict[str, Any], alert_id: int) -> dict[str, Any]:
         "alerts/update",
         {
             "id": alert_id,
-            "user_id": auth.current_user_id(),
+            "user_id": tokens.current_user_id(),
             "threshold": _threshold(body),
             "window_days": WINDOWS.get(body.get("window", "")),
             "cooldown_hours": body.get("cooldown_hours"),
@@ -126,12 +127,12 @@ def update_alert(body: dict[str, Any], alert_id: int) -> dict[str, Any]:
 @blp.alt_response(404, description="No such alert among the user's")
 def delete_alert(alert_id: int) -> None:
     """Delete an alert (its past notifications stay in the inbox)."""
-    if database().fetch_one("alerts/delete", {"id": alert_id, "user_id": auth.current_user_id()}) is None:
+    if database().fetch_one("alerts/delete", {"id": alert_id, "user_id": tokens.current_user_id()}) is None:
         raise ApiError(404, f"No alert {alert_id} among your alerts.")
 
 
 def _webhook_or_404() -> dict[str, Any]:
-    user = {"user_id": auth.current_user_id()}
+    user = {"user_id": tokens.current_user_id()}
     row = database().fetch_one("webhooks/get", user)
     if row is None:
         raise ApiError(404, "You have not set a webhook.")
@@ -146,7 +147,7 @@ def webhook() -> dict[str, Any]:
     """The webhook alert firings are POSTed to, with its most recent deliveries."""
     row = _webhook_or_404()
     deliveries = database().fetch_all(
-        "webhooks/deliveries", {"user_id": auth.current_user_id(), "limit": RECENT_DELIVERIES}
+        "webhooks/deliveries", {"user_id": tokens.current_user_id(), "limit": RECENT_DELIVERIES}
     )
     return {**row, "recent_deliveries": deliveries}
 
@@ -166,7 +167,7 @@ def set_webhook(body: dict[str, Any]) -> dict[str, Any]:
     except webhooks.UnsafeUrl as exc:
         raise ApiError(422, "The request is not valid; see details.", details={"json": {"url": [str(exc)]}}) from None
     row = database().fetch_one(
-        "webhooks/put", {"user_id": auth.current_user_id(), "url": body["url"], "secret": webhooks.new_secret()}
+        "webhooks/put", {"user_id": tokens.current_user_id(), "url": body["url"], "secret": webhooks.new_secret()}
     )
     assert row is not None
     return row
@@ -178,5 +179,5 @@ def set_webhook(body: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, description="No webhook set")
 def delete_webhook() -> None:
     """Remove the webhook; pending deliveries to it are given up."""
-    if database().fetch_one("webhooks/delete", {"user_id": auth.current_user_id()}) is None:
+    if database().fetch_one("webhooks/delete", {"user_id": tokens.current_user_id()}) is None:
         raise ApiError(404, "You have not set a webhook.")

@@ -7,12 +7,13 @@ from typing import Any
 
 from flask_jwt_extended import get_jwt, jwt_required
 
-from service import auth
-from service.api import BEARER, Blueprint
+from service.api.auth import tokens
 from service.api.auth.schemas import Credentials, PasswordChange, Registered, Tokens, User
-from service.errors import ApiError
+from service.api.blueprint import BEARER, Blueprint
+from service.api.errors import ApiError
+from service.core import accounts
+from service.core.sql import query
 from service.extensions import database
-from service.sql import query
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
@@ -27,16 +28,20 @@ def _invalid(field: str, problems: list[str]) -> ApiError:
 @blp.alt_response(409, description="The email address is taken")
 def register(credentials: dict[str, Any]) -> dict[str, Any]:
     """Create an account (role `user`) and sign in."""
-    problems = auth.password_problems(credentials["password"], credentials["email"])
+    problems = accounts.password_problems(credentials["password"], credentials["email"])
     if problems:
         raise _invalid("password", problems)
     user = database().fetch_one(
         "auth/create_user",
-        {"email": credentials["email"], "password_hash": auth.hash_password(credentials["password"]), "role": "user"},
+        {
+            "email": credentials["email"],
+            "password_hash": accounts.hash_password(credentials["password"]),
+            "role": "user",
+        },
     )
     if user is None:
         raise ApiError(409, "An account with that email address exists.")
-    return {"user": user, "tokens": auth.issue_tokens(user)}
+    return {"user": user, "tokens": tokens.issue_tokens(user)}
 
 
 @blp.route("/auth/login", methods=["POST"])
@@ -47,11 +52,11 @@ def login(credentials: dict[str, Any]) -> dict[str, Any]:
     """Exchange email and password for an access token (15 min) and a refresh token (30 days)."""
     user = database().fetch_one("auth/user_by_email", {"email": credentials["email"]})
     if user is None:
-        auth.hash_password(credentials["password"])  # same work either way: no timing hint
+        accounts.hash_password(credentials["password"])  # same work either way: no timing hint
         raise ApiError(401, "Wrong email or password.")
-    if not auth.verify_password(user["password_hash"], credentials["password"]):
+    if not accounts.verify_password(user["password_hash"], credentials["password"]):
         raise ApiError(401, "Wrong email or password.")
-    return auth.issue_tokens(user)
+    return tokens.issue_tokens(user)
 
 
 @blp.route("/auth/refresh", methods=["POST"])
@@ -74,7 +79,7 @@ def refresh() -> dict[str, Any]:
     user = database().fetch_one("auth/user_by_id", {"id": used["user_id"]})
     if user is None:
         raise ApiError(401, "The account no longer exists.")
-    return auth.issue_tokens(user, family=uuid.UUID(str(used["family"])))
+    return tokens.issue_tokens(user, family=uuid.UUID(str(used["family"])))
 
 
 @blp.route("/auth/logout", methods=["POST"])
@@ -83,7 +88,7 @@ def refresh() -> dict[str, Any]:
 def logout() -> None:
     """Revoke this access token and every refresh token of the session."""
     claims = get_jwt()
-    auth.revoke_access_token(claims)
+    tokens.revoke_access_token(claims)
     with database().connection() as conn:
         conn.execute(query("auth/end_session"), {"family": claims["family"]})
 
@@ -93,7 +98,7 @@ def logout() -> None:
 @blp.response(200, User)
 def me() -> dict[str, Any]:
     """The signed-in account."""
-    user = database().fetch_one("auth/user_by_id", {"id": auth.current_user_id()})
+    user = database().fetch_one("auth/user_by_id", {"id": tokens.current_user_id()})
     if user is None:
         raise ApiError(401, "The account no longer exists.")
     return user
@@ -105,15 +110,16 @@ def me() -> dict[str, Any]:
 @blp.response(204)
 def change_password(change: dict[str, Any]) -> None:
     """Change the password; every refresh token of the account is revoked."""
-    user = database().fetch_one("auth/user_by_id", {"id": auth.current_user_id()})
-    if user is None or not auth.verify_password(user["password_hash"], change["current_password"]):
+    user = database().fetch_one("auth/user_by_id", {"id": tokens.current_user_id()})
+    if user is None or not accounts.verify_password(user["password_hash"], change["current_password"]):
         raise ApiError(403, "The current password is wrong.")
-    problems = auth.password_problems(change["new_password"], user["email"])
+    problems = accounts.password_problems(change["new_password"], user["email"])
     if problems:
         raise _invalid("new_password", problems)
     with database().connection() as conn:
         conn.execute(
-            query("auth/set_password"), {"id": user["id"], "password_hash": auth.hash_password(change["new_password"])}
+            query("auth/set_password"),
+            {"id": user["id"], "password_hash": accounts.hash_password(change["new_password"])},
         )
         conn.execute(query("auth/revoke_user"), {"user_id": user["id"]})
-    auth.revoke_access_token(get_jwt())
+    tokens.revoke_access_token(get_jwt())

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.catalog.schemas import GameList, ProductArgs, ProductDetail, ProductList, ProductListArgs
 from service.api.common import envelope, filter_params, latest_day
-from service.errors import ApiError
+from service.api.errors import ApiError
 from service.extensions import database
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Games and sealed products")

@@ -9,8 +9,7 @@ from typing import Any
 
 from psycopg import errors, sql
 
-from jobs.pipeline import bump_data_version
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
 from service.api.catalog_admin.schemas import (
     AdminGame,
@@ -24,10 +23,11 @@ from service.api.catalog_admin.schemas import (
     SourceFields,
     SourceIn,
 )  # fmt: skip
-from service.catalog import slugify
-from service.errors import ApiError
+from service.api.errors import ApiError
+from service.core.cache import bump_data_version
+from service.core.catalog import slugify
+from service.core.sql import query
 from service.extensions import database, redis_client
-from service.sql import query
 
 blp = Blueprint("catalog-admin", __name__, url_prefix="/api/v1/admin", description="The catalog (admins only)")
 PRODUCT_COLUMNS = tuple(ProductFields().fields)

@@ -9,12 +9,12 @@ from typing import Any
 import redis
 from flask import current_app
 
-from jobs.pipeline import data_state
-from service import migrations, rollups
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.health.schemas import Liveness, Readiness
+from service.core import migrations, rollups
+from service.core.cache import data_state
+from service.core.sql import query
 from service.extensions import database, redis_client
-from service.sql import query
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness probes")
 

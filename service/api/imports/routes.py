@@ -8,12 +8,12 @@ from flask import request
 from marshmallow import ValidationError
 from rq import Queue
 
-from jobs.ingest import manual
-from service.api import Blueprint, allow_body
+from service.api.blueprint import Blueprint, allow_body
+from service.api.errors import ApiError
 from service.api.imports.schemas import ImportArgs, ImportBody, ImportResult
-from service.errors import ApiError
+from service.core.ingest import manual
+from service.core.sql import query
 from service.extensions import database, redis_client
-from service.sql import query
 
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/admin/import", description="Manual import (admins only)")
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from jobs.ingest.manual import MAX_ROWS
+from service.core.ingest.manual import MAX_ROWS
 
 
 class ImportArgs(Schema):

@@ -7,12 +7,12 @@ from typing import Any
 from flask import Response, current_app
 from psycopg import sql
 
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.common import filter_params, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
+from service.core.sql import query
 from service.extensions import database
-from service.sql import query
 
 blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", description="Ranked boxes")
 

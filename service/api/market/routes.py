@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.common import PRODUCT_FIELDS, metrics_day
+from service.api.errors import ApiError
 from service.api.market.schemas import IndexArgs, IndexHistory, IndexHistoryArgs, MarketIndex, Movers, MoversArgs
-from service.errors import ApiError
 from service.extensions import database
 
 blp = Blueprint("market", __name__, url_prefix="/api/v1", description="Market index and movers")

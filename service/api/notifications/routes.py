@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from service import auth
-from service.api import Blueprint
 from service.api.alerts.routes import shape
+from service.api.auth import tokens
+from service.api.blueprint import Blueprint
 from service.api.common import envelope
+from service.api.errors import ApiError
 from service.api.notifications.schemas import Marked, Notification, NotificationArgs, NotificationPage
-from service.errors import ApiError
 from service.extensions import database
 
 blp = Blueprint(
@@ -23,7 +23,7 @@ blp = Blueprint(
 @blp.response(200, NotificationPage)
 def notifications(args: dict[str, Any]) -> dict[str, Any]:
     """Alert firings, newest first; `meta.unread` counts the unread ones."""
-    params = {"user_id": auth.current_user_id(), "unread_only": args["unread"]}
+    params = {"user_id": tokens.current_user_id(), "unread_only": args["unread"]}
     rows = database().fetch_all("notifications/list", {**params, "limit": args["limit"], "offset": args["offset"]})
     counts = database().fetch_one("notifications/counts", params)
     assert counts is not None
@@ -37,7 +37,7 @@ def notifications(args: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, description="No such notification among the user's")
 def mark_read(notification_id: int) -> dict[str, Any]:
     """Mark one notification read."""
-    row = database().fetch_one("notifications/mark_read", {"id": notification_id, "user_id": auth.current_user_id()})
+    row = database().fetch_one("notifications/mark_read", {"id": notification_id, "user_id": tokens.current_user_id()})
     if row is None:
         raise ApiError(404, f"No notification {notification_id} among yours.")
     return shape(row)
@@ -48,5 +48,5 @@ def mark_read(notification_id: int) -> dict[str, Any]:
 @blp.response(200, Marked)
 def mark_all_read() -> dict[str, Any]:
     """Mark every notification read."""
-    row = database().fetch_one("notifications/mark_all_read", {"user_id": auth.current_user_id()})
+    row = database().fetch_one("notifications/mark_all_read", {"user_id": tokens.current_user_id()})
     return {"marked": row["marked"] if row else 0}

@@ -6,10 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from service import auth
-from service.api import Blueprint
+from service.api.auth import tokens
+from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
 from service.api.common import latest_day
+from service.api.errors import ApiError
 from service.api.portfolio.schemas import (
     HistoryArgs,
     Holding,
@@ -18,7 +19,6 @@ from service.api.portfolio.schemas import (
     Portfolio,
     PortfolioHistory,
 )  # fmt: skip
-from service.errors import ApiError
 from service.extensions import database
 
 blp = Blueprint("portfolio", __name__, url_prefix="/api/v1/me/portfolio", description="The user's holdings")
@@ -26,7 +26,7 @@ ZERO = {"cost_basis": Decimal(0), "value": Decimal(0), "pnl_usd": Decimal(0), "p
 
 
 def _holding(holding_id: int) -> dict[str, Any]:
-    row = database().fetch_one("portfolio/holding", {"user_id": auth.current_user_id(), "id": holding_id})
+    row = database().fetch_one("portfolio/holding", {"user_id": tokens.current_user_id(), "id": holding_id})
     if row is None:
         raise ApiError(404, f"No holding {holding_id} in your portfolio.")
     return row
@@ -37,7 +37,7 @@ def _holding(holding_id: int) -> dict[str, Any]:
 @blp.response(200, Portfolio)
 def portfolio() -> dict[str, Any]:
     """Holdings valued at the latest floor (else market price); totals overall and per game."""
-    user = {"user_id": auth.current_user_id()}
+    user = {"user_id": tokens.current_user_id()}
     totals = database().fetch_all("portfolio/totals", user)
     overall = next((t for t in totals if t["game"] is None), ZERO)
     return {
@@ -57,7 +57,7 @@ def add_holding(body: dict[str, Any]) -> dict[str, Any]:
     row = database().fetch_one(
         "portfolio/add",
         {
-            "user_id": auth.current_user_id(),
+            "user_id": tokens.current_user_id(),
             "product_id": product["id"],
             "quantity": body["quantity"],
             "unit_cost": body["unit_cost"],
@@ -80,7 +80,7 @@ def update_holding(body: dict[str, Any], holding_id: int) -> dict[str, Any]:
         "portfolio/update",
         {
             "id": holding_id,
-            "user_id": auth.current_user_id(),
+            "user_id": tokens.current_user_id(),
             "quantity": body.get("quantity"),
             "unit_cost": body.get("unit_cost"),
             "acquired_on": body.get("acquired_on"),
@@ -99,7 +99,7 @@ def update_holding(body: dict[str, Any], holding_id: int) -> dict[str, Any]:
 @blp.alt_response(404, description="No such holding in your portfolio")
 def delete_holding(holding_id: int) -> None:
     """Remove a holding."""
-    if database().fetch_one("portfolio/delete", {"id": holding_id, "user_id": auth.current_user_id()}) is None:
+    if database().fetch_one("portfolio/delete", {"id": holding_id, "user_id": tokens.current_user_id()}) is None:
         raise ApiError(404, f"No holding {holding_id} in your portfolio.")
 
 
@@ -119,5 +119,5 @@ def portfolio_history(args: dict[str, Any]) -> dict[str, Any]:
             "The request is not valid; see details.",
             details={"query": {"from": ["must be on or before `to`, at most three years before"]}},
         )
-    rows = database().fetch_all("portfolio/history", {"user_id": auth.current_user_id(), "from": first, "to": last})
+    rows = database().fetch_all("portfolio/history", {"user_id": tokens.current_user_id(), "from": first, "to": last})
     return {"data": rows}

@@ -6,12 +6,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
 from service.api.common import like_pattern
+from service.api.errors import ApiError
 from service.api.price_check.schemas import PriceCheck, PriceCheckArgs
 from service.api.schemas import liquidity_label
-from service.errors import ApiError
 from service.extensions import database
 
 blp = Blueprint("price_check", __name__, url_prefix="/api/v1/price-check", description="Listing price verdicts")

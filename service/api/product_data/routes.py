@@ -11,10 +11,11 @@ from typing import Any
 from flask import Response, current_app, request
 from psycopg import sql
 
-from service.api import Blueprint
+from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.catalog.routes import find_product
 from service.api.common import envelope, latest_day
+from service.api.errors import ApiError
 from service.api.product_data.schemas import (
     FLOWS,
     HOURLY,
@@ -30,9 +31,8 @@ from service.api.product_data.schemas import (
     SalesPage,
     SparklineArgs,
 )  # fmt: skip
-from service.errors import ApiError
+from service.core.sql import query
 from service.extensions import database
-from service.sql import query
 
 blp = Blueprint("product_data", __name__, url_prefix="/api/v1/products", description="A product's data over time")
 

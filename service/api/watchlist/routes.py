@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from service import auth
-from service.api import Blueprint
+from service.api.auth import tokens
+from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
 from service.api.common import PageArgs, envelope, latest_day, split_row
+from service.api.errors import ApiError
 from service.api.watchlist.schemas import WatchlistAdd, WatchlistPage
-from service.errors import ApiError
 from service.extensions import database
 
 blp = Blueprint("watchlist", __name__, url_prefix="/api/v1/me/watchlist", description="The user's watchlist")
@@ -23,7 +23,7 @@ def watchlist(args: dict[str, Any]) -> dict[str, Any]:
     """The watched products, newest first, with the latest day's metrics and rank."""
     rows = database().fetch_all(
         "watchlist/list",
-        {"user_id": auth.current_user_id(), "day": latest_day(), "limit": args["limit"], "offset": args["offset"]},
+        {"user_id": tokens.current_user_id(), "day": latest_day(), "limit": args["limit"], "offset": args["offset"]},
     )
     items = []
     for row in rows:
@@ -41,7 +41,7 @@ def watchlist(args: dict[str, Any]) -> dict[str, Any]:
 def add(body: dict[str, Any]) -> dict[str, Any]:
     """Watch a product (adding one already watched changes nothing)."""
     product = find_product(body["product"])
-    database().fetch_one("watchlist/add", {"user_id": auth.current_user_id(), "product_id": product["id"]})
+    database().fetch_one("watchlist/add", {"user_id": tokens.current_user_id(), "product_id": product["id"]})
     return {"product": product["slug"]}
 
 
@@ -52,5 +52,8 @@ def add(body: dict[str, Any]) -> dict[str, Any]:
 def remove(product: str) -> None:
     """Stop watching a product."""
     found = find_product(product)
-    if database().fetch_one("watchlist/remove", {"user_id": auth.current_user_id(), "product_id": found["id"]}) is None:
+    if (
+        database().fetch_one("watchlist/remove", {"user_id": tokens.current_user_id(), "product_id": found["id"]})
+        is None
+    ):
         raise ApiError(404, f"{found['slug']!r} is not on your watchlist.")

@@ -1,12 +1,12 @@
 """Browser-facing protection: CORS for the configured client origins, and security headers.
-(Rate limits: service/ratelimit.py.)"""
+(Rate limits: service/api/ratelimit.py.)"""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_cors import CORS
 
-from service.settings import Settings
+from service.core.settings import Settings
 
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),

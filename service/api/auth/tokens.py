@@ -1,4 +1,4 @@
-"""Accounts and tokens: argon2id password hashes, 15-minute access tokens, 30-day refresh tokens
+"""Tokens: 15-minute access tokens, 30-day refresh tokens
 rotated on every use (a reused refresh token revokes its whole family), and logout that revokes both.
 """
 
@@ -10,45 +10,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt
 
-from service.errors import error_response
+from service.api.errors import error_response
+from service.core.sql import query
 from service.extensions import database, redis_client
-from service.sql import query
 
 log = logging.getLogger(__name__)
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
-MIN_PASSWORD_LENGTH = 10
-_hasher = PasswordHasher()  # argon2id, the library's recommended parameters
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def password_problems(password: str, email: str | None = None) -> list[str]:
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > 128:
-        problems.append("must be at most 128 characters")
-    if len(set(password)) < 4:
-        problems.append("must not repeat so few characters")
-    if email and password.lower() == email.lower():
-        problems.append("must not be the email address")
-    return problems
 
 
 def issue_tokens(user: dict[str, Any], family: uuid.UUID | None = None) -> dict[str, Any]:

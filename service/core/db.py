@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from service.sql import query
+from service.core.sql import query
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 Row = dict[str, Any]

@@ -15,10 +15,8 @@ neither fails requests nor lifts the limits.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -27,14 +25,13 @@ from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
 
-from jobs.pipeline import DATA_VERSION_KEY
 from service.api.caching import answer_hit, cache_key_for
-from service.errors import ApiError
+from service.api.errors import ApiError
+from service.core.cache import DATA_VERSION_KEY
+from service.core.settings import Rate
 
 log = logging.getLogger(__name__)
 
-UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-_RATE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
 EXEMPT = frozenset({"health.liveness", "health.readiness", "telemetry.metrics", "static"})
 STRICT = frozenset({"auth.login", "auth.register"})
 REDIS_RETRY_S = 5.0
@@ -47,20 +44,6 @@ if count > tonumber(ARGV[2]) or #KEYS == 1 then return {count} end
 local version = redis.call('GET', KEYS[2]) or '0'
 return {count, version, redis.call('GET', ARGV[3] .. version .. ARGV[4])}
 """
-
-
-@dataclass(frozen=True)
-class Rate:
-    amount: int
-    seconds: int
-
-    @classmethod
-    def parse(cls, text: str) -> Rate:
-        """'300/minute' (per second, minute, hour or day)."""
-        match = _RATE.match(text.strip())
-        if not match or int(match.group(1)) < 1:
-            raise ValueError(f"a rate looks like 300/minute, got {text!r}")
-        return cls(int(match.group(1)), UNITS[match.group(2)])
 
 
 def caller() -> str:

@@ -15,7 +15,7 @@ from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
-from service.logs import request_id_var
+from service.core.logs import request_id_var
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from service.sql import query
+from service.core.sql import query
 
 COLUMNS = (
     "game",

@@ -5,7 +5,7 @@
   error: write a new migration instead.
 - Repeatable SQL (functions and views under sql/functions and sql/views) is re-applied whenever
   its text changes.
-- Rollups (service/rollups.py) are synchronised last: created, or re-created when their definition
+- Rollups (service/core/rollups.py) are synchronised last: created, or re-created when their definition
   changed, and then filled.
 - Everything runs under one PostgreSQL advisory lock, so concurrent runners (several containers
   starting at once) apply each migration exactly once.
@@ -23,8 +23,8 @@ from typing import Any
 
 import psycopg
 
-from service import rollups
-from service.sql import query
+from service.core import rollups
+from service.core.sql import query
 
 log = logging.getLogger(__name__)
 

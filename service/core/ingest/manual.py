@@ -20,10 +20,10 @@ from typing import Any
 import psycopg
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jobs import alerts
-from jobs.ingest import writer
-from jobs.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
-from service.sql import query
+from service.core.ingest import writer
+from service.core.ingest.after import after_listings
+from service.core.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
+from service.core.sql import query
 
 MAX_ROWS = 50_000
 KINDS = ("listings", "sales", "prices")
@@ -239,6 +239,5 @@ def _write_listings(
     snapshots = [Snapshot(pid, at, listings) for (pid, at), listings in sorted(grouped.items())]
     result = writer.write_listing_batch(conn, ListingBatch.from_snapshots(marketplace, snapshots), run_id=run_id)
     products = sorted({pid for pid, _ in grouped})
-    conn.execute(query("ingest/infer"), {"marketplace": marketplace, "product_ids": products})
-    alerts.evaluate_listings(conn, marketplace, products, since=min(at for _, at in grouped))
+    after_listings(conn, marketplace, products, since=min(at for _, at in grouped))
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from service.settings import PROJECT_ROOT
+from service.core.settings import PROJECT_ROOT
 
 QUERIES_DIR = PROJECT_ROOT / "sql" / "queries"
 _VALID_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")

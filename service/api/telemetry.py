@@ -27,10 +27,9 @@ from prometheus_client.registry import Collector
 from rq import Queue, Worker
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from jobs.marketplaces import circuit as circuits
-from jobs.pipeline import data_state
-from jobs.worker import job_stats
-from service.errors import ApiError
+from service.api.errors import ApiError
+from service.core import circuits
+from service.core.cache import data_state, job_stats
 
 REQUESTS = Counter("boxpro_http_requests", "HTTP requests served", ["endpoint", "method", "status"])
 LATENCY = Histogram(

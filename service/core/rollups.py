@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from service.sql import query
+from service.core.sql import query
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
-from jobs.ingest.records import ListingBatch, PricePoint, Sale, to_cents
-from service.sql import query
+from service.core.ingest.records import ListingBatch, PricePoint, Sale, to_cents
+from service.core.sql import query
 
 # Clocks differ a little; anything further in the future than this is a bad record.
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -1,0 +1,187 @@
+"""The application factory: the one place that wires the core, the API and the command line together.
+
+`flask --app service.app` and gunicorn (`wsgi.py`) call `create_app()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from jobs.schedule import SCHEDULE
+from service.api.admin.routes import blp as admin_bp
+from service.api.alerts.routes import blp as alerts_bp
+from service.api.auth.routes import blp as auth_bp
+from service.api.auth.tokens import init_auth
+from service.api.blueprint import API_SPEC, Api
+from service.api.catalog.routes import blp as catalog_bp
+from service.api.catalog_admin.routes import blp as catalog_admin_bp
+from service.api.errors import register_error_handlers
+from service.api.health.routes import blp as health_bp
+from service.api.imports.routes import blp as imports_bp
+from service.api.leaderboard.routes import blp as leaderboard_bp
+from service.api.market.routes import blp as market_bp
+from service.api.notifications.routes import blp as notifications_bp
+from service.api.portfolio.routes import blp as portfolio_bp
+from service.api.price_check.routes import blp as price_check_bp
+from service.api.product_data.routes import blp as product_data_bp
+from service.api.ratelimit import init_rate_limits
+from service.api.security import init_security
+from service.api.telemetry import init_telemetry, observe
+from service.api.watchlist.routes import blp as watchlist_bp
+from service.commands.config import settings_cli
+from service.commands.ingest import ingest_cli
+from service.commands.jobs import jobs_cli
+from service.commands.market import catalog_cli, sim_cli
+from service.commands.pipeline import pipeline_cli
+from service.commands.schema import db_cli, rollups_cli
+from service.commands.users import users_cli
+from service.core.cache import connect_redis
+from service.core.db import Database
+from service.core.logs import configure_logging, new_request_id, request_id_var
+from service.core.settings import Settings
+
+access_log = logging.getLogger("boxpro.access")
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Money leaves the database as Decimal: clients get JSON numbers (exact to the cent), not strings.
+    Dates and times are ISO 8601 (Flask's default is the HTTP date format)."""
+
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        if isinstance(o, date | datetime):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+
+    app = Flask(__name__)
+    app.json = JSONProvider(app)
+    app.config.update(
+        SETTINGS=settings,
+        # Errors become our JSON 500 even in tests, never a re-raised exception or an HTML page.
+        PROPAGATE_EXCEPTIONS=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.extensions["boxpro.db"] = Database(
+        settings.database_url,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout_s=settings.db_connect_timeout_s,
+    )
+    app.extensions["boxpro.redis"] = connect_redis(settings.redis_url)
+    app.extensions["boxpro.schedule"] = {entry.name: entry for entry in SCHEDULE}
+
+    _install_request_context(app)
+    register_error_handlers(app)
+    init_security(app, settings)
+    init_rate_limits(app, app.extensions["boxpro.redis"], settings.rate_limit_default, settings.rate_limit_auth)
+    init_auth(app, settings.jwt_secret_key or _development_secret())
+    _register_api(app)
+    init_telemetry(app)
+    _register_cli(app)
+    return app
+
+
+BLUEPRINTS = (
+    health_bp,
+    auth_bp,
+    catalog_bp,
+    product_data_bp,
+    leaderboard_bp,
+    market_bp,
+    price_check_bp,
+    watchlist_bp,
+    portfolio_bp,
+    alerts_bp,
+    notifications_bp,
+    admin_bp,
+    catalog_admin_bp,
+    imports_bp,
+)
+CLI_GROUPS = (db_cli, rollups_cli, catalog_cli, sim_cli, pipeline_cli, jobs_cli, ingest_cli, users_cli, settings_cli)
+
+
+def _register_api(app: Flask) -> Api:
+    for key, value in API_SPEC.items():
+        app.config.setdefault(key, value)
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return api
+
+
+def _register_cli(app: Flask) -> None:
+    for group in CLI_GROUPS:
+        app.cli.add_command(group)
+
+
+def _development_secret() -> str:
+    """Outside production a missing JWT_SECRET_KEY gets a random one (tokens die with the process)."""
+    logging.getLogger(__name__).warning("JWT_SECRET_KEY is not set; using a random development key")
+    return secrets.token_urlsafe(48)
+
+
+def _limit_body(app: Flask) -> None:
+    """Refuse an oversized body up front (413), even on routes that would never read it. A view may
+    allow more with `max_body_bytes` (service.api.allow_body)."""
+    if not request.content_length:
+        return
+    allowed = getattr(app.view_functions.get(request.endpoint or ""), "max_body_bytes", None)
+    if allowed:
+        request.max_content_length = allowed
+    limit = request.max_content_length
+    if limit is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+
+
+def _install_request_context(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.request_started = time.perf_counter()
+        g.request_id = new_request_id(request.headers.get("X-Request-ID"))
+        g.request_id_token = request_id_var.set(g.request_id)
+        _limit_body(app)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        started = g.get("request_started")
+        seconds = time.perf_counter() - started if started is not None else None
+        if seconds is not None:
+            observe(request, response, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 2) if seconds is not None else None,
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)

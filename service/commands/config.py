@@ -1,0 +1,65 @@
+"""`flask settings ...`: what the process would run with, and the .env.example file."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from jobs.marketplaces.config import MarketplaceConfig
+from service.core.settings import Env, Settings, SettingsError
+
+settings_cli = AppGroup("settings", help="Configuration.")
+
+# Read by the shell scripts (scripts/lib.sh), gunicorn.conf.py and docker-compose.yml, not by Python.
+SCRIPT_VARIABLES = (
+    ("PG_HOST", "127.0.0.1", "the private PostgreSQL cluster of `make run` / `make test`"),
+    ("PG_PORT", "55432", "its port"),
+    ("PG_DB", "boxpro", "its database (tests use <PG_DB>_test)"),
+    ("PG_SHARED_BUFFERS", "2GB", "its shared_buffers, set when the cluster is created"),
+    ("REDIS_HOST", "127.0.0.1", "the private Redis of `make run` / `make test`"),
+    ("REDIS_PORT", "56379", "its port"),
+    ("API_HOST", "127.0.0.1", "where `make run` serves the API"),
+    ("API_PORT", "8000", "its port"),
+    ("DASHBOARD_PORT", "9181", "where `make run` serves rq-dashboard"),
+    ("GUNICORN_WORKERS", "4", "API processes (gunicorn.conf.py)"),
+    ("SIM_BACKFILL_DAYS", "90", "days of simulated history `make run` creates on first start"),
+    ("TEST_DATABASE_URL", "", "run the tests against this server instead of the private one (with TEST_REDIS_URL)"),
+    ("TEST_REDIS_URL", "", "run the tests against this Redis (a database the tests may flush)"),
+    ("POSTGRES_PASSWORD", "postgres", "docker-compose only: the TimescaleDB container's password"),
+)
+
+
+def read_all(env: Env) -> tuple[Settings, MarketplaceConfig]:
+    """Everything the processes read from the environment, validated."""
+    return Settings.read(env), MarketplaceConfig.read(env)
+
+
+def example() -> str:
+    """The text of .env.example: every variable any part of the project reads, with its default."""
+    env = Env({})
+    read_all(env)
+    env.section("Scripts and docker-compose")
+    for name, default, meaning in SCRIPT_VARIABLES:
+        env.declare(name, default, meaning)
+    return env.example()
+
+
+@settings_cli.command("example")
+def settings_example() -> None:
+    """Print the .env.example file (every variable, its default and meaning)."""
+    click.echo(example(), nl=False)
+
+
+@settings_cli.command("check")
+def settings_check() -> None:
+    """Read and validate every setting from the environment and .env; exit 1 naming a bad one."""
+    env = Env.load()
+    try:
+        read_all(env)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for variable in env.declared.values():
+        if variable.name in env.values:
+            shown = "(set)" if variable.secret else env.values[variable.name]
+            click.echo(f"{variable.name}={shown}")
+    click.echo("settings are valid")
