@@ -7,45 +7,30 @@ carries the Timescale License, to exercise the continuous-aggregate branch).
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
 import redis
 from psycopg.conninfo import make_conninfo
 
+from jobs import pipeline
+from jobs.sim import driver
 from service.app import create_app
 from service.core import migrations
 from service.core.settings import PROJECT_ROOT, Settings
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/boxpro_test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
-# Tables that describe the schema or hold reference data seeded by migrations; kept between tests.
-KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings"}
-
-
-def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:
-    """Rate limits count in fixed windows (service/api/ratelimit.py). A test that spends a budget waits,
-    if need be, until the current window has at least `margin` seconds left, so it never straddles two."""
-    left = seconds - time.time() % seconds
-    if left < margin:
-        time.sleep(left + 0.05)
-
-
-def make_settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": TEST_DATABASE_URL,
-        "redis_url": TEST_REDIS_URL,
-        "environment": "test",
-        "jwt_secret_key": "test-secret-" + "x" * 40,
-        "health_timeout_s": 1.0,
-        "db_connect_timeout_s": 1,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+from tests.helpers import (
+    MARKET_NOW,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    bearer,
+    empty_data_tables,
+    insert_products,
+    make_settings,
+    register,
+)
 
 
 @pytest.fixture(scope="session")
@@ -75,21 +60,6 @@ def client(app, redis_db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def runner(app):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
-
-
-def empty_data_tables(conn: psycopg.Connection) -> None:
-    """Truncate every table but the schema's own and the reference data seeded by migrations."""
-    tables = [
-        row["tablename"]
-        for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        if row["tablename"] not in KEPT_TABLES
-    ]
-    if tables:
-        conn.execute(
-            psycopg.sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, tables))
-            )
-        )
 
 
 @pytest.fixture
@@ -130,21 +100,29 @@ def project_root():  # type: ignore[no-untyped-def]
     return PROJECT_ROOT
 
 
-def insert_products(conn: psycopg.Connection) -> list[int]:
-    conn.execute("INSERT INTO games (code, name) VALUES ('one-piece', 'One Piece'), ('pokemon', 'Pokémon')")
-    rows = conn.execute(
-        """
-        INSERT INTO products (slug, game, set_code, name, product_type, release_date, packs_per_box)
-        VALUES ('op-01-box', 'one-piece', 'OP-01', 'OP-01 Box', 'booster_box', '2022-12-02', 24),
-               ('op-02-box', 'one-piece', 'OP-02', 'OP-02 Box', 'booster_box', '2023-03-10', 24),
-               ('sv-151-box', 'pokemon', 'MEW', '151 Box', 'booster_box', NULL, 36)
-        RETURNING id
-        """
-    ).fetchall()
-    return [row["id"] for row in rows]
-
-
 @pytest.fixture
 def products(db: psycopg.Connection) -> list[int]:
     """Three catalog products (ids), in an otherwise empty database."""
     return insert_products(db)
+
+
+@pytest.fixture
+def market(db, products, settings):
+    """The three products with 20 days of simulated market up to MARKET_NOW, and their metrics."""
+    driver.advance(settings.database_url, days=20, now=MARKET_NOW, kind="sim-backfill")
+    pipeline.run(settings.database_url, (MARKET_NOW - timedelta(days=20)).date(), MARKET_NOW.date())
+    return products
+
+
+@pytest.fixture
+def admin(client, db):
+    """An admin's bearer header (root@example.com)."""
+    tokens = register(client, "root@example.com").get_json()["tokens"]
+    db.execute("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
+    return bearer(tokens["access_token"])
+
+
+@pytest.fixture
+def user(client, db):
+    """An ordinary user's bearer header (ann@example.com)."""
+    return bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])

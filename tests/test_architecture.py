@@ -194,3 +194,16 @@ def test_every_module_imports_on_its_own_in_dependency_order():
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_test_modules_share_through_helpers_and_fixtures_only():
+    """Tests reach shared code through tests/helpers.py, conftest.py's fixtures, the fakes and the
+    reference model, never by importing another test module (which also re-registers its fixtures)."""
+    shared = ("tests.helpers", "tests.fakes", "tests.reference")
+    wrong = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests"):
+                names = [node.module] if node.module != "tests" else [f"tests.{a.name}" for a in node.names]
+                wrong += [f"{path.relative_to(ROOT)} imports {n}" for n in names if not n.startswith(shared)]
+    assert wrong == []

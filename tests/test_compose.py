@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from service.app import create_app
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 COMPOSE = yaml.safe_load((Path(__file__).parent.parent / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

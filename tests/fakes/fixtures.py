@@ -14,8 +14,8 @@ import pytest
 
 from service.core.catalog import DEFAULT_EXCLUDE_TERMS
 from service.core.settings import Settings
-from tests.conftest import TEST_REDIS_URL
 from tests.fakes.marketplaces import EBAY_ID, EBAY_SECRET, TCG_PRIVATE, TCG_PUBLIC, FakeMarketplaces, FakeProduct
+from tests.helpers import TEST_REDIS_URL
 
 
 @pytest.fixture

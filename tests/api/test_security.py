@@ -4,7 +4,7 @@ import pytest
 
 from service.app import create_app
 from service.core.settings import Settings, SettingsError
-from tests.conftest import clear_of_window_edges, make_settings
+from tests.helpers import clear_of_window_edges, make_settings
 
 
 @pytest.fixture

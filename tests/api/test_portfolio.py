@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api_read import LAST_DAY, market  # noqa: F401 - the shared fixture
-from tests.test_watchlist import sign_in
+from tests.helpers import MARKET_LAST_DAY, sign_in
 
 
 def floor_of(client, slug: str) -> float:
     return client.get(f"/api/v1/products/{slug}").get_json()["metrics"]["floor_price"]
 
 
-def test_holdings_are_valued_at_the_floor_with_pnl_overall_and_per_game(client, market):  # noqa: F811
+def test_holdings_are_valued_at_the_floor_with_pnl_overall_and_per_game(client, market):
     ann = sign_in(client, "ann@example.com")
     first = client.post(
         "/api/v1/me/portfolio",
@@ -37,7 +36,7 @@ def test_holdings_are_valued_at_the_floor_with_pnl_overall_and_per_game(client, 
     assert body["by_game"]["pokemon"]["cost_basis"] == 50
 
 
-def test_update_delete_and_history(client, market):  # noqa: F811
+def test_update_delete_and_history(client, market):
     ann = sign_in(client, "ann@example.com")
     holding = client.post(
         "/api/v1/me/portfolio",
@@ -50,7 +49,7 @@ def test_update_delete_and_history(client, market):  # noqa: F811
     assert (patched.get_json()["quantity"], patched.get_json()["notes"]) == (3, "sealed")
     history = client.get("/api/v1/me/portfolio/history?from=2026-02-20", headers=ann).get_json()["data"]
     assert history[0]["day"] == "2026-02-25"  # nothing held before it was acquired
-    assert history[-1]["day"] == LAST_DAY
+    assert history[-1]["day"] == MARKET_LAST_DAY
     assert history[-1]["cost_basis"] == 240
     assert history[-1]["value"] == pytest.approx(3 * floor_of(client, "op-01-box"))
     assert client.delete(f"/api/v1/me/portfolio/{holding['id']}", headers=ann).status_code == 204
@@ -69,13 +68,13 @@ def test_update_delete_and_history(client, market):  # noqa: F811
         {"product": "op-01-box", "quantity": 1, "unit_cost": 1, "notes": "x" * 501},
     ],
 )
-def test_bad_holdings_are_refused_and_change_nothing(client, market, db, body):  # noqa: F811
+def test_bad_holdings_are_refused_and_change_nothing(client, market, db, body):
     ann = sign_in(client, "ann@example.com")
     assert client.post("/api/v1/me/portfolio", headers=ann, json=body).status_code in (400, 404, 422)
     assert db.execute("SELECT count(*) AS n FROM holdings").fetchone()["n"] == 0
 
 
-def test_one_user_cannot_read_or_change_anothers_holdings(client, market, db):  # noqa: F811
+def test_one_user_cannot_read_or_change_anothers_holdings(client, market, db):
     ann, bob = sign_in(client, "ann@example.com"), sign_in(client, "bob@example.com")
     holding = client.post(
         "/api/v1/me/portfolio", headers=ann, json={"product": "op-01-box", "quantity": 1, "unit_cost": 10}
@@ -88,7 +87,7 @@ def test_one_user_cannot_read_or_change_anothers_holdings(client, market, db):  
     assert client.get("/api/v1/me/portfolio/history").status_code == 401
 
 
-def test_bad_updates_and_history_ranges_are_refused_and_change_nothing(client, market, db):  # noqa: F811
+def test_bad_updates_and_history_ranges_are_refused_and_change_nothing(client, market, db):
     ann = sign_in(client, "ann@example.com")
     holding = client.post(
         "/api/v1/me/portfolio", headers=ann, json={"product": "op-01-box", "quantity": 2, "unit_cost": 10}

@@ -15,13 +15,9 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from tests.test_alerts import metrics
-from tests.test_api_read import NOW
-from tests.test_auth import bearer, register
+from tests.helpers import BODIES, CATALOG_TABLES, MARKET_NOW, OWNED_TABLES, bearer, fill, metrics, register, snapshot
 
 PRIVATE = re.compile(r"^/api/v1/(me|admin)(/|$)")
-OWNED_TABLES = ("watchlist_items", "alerts", "notifications", "holdings", "webhooks", "webhook_deliveries")
-CATALOG_TABLES = ("games", "products", "product_sources", "ingest_runs", "snapshots", "sales", "price_points")
 
 
 def private_routes(app) -> list[tuple[str, str, str]]:
@@ -31,44 +27,6 @@ def private_routes(app) -> list[tuple[str, str, str]]:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 routes.append((method, rule.rule, rule.endpoint))
     return sorted(routes)
-
-
-def fill(rule: str, ids: dict[str, object]) -> str:
-    """A concrete path for a rule: path parameters from `ids` (another user's ids, where they exist)."""
-
-    def value(match: re.Match[str]) -> str:
-        converter, name = match.group(1), match.group(2)
-        if converter.startswith("any("):
-            return converter[4:].split(",")[0].strip()
-        return str(ids.get(name, "1" if converter == "int" else "x"))
-
-    return re.sub(r"<([^:>]+(?:\([^)]*\))?):(\w+)>", value, rule)
-
-
-# Valid bodies, so that a refusal is about who asks, not about what was sent.
-BODIES = {
-    ("POST", "/api/v1/me/alerts"): {"product": "op-01-box", "kind": "floor_below", "price": 10},
-    ("PATCH", "/api/v1/me/alerts/<int:alert_id>"): {"active": False, "price": 1},
-    ("POST", "/api/v1/me/portfolio"): {"product": "op-01-box", "quantity": 1, "unit_cost": 1},
-    ("PATCH", "/api/v1/me/portfolio/<int:holding_id>"): {"quantity": 99},
-    ("POST", "/api/v1/me/watchlist"): {"product": "op-02-box"},
-    ("PUT", "/api/v1/me/webhook"): {"url": "https://evil.example.com/steal"},
-    ("POST", "/api/v1/me/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
-    ("POST", "/api/v1/admin/games"): {"code": "lorcana", "name": "Lorcana"},
-    ("PATCH", "/api/v1/admin/games/<string:code>"): {"name": "Renamed"},
-    ("POST", "/api/v1/admin/jobs"): {"name": "sim-tick"},
-    ("POST", "/api/v1/admin/products"): {"game": "one-piece", "name": "X Box", "product_type": "booster_box"},
-    ("PATCH", "/api/v1/admin/products/<string:product>"): {"notes": "hacked"},
-    ("POST", "/api/v1/admin/products/<string:product>/sources"): {"marketplace": "ebay"},
-    ("PATCH", "/api/v1/admin/sources/<int:source_id>"): {"active": False},
-    ("POST", "/api/v1/admin/import/<any(listings, sales, prices):kind>"): {
-        "rows": [{"product": "op-01-box", "sold_at": "2026-03-01T00:00:00Z", "unit_price": 1}]
-    },
-}
-
-
-def snapshot(db, tables) -> dict[str, list]:
-    return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
 
 
 @pytest.fixture
@@ -83,8 +41,8 @@ def ann(client, db, products):
         "/api/v1/me/portfolio", json={"product": "op-01-box", "quantity": 2, "unit_cost": 90}, headers=headers
     ).get_json()
     db.execute("INSERT INTO webhooks (user_id, url, secret) SELECT id, 'https://ann.example.com/hook', 's' FROM users")
-    metrics(db, products[0], NOW.date(), floor_price=50)
-    db.execute("SELECT evaluate_metric_alerts(%s)", [NOW.date()])
+    metrics(db, products[0], MARKET_NOW.date(), floor_price=50)
+    db.execute("SELECT evaluate_metric_alerts(%s)", [MARKET_NOW.date()])
     notification = db.execute("SELECT id FROM notifications").fetchone()["id"]
     source = db.execute(
         "INSERT INTO product_sources (product_id, marketplace) VALUES (%s, 'tcgplayer') RETURNING id", [products[0]]

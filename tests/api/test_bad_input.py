@@ -2,14 +2,11 @@
 refused for lack of rights: oversized bodies (413), malformed JSON (400), unknown fields (422) and
 injection-looking or malformed ids (4xx) are refused with the error shape, and change nothing.
 Per-endpoint value checks (types, ranges, huge limits) live with each resource's tests; schemathesis
-(test_api_schema.py) fuzzes every parameter of every operation on top."""
+(api/test_openapi_fuzz.py) fuzzes every parameter of every operation on top."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.test_auth import bearer, register
-from tests.test_authorisation import BODIES, CATALOG_TABLES, OWNED_TABLES, fill, snapshot
+from tests.helpers import BODIES, CATALOG_TABLES, OWNED_TABLES, fill, snapshot
 
 WRITES = {"POST", "PUT", "PATCH"}
 PUBLIC_WRITES = [
@@ -26,13 +23,6 @@ NO_BODY = {
 ODD_IDS = ["1;DROP TABLE users", "' OR 1=1 --", "..%2F..%2Fetc%2Fpasswd", "-1", "99999999999999999999", "%00"]
 
 
-@pytest.fixture
-def admin(client, db, products):
-    tokens = register(client, "root@example.com").get_json()["tokens"]
-    db.execute("UPDATE users SET role = 'admin'")
-    return bearer(tokens["access_token"])
-
-
 def write_routes(app) -> list[tuple[str, str]]:
     routes = [
         (method, rule.rule)
@@ -43,7 +33,7 @@ def write_routes(app) -> list[tuple[str, str]]:
     return sorted(routes)
 
 
-def test_every_write_route_refuses_bad_bodies(app, client, admin, db):
+def test_every_write_route_refuses_bad_bodies(app, client, admin, products, db):
     routes = write_routes(app)
     assert len(routes) >= 20 and set(PUBLIC_WRITES) <= set(routes)
     before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
@@ -70,7 +60,7 @@ def test_every_write_route_refuses_bad_bodies(app, client, admin, db):
     assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
 
 
-def test_odd_ids_in_paths_are_refused(app, client, admin, db):
+def test_odd_ids_in_paths_are_refused(app, client, admin, products, db):
     before = snapshot(db, OWNED_TABLES + CATALOG_TABLES)
     rules = sorted(
         (method, rule.rule)
@@ -88,7 +78,7 @@ def test_odd_ids_in_paths_are_refused(app, client, admin, db):
     assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
 
 
-def test_nul_characters_are_refused_not_crashed_on(client, admin, db):
+def test_nul_characters_are_refused_not_crashed_on(client, admin, products, db):
     body = {"product": "op-01-box", "quantity": 1, "unit_cost": 1, "notes": "a\u0000b"}
     response = client.post("/api/v1/me/portfolio", json=body, headers=admin)
     assert response.status_code == 400 and response.get_json()["code"] == "bad_request"

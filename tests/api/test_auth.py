@@ -7,17 +7,7 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from tests.conftest import clear_of_window_edges
-
-PASSWORD = "correct horse battery"
-
-
-def register(client, email: str = "ann@example.com", password: str = PASSWORD):
-    return client.post("/api/v1/auth/register", json={"email": email, "password": password})
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from tests.helpers import PASSWORD, bearer, clear_of_window_edges, register
 
 
 def test_register_then_me_and_login(client, db):

@@ -9,38 +9,14 @@ import psycopg
 import pytest
 
 from service.core import alerts
-from tests.test_auth import bearer, register
+from tests.helpers import metrics, sign_in
 
 DAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 18, tzinfo=UTC)
 
 
-def sign_in(client, email: str = "ann@example.com") -> dict[str, str]:
-    return bearer(register(client, email).get_json()["tokens"]["access_token"])
-
-
 def user_id(db, email: str = "ann@example.com") -> int:
     return db.execute("SELECT id FROM users WHERE email = %s", [email]).fetchone()["id"]
-
-
-def metrics(db, product_id: int, day: date, **values) -> None:
-    """One product_metrics_daily row: NOT NULL columns defaulted, the rest as given."""
-    row = {
-        "history_days": 30,
-        "units_sold": 0,
-        "sales_count": 0,
-        "volume_usd": 0,
-        "units_added": 0,
-        "insufficient_history": False,
-        "low_liquidity": False,
-        "stale": False,
-        **values,
-    }
-    columns, marks = ", ".join(row), ", ".join(["%s"] * len(row))
-    db.execute(
-        f"INSERT INTO product_metrics_daily (day, product_id, {columns}) VALUES (%s, %s, {marks})",
-        [day, product_id, *row.values()],
-    )
 
 
 def add_alert(db, owner: int, product_id: int, kind: str, threshold=None, window_days=None, **extra) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from service.core import cache
-from tests.test_admin import admin, user  # noqa: F401 - shared fixtures
 
 
 def count(db, table: str) -> int:
@@ -23,7 +22,7 @@ NEW_BOX = {
 }
 
 
-def test_games_and_products_lifecycle(client, admin, products, db, redis_db):  # noqa: F811
+def test_games_and_products_lifecycle(client, admin, products, db, redis_db):
     assert (
         client.post("/api/v1/admin/games", json={"code": "lorcana", "name": "Lorcana"}, headers=admin).status_code
         == 201
@@ -70,7 +69,7 @@ def test_games_and_products_lifecycle(client, admin, products, db, redis_db):  #
         {**NEW_BOX, "name": "'; DROP TABLE products; --"},
     ],
 )
-def test_bad_products_are_refused(client, admin, products, db, body):  # noqa: F811
+def test_bad_products_are_refused(client, admin, products, db, body):
     response = client.post("/api/v1/admin/products", json=body, headers=admin)
     if body["name"].startswith("'"):  # an odd name is just a name, stored as text
         assert response.status_code == 201 and response.get_json()["name"] == body["name"]
@@ -79,7 +78,7 @@ def test_bad_products_are_refused(client, admin, products, db, body):  # noqa: F
     assert count(db, "products") == 3
 
 
-def test_patches_are_validated_and_whitelisted(client, admin, products, db):  # noqa: F811
+def test_patches_are_validated_and_whitelisted(client, admin, products, db):
     path = f"/api/v1/admin/products/{products[0]}"
     assert client.patch(path, json={}, headers=admin).status_code == 422
     assert client.patch(path, json={"id": 99}, headers=admin).status_code == 422
@@ -89,7 +88,7 @@ def test_patches_are_validated_and_whitelisted(client, admin, products, db):  # 
     assert db.execute("SELECT game FROM products WHERE id = %s", [products[0]]).fetchone()["game"] == "one-piece"
 
 
-def test_sources(client, admin, products, db):  # noqa: F811
+def test_sources(client, admin, products, db):
     base = "/api/v1/admin/products/op-01-box/sources"
     ebay = {
         "marketplace": "ebay",
@@ -122,7 +121,7 @@ def test_sources(client, admin, products, db):  # noqa: F811
     assert count(db, "product_sources") == 0
 
 
-def test_ordinary_users_cannot_change_the_catalog(client, user, products, db):  # noqa: F811
+def test_ordinary_users_cannot_change_the_catalog(client, user, products, db):
     assert client.post("/api/v1/admin/products", json=NEW_BOX, headers=user).status_code == 403
     assert client.delete("/api/v1/admin/products/op-01-box", headers=user).status_code == 403
     assert db.execute("SELECT bool_and(active) AS ok FROM products").fetchone()["ok"] is True

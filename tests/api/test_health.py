@@ -4,7 +4,7 @@ import shutil
 
 from service.app import create_app
 from service.core.cache import bump_data_version
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def test_liveness(client):

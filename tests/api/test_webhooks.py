@@ -16,8 +16,7 @@ from rq import Queue, Retry, SimpleWorker
 
 from jobs.webhooks import deliver_webhook
 from service.core import alerts, webhooks
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
-from tests.test_alerts import metrics, sign_in
+from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, metrics, sign_in
 
 DAY = date(2026, 3, 1)
 

@@ -7,7 +7,7 @@ import pytest
 
 from service.core.db import Database
 from service.core.sql import query
-from tests.conftest import TEST_DATABASE_URL
+from tests.helpers import TEST_DATABASE_URL
 
 
 @pytest.fixture

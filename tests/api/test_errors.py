@@ -12,7 +12,7 @@ from service.api.blueprint import Blueprint
 from service.api.errors import ApiError
 from service.app import create_app
 from service.core.logs import JsonFormatter, new_request_id, request_id_var
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 class EchoQuery(Schema):

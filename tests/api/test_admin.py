@@ -6,20 +6,6 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from service.core.ingest import writer
-from tests.test_auth import bearer, register
-
-
-@pytest.fixture
-def admin(client, db):
-    tokens = register(client, "root@example.com").get_json()["tokens"]
-    db.execute("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
-    return bearer(tokens["access_token"])
-
-
-@pytest.fixture
-def user(client, db):
-    return bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])
-
 
 ROUTES = [
     ("get", "/api/v1/admin/ingest-runs", None),

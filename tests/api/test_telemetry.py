@@ -18,7 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
 from service.core.cache import bump_data_version
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from service.core.settings import PROJECT_ROOT
+from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -92,7 +93,7 @@ def gunicorn(tmp_path: Path, redis_db, migrated):  # type: ignore[no-untyped-def
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
         "LOG_LEVEL": "WARNING",
     }
-    root = Path(__file__).parent.parent
+    root = PROJECT_ROOT
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "-w", "3",
          "-b", f"127.0.0.1:{port}", "wsgi:app"],

@@ -16,13 +16,14 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 
 from jobs import fetch
+from service.core.settings import PROJECT_ROOT
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
 
 fake_market = fixtures.fake_market
 marketplace_env = fixtures.marketplace_env
 RQ = str(Path(sys.executable).with_name("rq"))
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT
 
 
 def _worker(env: dict[str, str], queue: str, log: Path, *, burst: bool) -> subprocess.Popen[bytes]:

@@ -7,27 +7,27 @@ import io
 
 import pytest
 
-from tests.test_api_read import LAST_DAY, assert_422, market  # noqa: F401 - the shared fixture
+from tests.helpers import MARKET_LAST_DAY, assert_422
 
 
-def test_daily_history_defaults_and_chosen_metrics(client, market):  # noqa: F811
+def test_daily_history_defaults_and_chosen_metrics(client, market):
     body = client.get("/api/v1/products/op-01-box/history").get_json()
     assert body["interval"] == "1d"
     assert body["metrics"] == ["floor_price", "market_price", "volume_usd", "units_sold", "active_listings"]
-    assert body["data"][-1]["period"] == LAST_DAY
+    assert body["data"][-1]["period"] == MARKET_LAST_DAY
     assert len(body["data"]) == 21
     chosen = client.get("/api/v1/products/op-01-box/history?metrics=volume_ema_7d,momentum&from=2026-02-25").get_json()
     assert [set(row) for row in chosen["data"]] == [{"period", "volume_ema_7d", "momentum"}] * 5
 
 
-def test_weekly_history_sums_flows_and_keeps_the_last_level(client, market, db):  # noqa: F811
+def test_weekly_history_sums_flows_and_keeps_the_last_level(client, market, db):
     weekly = client.get("/api/v1/products/op-01-box/history?interval=1w&metrics=units_sold,floor_price").get_json()
     daily = client.get("/api/v1/products/op-01-box/history?metrics=units_sold,floor_price").get_json()["data"]
     assert sum(r["units_sold"] for r in weekly["data"]) == sum(r["units_sold"] for r in daily)
     assert weekly["data"][-1]["floor_price"] == daily[-1]["floor_price"]
 
 
-def test_hourly_history_and_its_metric_whitelist(client, market):  # noqa: F811
+def test_hourly_history_and_its_metric_whitelist(client, market):
     body = client.get(
         "/api/v1/products/op-01-box/history?interval=1h&metrics=floor_price,units_sold&from=2026-02-28&to=2026-03-01"
     ).get_json()
@@ -36,14 +36,14 @@ def test_hourly_history_and_its_metric_whitelist(client, market):  # noqa: F811
     assert_422(client.get("/api/v1/products/op-01-box/history?interval=1h&metrics=momentum"), "query", "metrics")
 
 
-def test_history_as_csv(client, market):  # noqa: F811
+def test_history_as_csv(client, market):
     response = client.get(
         "/api/v1/products/op-01-box/history?metrics=floor_price,units_sold", headers={"Accept": "text/csv"}
     )
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["period", "floor_price", "units_sold"]
-    assert rows[-1][0] == LAST_DAY
+    assert rows[-1][0] == MARKET_LAST_DAY
     json_again = client.get("/api/v1/products/op-01-box/history?metrics=floor_price,units_sold")
     assert json_again.mimetype == "application/json"  # the CSV in the cache is not served as JSON
 
@@ -59,11 +59,11 @@ def test_history_as_csv(client, market):  # noqa: F811
         ("to=tomorrow", "to"),
     ],
 )
-def test_history_rejects_bad_parameters(client, market, query, field):  # noqa: F811
+def test_history_rejects_bad_parameters(client, market, query, field):
     assert_422(client.get(f"/api/v1/products/op-01-box/history?{query}"), "query", field)
 
 
-def test_sales_listings_and_rank_history(client, market, db):  # noqa: F811
+def test_sales_listings_and_rank_history(client, market, db):
     sales = client.get("/api/v1/products/op-01-box/sales?from=2026-02-01&to=2026-03-01&limit=5").get_json()
     assert (
         sales["meta"]["total"]
@@ -90,7 +90,7 @@ def test_sales_listings_and_rank_history(client, market, db):  # noqa: F811
     assert client.get("/api/v1/products/no-such-box/rank-history").status_code == 404
 
 
-def test_sparkline_svg(client, market):  # noqa: F811
+def test_sparkline_svg(client, market):
     response = client.get("/api/v1/products/op-01-box/sparkline.svg?days=14&width=100&height=20")
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
@@ -114,7 +114,7 @@ def test_sparkline_breaks_at_gaps():
     assert "<polyline" not in sparkline_svg([None, None], 50, 10)
 
 
-def test_price_check_verdicts(client, market, db):  # noqa: F811
+def test_price_check_verdicts(client, market, db):
     floor = client.get("/api/v1/products/op-01-box").get_json()["metrics"]["floor_price"]
 
     def check(**query):
@@ -148,5 +148,5 @@ def test_price_check_verdicts(client, market, db):  # noqa: F811
         ("rank-history?from=soon", "from"),
     ],
 )
-def test_sub_resources_reject_bad_parameters(client, market, path, field):  # noqa: F811
+def test_sub_resources_reject_bad_parameters(client, market, path, field):
     assert_422(client.get(f"/api/v1/products/op-01-box/{path}"), "query", field)

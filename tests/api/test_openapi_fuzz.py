@@ -24,7 +24,7 @@ from jobs import pipeline
 from jobs.sim import driver
 from service.app import create_app
 from service.core import accounts
-from tests.conftest import TEST_REDIS_URL, empty_data_tables, insert_products
+from tests.helpers import TEST_REDIS_URL, empty_data_tables, insert_products
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from tests.test_api_read import market  # noqa: F401 - the shared fixture
-from tests.test_auth import bearer, register
+from tests.helpers import sign_in
 
 
-def sign_in(client, email: str) -> dict[str, str]:
-    return bearer(register(client, email).get_json()["tokens"]["access_token"])
-
-
-def test_watch_list_and_unwatch(client, market):  # noqa: F811
+def test_watch_list_and_unwatch(client, market):
     ann = sign_in(client, "ann@example.com")
     assert client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann).status_code == 201
     assert client.post("/api/v1/me/watchlist", json={"product": str(market[2])}, headers=ann).status_code == 201
@@ -25,7 +20,7 @@ def test_watch_list_and_unwatch(client, market):  # noqa: F811
     assert client.get("/api/v1/me/watchlist", headers=ann).get_json()["meta"]["total"] == 1
 
 
-def test_bad_input_changes_nothing(client, market, db):  # noqa: F811
+def test_bad_input_changes_nothing(client, market, db):
     ann = sign_in(client, "ann@example.com")
     for body in ({"product": "no-such-box"}, {"product": "Bad Slug"}, {}, {"product": "op-01-box", "extra": 1}):
         assert client.post("/api/v1/me/watchlist", json=body, headers=ann).status_code in (400, 404, 422), body
@@ -33,7 +28,7 @@ def test_bad_input_changes_nothing(client, market, db):  # noqa: F811
     assert db.execute("SELECT count(*) AS n FROM watchlist_items").fetchone()["n"] == 0
 
 
-def test_users_never_see_or_touch_each_others_watchlists(client, market, db):  # noqa: F811
+def test_users_never_see_or_touch_each_others_watchlists(client, market, db):
     ann, bob = sign_in(client, "ann@example.com"), sign_in(client, "bob@example.com")
     client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann)
     assert client.get("/api/v1/me/watchlist", headers=bob).get_json()["meta"]["total"] == 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from rq import Queue
 
-from tests.test_admin import admin, user  # noqa: F401 - shared fixtures
-
 URL = "/api/v1/admin/import"
 
 
@@ -24,7 +22,7 @@ op-01-box,2026-03-01T16:00:00Z,a3,s3,118.00,0,1
 """
 
 
-def test_listings_csv_is_imported_once(client, admin, products, db, redis_db):  # noqa: F811
+def test_listings_csv_is_imported_once(client, admin, products, db, redis_db):
     body = LISTINGS_CSV.format(op02=products[1])
     response = client.post(f"{URL}/listings", data=body, content_type="text/csv", headers=admin)
     assert response.status_code == 201, response.get_json()
@@ -48,7 +46,7 @@ def test_listings_csv_is_imported_once(client, admin, products, db, redis_db):  
     }
 
 
-def test_sales_and_prices_as_json(client, admin, products, db):  # noqa: F811
+def test_sales_and_prices_as_json(client, admin, products, db):
     sales = [
         {"product": "op-01-box", "sold_at": "2026-03-01T12:00:00+00:00", "unit_price": 130, "quantity": 2},
         {"product": "op-01-box", "sold_at": "2026-03-01T13:00:00+00:00", "unit_price": "131.25", "sale_key": "ebay-1"},
@@ -84,7 +82,7 @@ def test_sales_and_prices_as_json(client, admin, products, db):  # noqa: F811
         ("listings", ["not an object"], "_schema"),
     ],
 )
-def test_one_bad_row_and_nothing_is_imported(client, admin, products, db, kind, rows, where):  # noqa: F811
+def test_one_bad_row_and_nothing_is_imported(client, admin, products, db, kind, rows, where):
     good = {
         "sales": {"product": "op-02-box", "sold_at": "2026-03-01T11:00:00Z", "unit_price": 100},
         "prices": {"product": "op-02-box", "observed_at": "2026-03-01T00:00:00Z", "market_price": 100},
@@ -97,14 +95,14 @@ def test_one_bad_row_and_nothing_is_imported(client, admin, products, db, kind, 
     assert counts(db) == before
 
 
-def test_duplicates_within_a_file_are_reported(client, admin, products, db):  # noqa: F811
+def test_duplicates_within_a_file_are_reported(client, admin, products, db):
     row = {"product": "op-01-box", "sold_at": "2026-03-01T12:00:00Z", "unit_price": 10, "sale_key": "k"}
     response = client.post(f"{URL}/sales", json={"rows": [row, row]}, headers=admin)
     assert response.status_code == 422
     assert response.get_json()["details"]["rows"]["2"] == {"_schema": ["repeats row 1"]}
 
 
-def test_malformed_files(client, admin, products, db):  # noqa: F811
+def test_malformed_files(client, admin, products, db):
     before = counts(db)
     post = client.post
     assert post(f"{URL}/sales", data="", content_type="text/csv", headers=admin).status_code == 422
@@ -126,7 +124,7 @@ def test_malformed_files(client, admin, products, db):  # noqa: F811
     assert counts(db) == before
 
 
-def test_users_cannot_import(client, user, products, db):  # noqa: F811
+def test_users_cannot_import(client, user, products, db):
     response = client.post(f"{URL}/sales", data=LISTINGS_CSV, content_type="text/csv", headers=user)
     assert response.status_code == 403
     assert counts(db)["ingest_runs"] == 0

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from jobs import pipeline
-from jobs.sim import driver
+from tests.helpers import MARKET_LAST_DAY, MARKET_NOW, assert_422, sign_in
 
-NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
-LAST_DAY = NOW.date().isoformat()
-
-
-@pytest.fixture
-def market(db, products, settings):
-    driver.advance(settings.database_url, days=20, now=NOW, kind="sim-backfill")
-    pipeline.run(settings.database_url, (NOW - timedelta(days=20)).date(), NOW.date())
-    return products
-
-
-def assert_422(response, location: str, field: str) -> None:
-    assert response.status_code == 422, response.get_json()
-    assert field in response.get_json()["details"][location]
+NOW, LAST_DAY = MARKET_NOW, MARKET_LAST_DAY
 
 
 def test_games_list_each_game_with_its_products(client, market):
@@ -176,7 +163,7 @@ def test_reads_are_cached_by_data_version_with_etags(client, market, settings, r
 
 def test_reads_still_answer_when_redis_is_down(market, settings):
     from service.app import create_app
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"))
     response = app.test_client().get("/api/v1/leaderboard")
@@ -199,7 +186,6 @@ def test_the_response_cache_can_be_switched_off(app, client, market, monkeypatch
 def test_the_sql_built_leaderboard_matches_the_marshmallow_shape(client, market):
     """The leaderboard's JSON is built in SQL (sql/queries/api/leaderboard.sql); the watchlist dumps
     the same columns through the same marshmallow schemas. Row for row they must agree."""
-    from tests.test_watchlist import sign_in
 
     ann = sign_in(client, "ann@example.com")
     for product in market:

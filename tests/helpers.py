@@ -1,0 +1,162 @@
+"""Helpers the tests share (the fixtures are in conftest.py): where the test servers are, settings for
+them, emptying tables, accounts and tokens, hand-written metric rows, and the route tables that the
+authorisation and bad-input checks walk."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import UTC, date, datetime
+
+import psycopg
+
+from service.core.settings import Settings
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/boxpro_test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
+# The `market` fixture simulates 20 days up to this instant.
+MARKET_NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+MARKET_LAST_DAY = MARKET_NOW.date().isoformat()
+# Tables that describe the schema or hold reference data seeded by migrations; kept between tests.
+KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings"}
+
+
+def make_settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": TEST_DATABASE_URL,
+        "redis_url": TEST_REDIS_URL,
+        "environment": "test",
+        "jwt_secret_key": "test-secret-" + "x" * 40,
+        "health_timeout_s": 1.0,
+        "db_connect_timeout_s": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:
+    """Rate limits count in fixed windows (service/api/ratelimit.py). A test that spends a budget waits,
+    if need be, until the current window has at least `margin` seconds left, so it never straddles two."""
+    left = seconds - time.time() % seconds
+    if left < margin:
+        time.sleep(left + 0.05)
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def empty_data_tables(conn: psycopg.Connection) -> None:
+    """Truncate every table but the schema's own and the reference data seeded by migrations."""
+    tables = [
+        row["tablename"]
+        for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        if row["tablename"] not in KEPT_TABLES
+    ]
+    if tables:
+        conn.execute(
+            psycopg.sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, tables))
+            )
+        )
+
+
+def insert_products(conn: psycopg.Connection) -> list[int]:
+    conn.execute("INSERT INTO games (code, name) VALUES ('one-piece', 'One Piece'), ('pokemon', 'Pokémon')")
+    rows = conn.execute(
+        """
+        INSERT INTO products (slug, game, set_code, name, product_type, release_date, packs_per_box)
+        VALUES ('op-01-box', 'one-piece', 'OP-01', 'OP-01 Box', 'booster_box', '2022-12-02', 24),
+               ('op-02-box', 'one-piece', 'OP-02', 'OP-02 Box', 'booster_box', '2023-03-10', 24),
+               ('sv-151-box', 'pokemon', 'MEW', '151 Box', 'booster_box', NULL, 36)
+        RETURNING id
+        """
+    ).fetchall()
+    return [row["id"] for row in rows]
+
+
+def metrics(db, product_id: int, day: date, **values) -> None:
+    """One product_metrics_daily row: NOT NULL columns defaulted, the rest as given."""
+    row = {
+        "history_days": 30,
+        "units_sold": 0,
+        "sales_count": 0,
+        "volume_usd": 0,
+        "units_added": 0,
+        "insufficient_history": False,
+        "low_liquidity": False,
+        "stale": False,
+        **values,
+    }
+    columns, marks = ", ".join(row), ", ".join(["%s"] * len(row))
+    db.execute(
+        f"INSERT INTO product_metrics_daily (day, product_id, {columns}) VALUES (%s, %s, {marks})",
+        [day, product_id, *row.values()],
+    )
+
+
+def snapshot(db, tables) -> dict[str, list]:
+    """Every row of `tables`, to show that a refused request changed nothing."""
+    return {t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+def register(client, email: str = "ann@example.com", password: str = PASSWORD):
+    return client.post("/api/v1/auth/register", json={"email": email, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client, email: str = "ann@example.com") -> dict[str, str]:
+    """A new account's bearer header."""
+    return bearer(register(client, email).get_json()["tokens"]["access_token"])
+
+
+def assert_422(response, location: str, field: str) -> None:
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["details"][location]
+
+
+# --- routes, for the checks that walk every one of them -----------------------------------------
+
+OWNED_TABLES = ("watchlist_items", "alerts", "notifications", "holdings", "webhooks", "webhook_deliveries")
+CATALOG_TABLES = ("games", "products", "product_sources", "ingest_runs", "snapshots", "sales", "price_points")
+
+# Valid bodies, so that a refusal is about who asks or how, not about what was sent.
+BODIES = {
+    ("POST", "/api/v1/me/alerts"): {"product": "op-01-box", "kind": "floor_below", "price": 10},
+    ("PATCH", "/api/v1/me/alerts/<int:alert_id>"): {"active": False, "price": 1},
+    ("POST", "/api/v1/me/portfolio"): {"product": "op-01-box", "quantity": 1, "unit_cost": 1},
+    ("PATCH", "/api/v1/me/portfolio/<int:holding_id>"): {"quantity": 99},
+    ("POST", "/api/v1/me/watchlist"): {"product": "op-02-box"},
+    ("PUT", "/api/v1/me/webhook"): {"url": "https://evil.example.com/steal"},
+    ("POST", "/api/v1/me/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
+    ("POST", "/api/v1/admin/games"): {"code": "lorcana", "name": "Lorcana"},
+    ("PATCH", "/api/v1/admin/games/<string:code>"): {"name": "Renamed"},
+    ("POST", "/api/v1/admin/jobs"): {"name": "sim-tick"},
+    ("POST", "/api/v1/admin/products"): {"game": "one-piece", "name": "X Box", "product_type": "booster_box"},
+    ("PATCH", "/api/v1/admin/products/<string:product>"): {"notes": "hacked"},
+    ("POST", "/api/v1/admin/products/<string:product>/sources"): {"marketplace": "ebay"},
+    ("PATCH", "/api/v1/admin/sources/<int:source_id>"): {"active": False},
+    ("POST", "/api/v1/admin/import/<any(listings, sales, prices):kind>"): {
+        "rows": [{"product": "op-01-box", "sold_at": "2026-03-01T00:00:00Z", "unit_price": 1}]
+    },
+}
+
+
+def fill(rule: str, ids: dict[str, object]) -> str:
+    """A concrete path for a rule: path parameters from `ids` (another user's ids, where they exist)."""
+
+    def value(match: re.Match[str]) -> str:
+        converter, name = match.group(1), match.group(2)
+        if converter.startswith("any("):
+            return converter[4:].split(",")[0].strip()
+        return str(ids.get(name, "1" if converter == "int" else "x"))
+
+    return re.sub(r"<([^:>]+(?:\([^)]*\))?):(\w+)>", value, rule)
