@@ -5,8 +5,8 @@ stricter budget; probes and scrapes have none. Over the limit: 429 with Retry-Af
 
 One Lua call counts the request and, for an endpoint whose answers are cached (service.api.caching),
 also fetches the data version and the cached entry: a cached read costs a single Redis round trip.
-(flask-limiter, used before, needed round trips of its own that no cache lookup could share; at the
-SPEC's throughput target those round trips were most of the cost of a cached read.)
+(A generic limiter such as flask-limiter makes round trips of its own that no cache lookup can share;
+at the SPEC's throughput target those would be most of the cost of a cached read.)
 
 With Redis unreachable, each process counts in memory and retries Redis after a pause, so an outage
 neither fails requests nor lifts the limits.

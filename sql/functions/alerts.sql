@@ -3,7 +3,7 @@
 --   evaluate_listing_alerts(...)   at ingest time, after listing-change inference: new listing below
 -- Firing sets last_fired_at under the row lock of an UPDATE whose WHERE re-checks the cooldown, so
 -- two evaluations running at once fire an alert once. Each firing becomes a notification, plus a
--- pending webhook delivery when the user has a webhook (jobs/alerts.py sends those).
+-- pending webhook delivery when the user has a webhook (jobs/webhooks.py sends those).
 
 -- Whether an alert may fire at p_now: never fired, or its cooldown has passed (inlined by the planner).
 CREATE OR REPLACE FUNCTION alert_cooled_down(p_last_fired timestamptz, p_cooldown_hours integer, p_now timestamptz)

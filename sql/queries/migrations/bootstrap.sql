@@ -1,4 +1,4 @@
--- Bookkeeping of the migration runner (service/migrations.py); created before anything else.
+-- Bookkeeping of the migration runner (service/core/migrations.py); created before anything else.
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    text PRIMARY KEY,
     name       text NOT NULL,
