@@ -1,41 +1,20 @@
 """The periodic schedule, declared as data and reconciled with rq-scheduler when the scheduler starts.
 
-Entries get stable job ids (`schedule-<name>`), so restarting the scheduler never duplicates a job;
-an entry whose definition changed is re-created, and a scheduled job whose entry was removed is
-cancelled.
+Entries (jobs/periodic.py) get stable job ids (`schedule-<name>`), so restarting the scheduler never
+duplicates a job; an entry whose definition changed is re-created, and a scheduled job whose entry was
+removed is cancelled.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from rq_scheduler import Scheduler
 
+from jobs.periodic import ID_PREFIX, Entry
+
 log = logging.getLogger(__name__)
-
-ID_PREFIX = "schedule-"
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    func: str  # dotted path of the job function
-    cron: str  # UTC
-    queue: str = "default"
-    timeout: int = 600  # seconds
-    result_ttl: int = 24 * 3600
-    failure_ttl: int = 7 * 24 * 3600
-
-    @property
-    def job_id(self) -> str:
-        return f"{ID_PREFIX}{self.name}"
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
 
 # The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry
