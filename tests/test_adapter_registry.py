@@ -19,7 +19,8 @@ from service.core.ingest import writer
 from service.core.marketplaces import Marketplace, declare
 from service.core.settings import Env
 
-# Today's entries: their names are the scheduled jobs' ids (schedule-<name>), which must stay stable.
+# The entries of today's schedule: their names are the scheduled jobs' ids (schedule-<name>), which
+# must stay stable. (A new adapter adds entries; it need not list them here.)
 ENTRY_NAMES = {
     "sim-tick",
     "webhook-sweep",
@@ -34,7 +35,8 @@ ENTRY_NAMES = {
 
 def test_the_listed_adapters_do_not_overlap():
     adapters = registry.adapters()
-    assert [a.code for a in adapters] == ["tcgplayer", "ebay"]
+    codes = [a.code for a in adapters]
+    assert codes[:2] == ["tcgplayer", "ebay"] and len(codes) == len(set(codes))
     kinds = [f.kind for a in adapters for f in a.fan_outs]
     assert len(kinds) == len(set(kinds))
     replayed = [kind for a in adapters for kind in a.replays]
@@ -45,7 +47,7 @@ def test_the_listed_adapters_do_not_overlap():
 
 def test_the_schedule_is_the_core_entries_and_every_adapters():
     names = [entry.name for entry in schedule.SCHEDULE]
-    assert len(names) == len(set(names)) and set(names) == ENTRY_NAMES
+    assert len(names) == len(set(names)) and set(names) >= ENTRY_NAMES
     assert (*schedule.CORE, *registry.schedule()) == schedule.SCHEDULE
     for entry in schedule.SCHEDULE:  # what rq-scheduler will import, by its dotted path
         module, _, name = entry.func.rpartition(".")
