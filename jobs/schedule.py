@@ -1,55 +1,32 @@
-"""The periodic schedule, declared as data and reconciled with rq-scheduler when the scheduler starts.
+"""The periodic schedule, declared as data and reconciled with rq-scheduler when the scheduler starts:
+the core entries below and every registered marketplace adapter's (jobs/marketplaces/registry.py).
 
-Entries get stable job ids (`schedule-<name>`), so restarting the scheduler never duplicates a job;
-an entry whose definition changed is re-created, and a scheduled job whose entry was removed is
-cancelled.
+Entries (jobs/periodic.py) get stable job ids (`schedule-<name>`), so restarting the scheduler never
+duplicates a job; an entry whose definition changed is re-created, and a scheduled job whose entry was
+removed is cancelled.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from rq_scheduler import Scheduler
 
+from jobs.marketplaces import registry
+from jobs.periodic import ID_PREFIX, Entry
+
 log = logging.getLogger(__name__)
 
-ID_PREFIX = "schedule-"
-
-
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    func: str  # dotted path of the job function
-    cron: str  # UTC
-    queue: str = "default"
-    timeout: int = 600  # seconds
-    result_ttl: int = 24 * 3600
-    failure_ttl: int = 7 * 24 * 3600
-
-    @property
-    def job_id(self) -> str:
-        return f"{ID_PREFIX}{self.name}"
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-
-
-# The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry
-# policy, jobs/fetch.py); without credentials they log once and do nothing (docs/ADAPTERS.md).
-SCHEDULE: tuple[Entry, ...] = (
+# The project's own entries; each marketplace adapter declares its fetches' entries itself.
+CORE: tuple[Entry, ...] = (
     Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),
-    Entry("ebay-listings", "jobs.fetch.enqueue_ebay_listings", "0 */6 * * *", timeout=60),
-    Entry("ebay-sales", "jobs.fetch.enqueue_ebay_sales", "30 5 * * *", timeout=60),
-    Entry("tcgplayer-prices", "jobs.fetch.enqueue_tcgplayer_prices", "15 6 * * *", timeout=60),
-    Entry("tcgcsv-prices", "jobs.fetch.fetch_tcgcsv_prices", "30 20 * * *", timeout=1800),
-    Entry("tcgplayer-map", "jobs.fetch.map_tcgplayer_products", "45 4 * * 1", timeout=1800),
     Entry("webhook-sweep", "jobs.tasks.dispatch_webhooks", "*/10 * * * *", timeout=300),
     Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
 )
+# The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry policy,
+# jobs/marketplaces/fetch.py); without credentials they log once and do nothing (docs/ADAPTERS.md).
+SCHEDULE: tuple[Entry, ...] = (*CORE, *registry.schedule())
 
 
 @dataclass(frozen=True)

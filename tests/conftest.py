@@ -17,6 +17,7 @@ import redis
 from psycopg.conninfo import make_conninfo
 
 from jobs import pipeline
+from jobs.marketplaces import registry
 from jobs.sim import driver
 from service.app import create_app
 from service.core import migrations
@@ -40,7 +41,10 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def migrated(settings: Settings) -> None:
-    migrations.upgrade(settings.database_url, settings.migrations_dir, settings.sql_dir)
+    """The test database migrated as `flask db upgrade` does it, the adapters' marketplaces included."""
+    migrations.upgrade(
+        settings.database_url, settings.migrations_dir, settings.sql_dir, marketplaces=registry.marketplaces()
+    )
 
 
 @pytest.fixture(scope="session")

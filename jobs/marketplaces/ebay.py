@@ -1,353 +1,250 @@
-"""eBay: Browse `item_summary/search` (active listings -> listing snapshots) and Marketplace Insights
-`item_sales/search` (sold items -> reported sales), with an application token cached in Redis.
+"""The eBay adapter: active listings (Browse) become listing snapshots, sold items (Marketplace
+Insights) become reported sales. Its settings, client and parsers: jobs/marketplaces/ebay_api.py.
 
-Parsers are pure functions of the response bodies, so replay (jobs/marketplaces/replay.py) re-parses
-stored payloads through exactly this code.
+A snapshot is complete only if every page was fetched: one page that still fails after retries fails
+that product's snapshot as a whole. A spent daily quota opens that API's circuit and defers the rest
+of the work to after the reset (jobs/marketplaces/fetch.py).
 """
 
 from __future__ import annotations
 
-import base64
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from functools import partial
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-import redis
+import psycopg
 
-from jobs.marketplaces.config import EbayConfig
-from jobs.marketplaces.filters import in_price_band, judge, per_unit
-from jobs.marketplaces.http import CallRecorder, MarketplaceClient, MarketplaceError
-from jobs.marketplaces.sources import ProductSource
-from jobs.marketplaces.tokens import TokenCache
-from service.core.circuits import next_daily_reset
-from service.core.ingest.records import Listing, Sale
+from jobs.marketplaces import fetch, registry
+from jobs.marketplaces.base import Adapter, FanOut, Payload, ReplayReport
+from jobs.marketplaces.ebay_api import (
+    BROWSE_CIRCUIT,
+    BROWSE_PAYLOAD,
+    INSIGHTS_CIRCUIT,
+    MARKETPLACE,
+    SALES_PAYLOAD,
+    EbayApi,
+    EbayConfig,
+    listings_from_pages,
+    page_is_last,
+    parse_sales_page,
+    parse_search_page,
+    sales_from_pages,
+)
+from jobs.marketplaces.http import MarketplaceError, QuotaExhausted
+from jobs.marketplaces.sources import ProductSource, load_sources, with_reference_bands
+from jobs.periodic import Entry
+from service.core.ingest import writer
+from service.core.ingest.after import after_listings
+from service.core.ingest.records import ListingBatch, Snapshot
+from service.core.marketplaces import Marketplace
+from service.core.sql import query
 
-MARKETPLACE = "ebay"
-SEALED_BOOSTER_BOX_CATEGORY = "183456"  # CCG Sealed Booster Boxes (US site)
-MAX_RESULT_WINDOW = 10_000  # Browse serves at most this many items of one result set
-QUOTA_ERROR_ID = 2001
-SEARCH_PATH = "/buy/browse/v1/item_summary/search"
-SALES_PATH = "/buy/marketplace_insights/v1_beta/item_sales/search"
-RATE_LIMIT_PATH = "/developer/analytics/v1_beta/rate_limit/"
-BROWSE_CIRCUIT, BROWSE_RESOURCE = "ebay-browse", "buy.browse"
-# The Insights resource name in the rate-limit report is not confirmed by eBay's docs; when it is not
-# found, a refusal waits for the daily reset.
-INSIGHTS_CIRCUIT, INSIGHTS_RESOURCE = "ebay-insights", "buy.marketplace.insights"
-OAUTH_CIRCUIT = "ebay-oauth"
-TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 (a URL path, not a secret)
-
-
-class BadPage(MarketplaceError):
-    """A page that answered 200 but is not a search result page."""
-
-
-def is_quota_error(status: int, body: Any) -> bool:
-    """HTTP 429 with errorId 2001: the call allowance is used up."""
-    if status != 429 or not isinstance(body, Mapping):
-        return False
-    errors = body.get("errors")
-    return isinstance(errors, list) and any(
-        isinstance(e, Mapping) and e.get("errorId") == QUOTA_ERROR_ID for e in errors
-    )
+SALES_LOOKBACK = timedelta(days=90)  # Marketplace Insights serves the last 90 days
+BATCH = 25  # products per fetch job: a product costs one call per 200 listings
 
 
-def quota_state(body: Any, resource: str) -> tuple[int, datetime | None] | None:
-    """(calls remaining, window reset) of one resource in eBay's rate-limit report."""
-    if not isinstance(body, Mapping):
-        return None
-    for api in body.get("rateLimits") or []:
-        for res in (api.get("resources") or []) if isinstance(api, Mapping) else []:
-            if not isinstance(res, Mapping) or res.get("name") != resource:
-                continue
-            for rate in res.get("rates") or []:
-                if isinstance(rate, Mapping) and isinstance(rate.get("remaining"), int):
-                    return rate["remaining"], _sold_at(rate.get("reset"))
+def missing_keys(config: EbayConfig) -> list[str]:
+    return [] if config.configured else ["EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET"]
+
+
+def _missing_for_sales(config: EbayConfig) -> list[str]:
+    return missing_keys(config) or ([] if config.insights_enabled else ["EBAY_INSIGHTS_ENABLED"])
+
+
+def _sources(
+    conn: psycopg.Connection[Any], config: EbayConfig, product_ids: Sequence[int] | None
+) -> list[ProductSource]:
+    sources = [s for s in load_sources(conn, MARKETPLACE, product_ids) if s.search_query]
+    return with_reference_bands(conn, sources, config.auto_band)
+
+
+# --- Browse: listing snapshots ---------------------------------------------------------------------
+
+
+def fetch_listings(product_ids: list[int] | None = None) -> dict[str, Any]:
+    """Active eBay listings of each product (Browse search, every page) -> one listing snapshot each."""
+    return fetch.job(ADAPTER, "fetch-ebay-listings", _listings, product_ids)
+
+
+def _listings(run: fetch.Run, config: EbayConfig) -> None:
+    sources = _sources(run.conn, config, run.product_ids)
+    if not run.circuit_open(BROWSE_CIRCUIT, fetch_listings, {"product_ids": run.product_ids}):
+        _snapshots(run, EbayApi(config, run.redis, run.recorder), sources)
+    run.after_listings(MARKETPLACE, [s.product_id for s in sources])
+
+
+def _already_observed(run: fetch.Run, sources: Sequence[ProductSource]) -> set[int]:
+    rows = run.conn.execute(
+        query("marketplaces/snapshots_at"),
+        {"marketplace": MARKETPLACE, "observed_at": run.observed_at, "product_ids": [s.product_id for s in sources]},
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _snapshots(run: fetch.Run, api: EbayApi, sources: Sequence[ProductSource]) -> None:
+    done = _already_observed(run, sources)
+    run.result.skipped["snapshots"] += len(done)
+    pending = [s for s in sources if s.product_id not in done]
+    for index, source in enumerate(pending):
+        try:
+            pages = api.fetch_listing_pages(source, run.observed_at)
+            listings, rejected = listings_from_pages(pages, source)
+        except QuotaExhausted as exc:
+            run.defer(fetch_listings, {"product_ids": [s.product_id for s in pending[index:]]}, exc.until)
+            return
+        except MarketplaceError as exc:
+            # One bad page fails the whole snapshot: none of its rows are written. On the last attempt
+            # the registry records it as incomplete (so it is seen, and never used); before that the
+            # instant stays free for the retry.
+            run.result.rejected["incomplete_snapshot"] += 1
+            run.fail(f"product {source.product_id}: snapshot not taken: {exc}")
+            if fetch.last_attempt():
+                failed = Snapshot(source.product_id, run.observed_at, [], complete=False)
+                run.result.add(
+                    writer.write_listing_batch(
+                        run.conn, ListingBatch.from_snapshots(MARKETPLACE, [failed]), run_id=run.run_id
+                    )
+                )
+            continue
+        run.result.rejected.update(rejected)
+        batch = ListingBatch.from_snapshots(MARKETPLACE, [Snapshot(source.product_id, run.observed_at, listings)])
+        run.result.add(writer.write_listing_batch(run.conn, batch, run_id=run.run_id))
+
+
+# --- Marketplace Insights: sales -------------------------------------------------------------------
+
+
+def fetch_sales(product_ids: list[int] | None = None) -> dict[str, Any]:
+    """Sold eBay items of each product (Marketplace Insights) -> reported sales."""
+    return fetch.job(ADAPTER, "fetch-ebay-sales", _sales, product_ids, missing=_missing_for_sales)
+
+
+def _sales(run: fetch.Run, config: EbayConfig) -> None:
+    sources = _sources(run.conn, config, run.product_ids)
+    if run.circuit_open(INSIGHTS_CIRCUIT, fetch_sales, {"product_ids": run.product_ids}):
+        return
+    api = EbayApi(config, run.redis, run.recorder)
+    for index, source in enumerate(sources):
+        try:
+            last = run.conn.execute(
+                query("marketplaces/last_sale"), {"marketplace": MARKETPLACE, "product_id": source.product_id}
+            ).fetchone()
+            since = last[0] - timedelta(days=1) if last and last[0] else run.observed_at - SALES_LOOKBACK
+            pages = api.fetch_sale_pages(source, since)
+        except QuotaExhausted as exc:
+            run.defer(fetch_sales, {"product_ids": [s.product_id for s in sources[index:]]}, exc.until)
+            return
+        except MarketplaceError as exc:
+            run.fail(f"product {source.product_id}: sales not fetched: {exc}")
+            continue
+        write_sales_pages(run.conn, run.result, source, pages, run.run_id)
+
+
+def write_sales_pages(
+    conn: psycopg.Connection[Any], result: writer.WriteResult, source: ProductSource, pages: Sequence[Any], run_id: int
+) -> None:
+    """The sales of a product's Insights pages that are new: units beyond those already recorded per
+    listing (a live fetch and a replay alike)."""
+    ids = sorted({str(i.get("legacyItemId") or i.get("itemId")) for p in pages for i in parse_sales_page(p).items})
+    recorded = {
+        row[0]: int(row[1])
+        for row in conn.execute(
+            query("marketplaces/sold_units"),
+            {"marketplace": MARKETPLACE, "product_id": source.product_id, "listing_ids": ids},
+        )
+    }
+    sales, rejected = sales_from_pages(pages, source, recorded)
+    result.rejected.update(rejected)
+    result.add(writer.write_sales(conn, MARKETPLACE, sales, run_id=run_id))
+
+
+# --- fan-out: what the schedule runs (its entries take no arguments) -------------------------------
+
+
+def enqueue_listings() -> dict[str, Any]:
+    return fetch.enqueue_fetches("ebay-listings")
+
+
+def enqueue_sales() -> dict[str, Any]:
+    return fetch.enqueue_fetches("ebay-sales")
+
+
+# --- replay ----------------------------------------------------------------------------------------
+
+
+def _snapshot_pages(bodies: Mapping[int, Any], limit: int) -> list[Any] | None:
+    """The pages of one snapshot in order, or None unless every page up to the last is there."""
+    pages: list[Any] = []
+    offset = 0
+    while offset in bodies:
+        page = parse_search_page(bodies[offset])
+        pages.append(bodies[offset])
+        offset += limit
+        if page_is_last(page, offset):
+            return pages
     return None
 
 
-def _redact_token(body: Any) -> Any:
-    if isinstance(body, Mapping) and "access_token" in body:
-        return {**body, "access_token": "<redacted>"}
-    return body
-
-
-@dataclass
-class EbayApi:
-    config: EbayConfig
-    redis: redis.Redis
-    recorder: CallRecorder
-    user_agent: str
-
-    def __post_init__(self) -> None:
-        self.base = self.config.base_url.rstrip("/")
-        headers = {"User-Agent": self.user_agent, "X-EBAY-C-MARKETPLACE-ID": self.config.marketplace_id}
-
-        def client(circuit: str, resource: str | None, **kwargs: Any) -> MarketplaceClient:
-            # Each API has its own daily allowance, so its own circuit; one rate limit for all of eBay.
-            return MarketplaceClient(
-                name=MARKETPLACE,
-                circuit_name=circuit,
-                policy=self.config.http,
-                redis=self.redis,
-                recorder=self.recorder,
-                headers=headers,
-                is_quota_error=is_quota_error if resource else lambda status, body: False,
-                quota_reset=partial(self.quota_reset, resource) if resource else None,
-                **kwargs,
-            )
-
-        # The token endpoint has a quota of its own (1,000 a day): one token, cached for all workers.
-        self.token_client = client(OAUTH_CIRCUIT, None, redact=_redact_token)
-        self.tokens = TokenCache(self.redis, MARKETPLACE, self._mint, renew_before_s=300)
-        self.browse = client(BROWSE_CIRCUIT, BROWSE_RESOURCE, tokens=self.tokens)
-        self.insights = client(INSIGHTS_CIRCUIT, INSIGHTS_RESOURCE, tokens=self.tokens)
-        self.analytics = client("ebay-analytics", None, tokens=self.tokens)
-
-    def quota_reset(self, resource: str | None, now: datetime) -> datetime:
-        """When a refused API may be called again: eBay's own rate-limit report says how much is left
-        and when the window resets. Calls still left mean a short-window refusal: pause briefly. Without
-        a usable report, the next midnight Pacific (when eBay's daily limits reset)."""
-        fallback = next_daily_reset(now, self.config.quota_reset_tz)
-        try:
-            body = self.analytics.get(
-                self.base + RATE_LIMIT_PATH, params={"api_context": "buy"}, context={"kind": "ebay.rate_limit"}
-            )
-        except MarketplaceError:
-            return fallback
-        state = quota_state(body, resource or "")
-        if state is None:
-            return fallback
-        remaining, reset = state
-        if remaining > 0:
-            return now + timedelta(seconds=self.config.http.max_retry_after_s)
-        return reset if reset is not None and reset > now else fallback
-
-    def _mint(self) -> tuple[str, float]:
-        basic = base64.b64encode(f"{self.config.client_id}:{self.config.client_secret}".encode()).decode()
-        body = self.token_client.call(
-            "POST",
-            self.base + TOKEN_PATH,
-            data={"grant_type": "client_credentials", "scope": self.config.scope},
-            headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
-            authenticated=False,
-            context={"kind": "ebay.token"},
-        )
-        try:
-            return str(body["access_token"]), float(body.get("expires_in", 7200))
-        except (KeyError, TypeError, ValueError):
-            raise MarketplaceError("eBay token response has no access_token") from None
-
-    # --- Browse: listing snapshots ----------------------------------------------------------------
-
-    def search_params(self, source: ProductSource, offset: int) -> dict[str, Any]:
-        filters = ["buyingOptions:{FIXED_PRICE}", "conditionIds:{1000}", "itemLocationCountry:US"]
-        low, high = source.rules.price_min, source.rules.price_max
-        if low is not None or high is not None:
-            filters += [f"price:[{low if low is not None else ''}..{high if high is not None else ''}]"]
-            filters += ["priceCurrency:USD"]
-        return {
-            "q": source.search_query or source.name,
-            "category_ids": source.category_id or SEALED_BOOSTER_BOX_CATEGORY,
-            "filter": ",".join(filters),
-            "sort": "price",
-            "limit": self.config.page_limit,
-            "offset": offset,
-        }
-
-    def fetch_listing_pages(self, source: ProductSource, observed_at: datetime) -> list[dict[str, Any]]:
-        """Every page of the product's search; raises (and so fails the snapshot) if any page fails."""
-        pages: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            context = {
-                "kind": "ebay.browse",
-                "product_id": source.product_id,
-                "observed_at": observed_at.isoformat(),
-                "offset": offset,
-                "limit": self.config.page_limit,
-            }
-            body = self.browse.get(self.base + SEARCH_PATH, params=self.search_params(source, offset), context=context)
-            page = self._checked(parse_search_page, body, offset)
-            pages.append(body)
-            offset += self.config.page_limit
-            if page_is_last(page, offset):
-                return pages
-            if offset >= MAX_RESULT_WINDOW:
-                raise BadPage(f"over {MAX_RESULT_WINDOW} results: narrow the search of product {source.product_id}")
-
-    def _checked(self, parse: Callable[[Any], Page], body: Any, offset: int) -> Page:
-        """A 200 that is not a result page is a failed call too: counted on the run, then raised."""
-        try:
-            return parse(body)
-        except BadPage as exc:
-            self.recorder.failed(f"page at offset {offset}: {exc}")
-            raise
-
-    # --- Marketplace Insights: sales ---------------------------------------------------------------
-
-    def fetch_sale_pages(self, source: ProductSource, since: datetime | None) -> list[dict[str, Any]]:
-        pages: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            params = self.search_params(source, offset)
-            params.pop("sort")
-            if since is not None:
-                params["filter"] += f",lastSoldDate:[{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}..]"
-            context = {"kind": "ebay.sales", "product_id": source.product_id, "offset": offset}
-            body = self.insights.get(self.base + SALES_PATH, params=params, context=context)
-            page = self._checked(parse_sales_page, body, offset)
-            pages.append(body)
-            offset += self.config.page_limit
-            if page_is_last(page, offset) or offset >= MAX_RESULT_WINDOW:
-                return pages
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Mapping[str, Any]]
-    total: int
-    has_next: bool
-
-
-def _page(body: Any, key: str) -> Page:
-    if not isinstance(body, Mapping):
-        raise BadPage("search page is not a JSON object")
-    total = body.get("total", 0)
-    items = body.get(key, [])  # eBay leaves the list out when nothing matched
-    if not isinstance(total, int) or not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-        raise BadPage(f"search page has no usable total/{key}")
-    return Page(items, total, bool(body.get("next")))
-
-
-def parse_search_page(body: Any) -> Page:
-    return _page(body, "itemSummaries")
-
-
-def parse_sales_page(body: Any) -> Page:
-    return _page(body, "itemSales")
-
-
-def page_is_last(page: Page, next_offset: int) -> bool:
-    return not page.items or not page.has_next or next_offset >= page.total
-
-
-def _money(value: Any) -> tuple[Decimal, str] | None:
-    if not isinstance(value, Mapping):
-        return None
-    try:
-        amount = Decimal(str(value.get("value")))
-    except InvalidOperation:
-        return None
-    return (amount, str(value.get("currency") or "USD")) if amount.is_finite() else None
-
-
-def _shipping(item: Mapping[str, Any]) -> Decimal | None:
-    options = item.get("shippingOptions")
-    if not options:
-        return Decimal(0) if item.get("shippingOptions") == [] else None
-    costs = [_money(o.get("shippingCost")) for o in options if isinstance(o, Mapping)]
-    known = [c[0] for c in costs if c is not None]
-    return min(known) if known else None
-
-
-def listings_from_pages(pages: Sequence[Any], source: ProductSource) -> tuple[list[Listing], Counter[str]]:
-    """The listings that are this product, one box per unit, from a snapshot's pages."""
-    listings: list[Listing] = []
-    rejected: Counter[str] = Counter()
-    seen: set[str] = set()
-    for body in pages:
-        for item in parse_search_page(body).items:
-            item_id = str(item.get("legacyItemId") or item.get("itemId") or "")
-            if item_id in seen:  # items shift between pages while paging: keep the first sighting
+def replay(
+    conn: psycopg.Connection[Any], config: EbayConfig, payloads: Sequence[Payload], report: ReplayReport
+) -> None:
+    """A snapshot is replayed only if every page of it was stored answered (the same rule as a live
+    fetch); the filters are the product sources' current rules."""
+    browse: dict[tuple[int, str], dict[int, Any]] = defaultdict(dict)
+    limits: dict[tuple[int, str], int] = {}
+    sales: dict[int, list[Any]] = defaultdict(list)
+    result = report.result
+    for payload in payloads:
+        context, body = payload["context"], payload["body"]
+        if context["kind"] == BROWSE_PAYLOAD:
+            key = (int(context["product_id"]), str(context["observed_at"]))
+            try:
+                parse_search_page(body)
+            except MarketplaceError:
                 continue
-            seen.add(item_id)
-            reason, listing = _listing(item, item_id, source)
-            if listing is None:
-                rejected[reason or "rejected"] += 1
-            else:
-                listings.append(listing)
-    return listings, rejected
+            browse[key][int(context["offset"])] = body  # a retried page: the last good answer counts
+            limits[key] = int(context["limit"])
+        elif context["kind"] == SALES_PAYLOAD:
+            sales[int(context["product_id"])].append(body)
+
+    product_ids = sorted({pid for pid, _ in browse} | set(sales))
+    loaded = with_reference_bands(conn, load_sources(conn, MARKETPLACE, product_ids), config.auto_band)
+    sources: dict[int, ProductSource] = {s.product_id: s for s in loaded}
+    snapshots: list[Snapshot] = []
+    for (pid, stamp), bodies in sorted(browse.items()):
+        pages = _snapshot_pages(bodies, limits[(pid, stamp)])
+        if pages is None or pid not in sources:
+            result.rejected["incomplete_snapshot" if pages is None else "unknown_source"] += 1
+            continue
+        listings, rejected = listings_from_pages(pages, sources[pid])
+        result.rejected.update(rejected)
+        snapshots.append(Snapshot(pid, datetime.fromisoformat(stamp), listings))
+    if snapshots:
+        batch = ListingBatch.from_snapshots(MARKETPLACE, snapshots)
+        result.add(writer.write_listing_batch(conn, batch, run_id=report.run_id))
+        since = min(s.observed_at for s in snapshots)
+        report.inferred_sales += after_listings(conn, MARKETPLACE, product_ids, since=since)
+    for pid, pages in sorted(sales.items()):
+        if pid in sources:
+            write_sales_pages(conn, result, sources[pid], pages, report.run_id)
 
 
-def _listing(item: Mapping[str, Any], item_id: str, source: ProductSource) -> tuple[str | None, Listing | None]:
-    if "FIXED_PRICE" not in (item.get("buyingOptions") or ["FIXED_PRICE"]):
-        return "not_fixed_price", None
-    verdict = judge(str(item.get("title") or ""), source.rules)
-    if not verdict.accepted:
-        return verdict.reason, None
-    price = _money(item.get("price"))
-    if price is None:
-        return "invalid_price", None
-    shipping = _shipping(item)
-    if shipping is None:
-        return "shipping_unknown", None  # a landed price we cannot know would bias the floor
-    unit_price = per_unit(price[0], verdict.units)
-    if not in_price_band(unit_price, source.rules):
-        return "outside_price_band", None
-    seller = item.get("seller")
-    return None, Listing(
-        listing_id=item_id,
-        seller_id=str(seller.get("username") or "") if isinstance(seller, Mapping) else "",
-        unit_price=unit_price,
-        shipping=per_unit(shipping, verdict.units),
-        quantity=verdict.units,
-        currency=price[1],
-    )
-
-
-def _sold_at(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def sales_from_pages(
-    pages: Sequence[Any], source: ProductSource, units_recorded: Mapping[str, int]
-) -> tuple[list[Sale], Counter[str]]:
-    """New sales: eBay reports one row per listing with its running total of units sold, so a sale is
-    the increase over the units already recorded for that listing, at the last sold date and price."""
-    sales: list[Sale] = []
-    rejected: Counter[str] = Counter()
-    seen: set[str] = set()
-    for body in pages:
-        for item in parse_sales_page(body).items:
-            item_id = str(item.get("legacyItemId") or item.get("itemId") or "")
-            if not item_id or item_id in seen:
-                continue
-            seen.add(item_id)
-            verdict = judge(str(item.get("title") or ""), source.rules)
-            if not verdict.accepted:
-                rejected[verdict.reason or "rejected"] += 1
-                continue
-            price, sold_at = _money(item.get("lastSoldPrice")), _sold_at(item.get("lastSoldDate"))
-            total = item.get("totalSoldQuantity")
-            if price is None or sold_at is None or not isinstance(total, int) or total <= 0:
-                rejected["unreadable_sale"] += 1
-                continue
-            unit_price = per_unit(price[0], verdict.units)
-            if not in_price_band(unit_price, source.rules):
-                rejected["outside_price_band"] += 1
-                continue
-            new_lots = total - units_recorded.get(item_id, 0) // verdict.units
-            if new_lots <= 0:
-                continue
-            sales.append(
-                Sale(
-                    product_id=source.product_id,
-                    sold_at=sold_at,
-                    sale_key=f"{item_id}:{total}",
-                    unit_price=unit_price,
-                    quantity=new_lots * verdict.units,
-                    currency=price[1],
-                    listing_id=item_id,
-                )
-            )
-    return sales, rejected
+ADAPTER = registry.register(
+    __name__,
+    Adapter(
+        Marketplace(MARKETPLACE, "eBay", has_sold_feed=True, market_price_source=False),
+        read_config=EbayConfig.read,
+        missing=missing_keys,
+        fan_outs=(
+            FanOut("ebay-listings", fetch_listings, BATCH, "search_query"),
+            FanOut("ebay-sales", fetch_sales, BATCH, "search_query"),
+        ),
+        schedule=(
+            Entry("ebay-listings", f"{__name__}.enqueue_listings", "0 */6 * * *", timeout=60),
+            Entry("ebay-sales", f"{__name__}.enqueue_sales", "30 5 * * *", timeout=60),
+        ),
+        replays=frozenset({BROWSE_PAYLOAD, SALES_PAYLOAD}),
+        replay=replay,
+    ),
+)

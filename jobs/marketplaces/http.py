@@ -3,7 +3,7 @@
 One `requests.Session` per worker process; a timeout on every call; the marketplace's token bucket
 before every call; retries with exponential backoff and jitter that honour `Retry-After`; a token the
 marketplace rejects (401) renewed once and the call repeated; a spent daily quota opening the circuit
-(jobs/marketplaces/circuit.py) instead of a retry loop; every response body stored as a raw payload;
+(service/core/circuits.py) instead of a retry loop; every response body stored as a raw payload;
 calls and failures counted on the ingest run.
 """
 

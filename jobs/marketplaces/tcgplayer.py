@@ -1,225 +1,206 @@
-"""TCGplayer: the official API (client-credentials token, pricing by product id, catalog look-up) and
-its free daily mirror, tcgcsv (categories -> groups -> prices, no key). Both answer in the same
-envelope, `{"success", "errors", "results"}`, and both become `tcgplayer` price points.
+"""The TCGplayer adapter: TCGplayer's prices become `tcgplayer` price points, from two sources of the
+same numbers: the official API (keys needed, any time, 250 products a call) and tcgcsv, its free
+daily mirror (no key, one sync a day). A catalog look-up maps our products to TCGplayer's by exact
+name. Settings, clients and parsers: jobs/marketplaces/tcgplayer_api.py.
+
+The mirror is part of this adapter rather than one of its own: it writes the same marketplace, for
+the same product sources, in the same shapes; only its settings, rate limit and schedule are its own.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
-import redis
+import psycopg
 
-from jobs.marketplaces.config import TcgcsvConfig, TcgplayerConfig
-from jobs.marketplaces.http import CallRecorder, MarketplaceClient, MarketplaceError
-from jobs.marketplaces.tokens import TokenCache
-from service.core.ingest.records import PricePoint
+from jobs.marketplaces import fetch, registry
+from jobs.marketplaces.base import Adapter, FanOut, Payload, ReplayReport
+from jobs.marketplaces.http import MarketplaceError
+from jobs.marketplaces.sources import load_sources
+from jobs.marketplaces.tcgplayer_api import (
+    CATEGORIES,
+    MARKETPLACE,
+    MAX_IDS_PER_CALL,
+    MIRROR,
+    MIRROR_PAYLOAD,
+    PRICING_PAYLOAD,
+    TcgcsvApi,
+    TcgcsvConfig,
+    TcgplayerApi,
+    TcgplayerConfig,
+    batches,
+    price_points,
+    results,
+)
+from jobs.periodic import Entry
+from service.core.ingest import writer
+from service.core.marketplaces import Marketplace
+from service.core.settings import Env
+from service.core.sql import query
 
-MARKETPLACE = "tcgplayer"
-MIRROR = "tcgcsv"  # its own rate limit and counters; its prices are TCGplayer's
-MAX_IDS_PER_CALL = 250
-PAGE_LIMIT = 100  # list endpoints serve at most 100 items a page
-PREFERRED_SUBTYPE = "Normal"  # sealed products have one printing, "Normal"
-
-
-class BadEnvelope(MarketplaceError):
-    """A 200 whose body is not the TCGplayer envelope."""
-
-
-def results(body: Any) -> list[Mapping[str, Any]]:
-    """The envelope's results. A 2xx may carry results *and* errors (some ids unknown): keep the data."""
-    if not isinstance(body, Mapping) or not isinstance(body.get("results", []), list):
-        raise BadEnvelope("response is not the TCGplayer envelope")
-    return [r for r in body.get("results") or [] if isinstance(r, Mapping)]
-
-
-def batches(ids: Sequence[str], size: int = MAX_IDS_PER_CALL) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
-def _price(value: Any) -> Decimal | None:
-    """Nullable: null means nothing listed or sold, which is not 0."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() and amount > 0 else None
+LAST_UPDATED_KEY = "boxpro:marketplace:tcgcsv:last_updated"
 
 
-def price_points(
-    rows: Sequence[Mapping[str, Any]], product_map: Mapping[str, int], observed_at: datetime
-) -> tuple[list[PricePoint], Counter[str]]:
-    """One point per product of ours: its Normal printing, else its first printing with any price."""
-    chosen: dict[int, Mapping[str, Any]] = {}
-    rejected: Counter[str] = Counter()
-    for row in rows:
-        product_id = product_map.get(str(row.get("productId")))
-        if product_id is None:
-            continue  # a product we do not track (a whole group's prices)
-        fields = [_price(row.get(k)) for k in ("marketPrice", "lowPrice", "midPrice", "highPrice", "directLowPrice")]
-        if all(f is None for f in fields):
-            rejected["no_prices"] += 1
-            continue
-        current = chosen.get(product_id)
-        if current is None or (
-            row.get("subTypeName") == PREFERRED_SUBTYPE and current.get("subTypeName") != PREFERRED_SUBTYPE
-        ):
-            chosen[product_id] = row
-    points = [
-        PricePoint(
-            product_id=product_id,
-            observed_at=observed_at,
-            market_price=_price(row.get("marketPrice")),
-            low_price=_price(row.get("lowPrice")),
-            mid_price=_price(row.get("midPrice")),
-            high_price=_price(row.get("highPrice")),
-            direct_low_price=_price(row.get("directLowPrice")),
-        )
-        for product_id, row in sorted(chosen.items())
-    ]
-    return points, rejected
+@dataclass(frozen=True)
+class Config:
+    api: TcgplayerConfig
+    mirror: TcgcsvConfig
 
 
-def _redact_token(body: Any) -> Any:
-    if isinstance(body, Mapping) and "access_token" in body:
-        return {**body, "access_token": "<redacted>", "userName": "<redacted>"}
-    return body
+def read_config(env: Env) -> Config:
+    return Config(api=TcgplayerConfig.read(env), mirror=TcgcsvConfig.read(env))
 
 
-@dataclass
-class TcgplayerApi:
-    config: TcgplayerConfig
-    redis: redis.Redis
-    recorder: CallRecorder
-    user_agent: str
+def missing_keys(config: Config) -> list[str]:
+    return [] if config.api.configured else ["TCGPLAYER_PUBLIC_KEY", "TCGPLAYER_PRIVATE_KEY"]
 
-    def __post_init__(self) -> None:
-        self.token_client = MarketplaceClient(
-            name=MARKETPLACE,
-            policy=self.config.http,
-            redis=self.redis,
-            recorder=self.recorder,
-            headers={"User-Agent": self.user_agent},
-            redact=_redact_token,
-        )
-        # Tokens live about 14 days; mint a new one a day ahead.
-        self.tokens = TokenCache(self.redis, MARKETPLACE, self._mint, renew_before_s=24 * 3600)
-        self.client = MarketplaceClient(
-            name=MARKETPLACE,
-            policy=self.config.http,
-            redis=self.redis,
-            recorder=self.recorder,
-            headers={"User-Agent": self.user_agent, "Accept": "application/json"},
-            tokens=self.tokens,
-            auth_header=lambda token: {"Authorization": f"bearer {token}"},
-        )
 
-    def _mint(self) -> tuple[str, float]:
-        body = self.token_client.call(
-            "POST",
-            self.config.base_url.rstrip("/") + "/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": self.config.public_key,
-                "client_secret": self.config.private_key,
-            },
-            authenticated=False,
-            context={"kind": "tcgplayer.token"},
-        )
+def _missing_for_mirror(config: Config) -> list[str]:
+    return [] if config.mirror.configured else ["TCGCSV_USER_AGENT"]
+
+
+def _product_map(conn: psycopg.Connection[Any], product_ids: Sequence[int] | None = None) -> dict[str, int]:
+    """TCGplayer product id -> ours, for the products with a TCGplayer source."""
+    sources = load_sources(conn, MARKETPLACE, product_ids)
+    return {str(s.external_id): s.product_id for s in sources if s.external_id}
+
+
+# --- the official API ------------------------------------------------------------------------------
+
+
+def fetch_prices(product_ids: list[int] | None = None) -> dict[str, Any]:
+    """TCGplayer market/low/mid/high/direct-low prices of each product, 250 product ids a call."""
+    return fetch.job(ADAPTER, "fetch-tcgplayer-prices", _prices, product_ids)
+
+
+def _prices(run: fetch.Run, config: Config) -> None:
+    product_map = _product_map(run.conn, run.product_ids)
+    api = TcgplayerApi(config.api, run.redis, run.recorder)
+    for ids in batches(sorted(product_map)):
+        batch_map = {i: product_map[i] for i in ids}
+        context = {"kind": PRICING_PAYLOAD, "observed_at": run.observed_at.isoformat(), "products": batch_map}
         try:
-            return str(body["access_token"]), float(body.get("expires_in", 1209599))
-        except (KeyError, TypeError, ValueError):
-            raise MarketplaceError("TCGplayer token response has no access_token") from None
-
-    def _get_or_empty(self, url: str, **kwargs: Any) -> Any:
-        """TCGplayer answers "nothing found" with a 404 and an error string: that is no data, not a failure."""
-        try:
-            return self.client.get(url, **kwargs)
+            rows = api.pricing(ids, context)
         except MarketplaceError as exc:
-            if exc.status == 404:
-                return {"success": False, "errors": [str(exc)], "results": []}
-            raise
-
-    def pricing(self, external_ids: Sequence[str], context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        """Price rows of up to 250 products in one call."""
-        if len(external_ids) > MAX_IDS_PER_CALL:
-            raise ValueError(f"at most {MAX_IDS_PER_CALL} product ids per pricing call")
-        url = f"{self.config.api_url}/pricing/product/{','.join(external_ids)}"
-        return results(self._get_or_empty(url, context=context))
-
-    def products(self, external_ids: Sequence[str]) -> list[Mapping[str, Any]]:
-        """Catalog details (name, group, category) of up to 250 products."""
-        url = f"{self.config.api_url}/catalog/products/{','.join(external_ids)}"
-        return results(self._get_or_empty(url, params={"getExtendedFields": "true"}, context={"kind": "catalog"}))
-
-    def search_sealed(self, category_id: int, product_name: str) -> list[Mapping[str, Any]]:
-        """Sealed products of a category whose name matches (the catalog look-up that maps our products)."""
-        found: list[Mapping[str, Any]] = []
-        offset = 0
-        while True:
-            body = self._get_or_empty(
-                f"{self.config.api_url}/catalog/products",
-                params={
-                    "categoryId": category_id,
-                    "productName": product_name,
-                    "productTypes": "Sealed Products",
-                    "offset": offset,
-                    "limit": PAGE_LIMIT,
-                },
-                context={"kind": "catalog"},
-            )
-            page = results(body)
-            found.extend(page)
-            offset += PAGE_LIMIT
-            total = body.get("totalItems") if isinstance(body, Mapping) else None
-            if not page or not isinstance(total, int) or offset >= total:
-                return found
-
-
-def parse_last_updated(text: str) -> datetime:
-    """tcgcsv's `last-updated.txt`, e.g. `2026-06-30T20:05:27+0000` (no colon in the offset)."""
-    value = text.strip()
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
-        try:
-            return datetime.strptime(value, fmt).astimezone(UTC)
-        except ValueError:
+            run.fail(f"products {ids[0]}..{ids[-1]} ({len(ids)}): prices not fetched: {exc}")
             continue
-    raise BadEnvelope(f"last-updated.txt is not a timestamp: {value[:40]!r}")
+        points, rejected = price_points(rows, batch_map, run.observed_at)
+        run.result.rejected.update(rejected)
+        run.result.add(writer.write_price_points(run.conn, MARKETPLACE, points, run_id=run.run_id))
 
 
-@dataclass
-class TcgcsvApi:
-    config: TcgcsvConfig
-    redis: redis.Redis
-    recorder: CallRecorder
+def enqueue_prices() -> dict[str, Any]:
+    """The schedule's fan-out of fetch_prices (its entries take no arguments)."""
+    return fetch.enqueue_fetches("tcgplayer-prices")
 
-    def __post_init__(self) -> None:
-        self.base = self.config.base_url.rstrip("/")
-        self.client = MarketplaceClient(
-            name=MIRROR,
-            policy=self.config.http,
-            redis=self.redis,
-            recorder=self.recorder,
-            headers={"User-Agent": self.config.user_agent, "Accept": "application/json"},
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def map_products() -> dict[str, Any]:
+    """Catalog look-up: give products without a TCGplayer source the TCGplayer product whose name is
+    exactly theirs among the sealed products of their game. Only an unambiguous match is taken."""
+    return fetch.job(ADAPTER, "map-tcgplayer-products", _map)
+
+
+def _map(run: fetch.Run, config: Config) -> None:
+    unmapped = run.conn.execute(query("marketplaces/unmapped_products"), {"marketplace": MARKETPLACE}).fetchall()
+    api = TcgplayerApi(config.api, run.redis, run.recorder)
+    for product_id, name, game in unmapped:
+        category = CATEGORIES.get(game)
+        if category is None:
+            run.result.rejected["no_tcgplayer_category"] += 1
+            continue
+        try:
+            found = api.search_sealed(category, name)
+        except MarketplaceError as exc:
+            run.fail(f"product {product_id}: catalog look-up failed: {exc}")
+            continue
+        matches = {
+            str(r["productId"]) for r in found if _same_name(str(r.get("name") or r.get("cleanName") or ""), name)
+        }
+        if len(matches) != 1:
+            run.result.rejected["no_match" if not matches else "ambiguous_match"] += 1
+            continue
+        cur = run.conn.execute(
+            query("marketplaces/insert_external_source"),
+            {"product_id": product_id, "marketplace": MARKETPLACE, "external_id": matches.pop()},
         )
+        run.result.written["product_sources"] += cur.rowcount
 
-    def last_updated(self) -> datetime:
-        return parse_last_updated(self.client.get(f"{self.base}/last-updated.txt", text=True, context={"kind": "meta"}))
 
-    def categories(self) -> list[int]:
-        rows = results(self.client.get(f"{self.base}/tcgplayer/categories", context={"kind": "meta"}))
-        return [int(r["categoryId"]) for r in rows if isinstance(r.get("categoryId"), int)]
+# --- the tcgcsv mirror -----------------------------------------------------------------------------
 
-    def groups(self, category_id: int) -> list[int]:
-        rows = results(self.client.get(f"{self.base}/tcgplayer/{category_id}/groups", context={"kind": "meta"}))
-        return [int(r["groupId"]) for r in rows if isinstance(r.get("groupId"), int)]
 
-    def prices(self, category_id: int, group_id: int, context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-        return results(self.client.get(f"{self.base}/tcgplayer/{category_id}/{group_id}/prices", context=context))
+def fetch_mirror_prices(force: bool = False) -> dict[str, Any]:
+    """The daily TCGplayer price mirror: every group of the configured categories, our products only.
+    Skipped while the mirror's last-updated stamp has not moved (their etiquette: one sync a day)."""
+    return fetch.job(
+        ADAPTER,
+        "fetch-tcgcsv-prices",
+        lambda run, config: _mirror(run, config, force),
+        missing=_missing_for_mirror,
+        name=MIRROR,
+    )
+
+
+def _mirror(run: fetch.Run, config: Config, force: bool) -> None:
+    product_map = _product_map(run.conn)
+    api = TcgcsvApi(config.mirror, run.redis, run.recorder)
+    updated = api.last_updated()
+    seen = run.redis.get(LAST_UPDATED_KEY)
+    if not force and isinstance(seen, bytes) and seen.decode() == updated.isoformat():
+        run.note = f"mirror unchanged since {updated.isoformat()}"
+        return
+    if not product_map:
+        return
+    available = set(api.categories())
+    for category in [c for c in config.mirror.category_ids if c in available]:
+        for group in api.groups(category):
+            context = {"kind": MIRROR_PAYLOAD, "observed_at": updated.isoformat(), "products": product_map}
+            try:
+                rows = api.prices(category, group, context)
+            except MarketplaceError as exc:
+                run.fail(f"category {category} group {group}: prices not fetched: {exc}")
+                continue
+            points, rejected = price_points(rows, product_map, updated)
+            run.result.rejected.update(rejected)
+            run.result.add(writer.write_price_points(run.conn, MARKETPLACE, points, run_id=run.run_id))
+    if not run.failures:
+        run.redis.set(LAST_UPDATED_KEY, updated.isoformat())
+
+
+# --- replay ----------------------------------------------------------------------------------------
+
+
+def replay(conn: psycopg.Connection[Any], config: Config, payloads: Sequence[Payload], report: ReplayReport) -> None:
+    """The API's and the mirror's price answers alike: each payload names its instant and products."""
+    for payload in payloads:
+        context = payload["context"]
+        products = {str(k): int(v) for k, v in context["products"].items()}
+        observed_at = datetime.fromisoformat(context["observed_at"])
+        points, rejected = price_points(results(payload["body"]), products, observed_at)
+        report.result.rejected.update(rejected)
+        report.result.add(writer.write_price_points(conn, MARKETPLACE, points, run_id=report.run_id))
+
+
+ADAPTER = registry.register(
+    __name__,
+    Adapter(
+        Marketplace(MARKETPLACE, "TCGplayer", has_sold_feed=False, market_price_source=True),
+        read_config=read_config,
+        missing=missing_keys,
+        fan_outs=(FanOut("tcgplayer-prices", fetch_prices, MAX_IDS_PER_CALL, "external_id"),),
+        schedule=(
+            Entry("tcgplayer-prices", f"{__name__}.enqueue_prices", "15 6 * * *", timeout=60),
+            Entry("tcgcsv-prices", f"{__name__}.fetch_mirror_prices", "30 20 * * *", timeout=1800),
+            Entry("tcgplayer-map", f"{__name__}.map_products", "45 4 * * 1", timeout=1800),
+        ),
+        replays=frozenset({PRICING_PAYLOAD, MIRROR_PAYLOAD}),
+        replay=replay,
+    ),
+)

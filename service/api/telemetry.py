@@ -3,8 +3,8 @@
 Counted per request: requests and latency by endpoint (the route template, so the label set stays
 small), method and status; response-cache results (the X-Cache header the cache sets). Read from
 Redis at scrape time: the pipeline's data version and its age, RQ queue depths, running and failed
-jobs, and workers; job runs, failures and durations (jobs/worker.py, counted in service/core/cache.py); marketplace call counters and
-quota circuits (service/core/circuits.py).
+jobs, and workers; job runs, failures and durations (counted by jobs/worker.py through
+service/core/cache.py); marketplace call counters and quota circuits (service/core/circuits.py).
 
 Under gunicorn each worker process keeps its samples in files under PROMETHEUS_MULTIPROC_DIR and a
 scrape merges them (prometheus_client's multiprocess mode); gunicorn.conf.py drops a dead worker's

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask.cli import AppGroup
 
-from jobs.marketplaces.config import MarketplaceConfig
+from jobs.marketplaces import registry
 from service.core.settings import Env, Settings, SettingsError
 
 settings_cli = AppGroup("settings", help="Configuration.")
@@ -29,9 +31,10 @@ SCRIPT_VARIABLES = (
 )
 
 
-def read_all(env: Env) -> tuple[Settings, MarketplaceConfig]:
-    """Everything the processes read from the environment, validated."""
-    return Settings.read(env), MarketplaceConfig.read(env)
+def read_all(env: Env) -> tuple[Settings, dict[str, Any]]:
+    """Everything the processes read from the environment, validated: the settings, then each
+    marketplace adapter's section."""
+    return Settings.read(env), registry.read_configs(env)
 
 
 def example() -> str:

@@ -24,9 +24,10 @@ def _scheduler() -> Scheduler:
 def jobs_list() -> None:
     """The declared schedule and what rq-scheduler holds."""
     scheduled = {job.id: job for job in _scheduler().get_jobs()}
+    width = max(len(entry.func) for entry in schedule.SCHEDULE)  # adapters' dotted paths are long
     for entry in schedule.SCHEDULE:
         state = "scheduled" if entry.job_id in scheduled else "not scheduled (run `flask jobs schedule`)"
-        click.echo(f"{entry.name:<20} {entry.cron:<16} {entry.func:<32} {state}")
+        click.echo(f"{entry.name:<22} {entry.cron:<16} {entry.func:<{width}} {state}")
 
 
 @jobs_cli.command("schedule")

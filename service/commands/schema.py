@@ -8,6 +8,7 @@ import click
 import psycopg
 from flask.cli import AppGroup
 
+from jobs.marketplaces import registry
 from service.commands import settings as _settings
 from service.core import migrations, rollups
 from service.core.sql import query
@@ -18,15 +19,20 @@ rollups_cli = AppGroup("rollups", help="License-aware rollups (continuous aggreg
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations and changed repeatable SQL, then sync rollups."""
+    """Apply pending migrations and changed repeatable SQL, declare the adapters' marketplaces, then
+    sync rollups."""
     settings = _settings()
     try:
         report = migrations.upgrade(
-            settings.database_url, settings.migrations_dir, settings.sql_dir, progress=click.echo
+            settings.database_url,
+            settings.migrations_dir,
+            settings.sql_dir,
+            progress=click.echo,
+            marketplaces=registry.marketplaces(),
         )
     except (migrations.MigrationError, rollups.RollupError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if not (report.applied or report.repeatables or report.rollups):
+    if not (report.applied or report.repeatables or report.marketplaces or report.rollups):
         click.echo("database is up to date")
 
 

@@ -5,6 +5,8 @@
   error: write a new migration instead.
 - Repeatable SQL (functions and views under sql/functions and sql/views) is re-applied whenever
   its text changes.
+- Marketplaces the adapters declare (service/core/marketplaces.py) are written next: inserted, or
+  updated to match their declaration.
 - Rollups (service/core/rollups.py) are synchronised last: created, or re-created when their definition
   changed, and then filled.
 - Everything runs under one PostgreSQL advisory lock, so concurrent runners (several containers
@@ -16,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import psycopg
 
 from service.core import rollups
+from service.core.marketplaces import Marketplace, declare
 from service.core.sql import query
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,7 @@ class Migration:
 class Report:
     applied: list[str] = field(default_factory=list)
     repeatables: list[str] = field(default_factory=list)
+    marketplaces: list[str] = field(default_factory=list)
     rollups: list[str] = field(default_factory=list)
 
 
@@ -104,8 +108,11 @@ def upgrade(
     sql_dir: Path,
     declared_rollups: list[rollups.Rollup] | None = None,
     progress: Callable[[str], None] = log.info,
+    marketplaces: Sequence[Marketplace] = (),
 ) -> Report:
-    """Bring the database to the latest schema. Safe to run concurrently and repeatedly."""
+    """Bring the database to the latest schema, and its `marketplaces` rows to what the adapters
+    declare (`marketplaces`: the caller passes them, the core knows no adapter). Safe to run
+    concurrently and repeatedly."""
     migrations = discover(migrations_dir)
     report = Report()
     with psycopg.connect(conninfo, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
@@ -146,6 +153,14 @@ def upgrade(
                 except psycopg.Error as exc:
                     raise MigrationError(f"{relative} failed: {exc}") from exc
                 report.repeatables.append(relative)
+
+            try:
+                with conn.transaction():
+                    report.marketplaces = declare(conn, marketplaces)
+            except psycopg.Error as exc:
+                raise MigrationError(f"declaring the adapters' marketplaces failed: {exc}") from exc
+            for code in report.marketplaces:
+                progress(f"declared marketplace {code}")
 
             report.rollups = rollups.sync(
                 conn, rollups.declared(sql_dir) if declared_rollups is None else declared_rollups, progress

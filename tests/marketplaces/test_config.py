@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from jobs.marketplaces.config import MarketplaceConfig
-from service.core.settings import SettingsError
+from jobs.marketplaces import registry
+from service.core.settings import Env, SettingsError
+
+
+def _read(environ):
+    """Every adapter's settings from `environ`, by the names these tests knew them under."""
+    configs = registry.read_configs(Env(environ))
+    return SimpleNamespace(tcgplayer=configs["tcgplayer"].api, tcgcsv=configs["tcgplayer"].mirror, ebay=configs["ebay"])
 
 
 def test_defaults_are_production_urls_and_nothing_is_configured():
-    config = MarketplaceConfig.from_env({})
+    config = _read({})
     assert not config.tcgplayer.configured and not config.ebay.configured and not config.tcgcsv.configured
     assert config.tcgplayer.api_url == "https://api.tcgplayer.com/v1.39.0"
     assert config.ebay.base_url == "https://api.ebay.com" and config.ebay.marketplace_id == "EBAY_US"
@@ -18,7 +26,7 @@ def test_defaults_are_production_urls_and_nothing_is_configured():
 
 
 def test_shared_and_per_marketplace_limits():
-    config = MarketplaceConfig.from_env(
+    config = _read(
         {
             "MARKETPLACE_READ_TIMEOUT_S": "7",
             "EBAY_READ_TIMEOUT_S": "3",
@@ -47,4 +55,4 @@ def test_shared_and_per_marketplace_limits():
 )
 def test_malformed_settings_are_rejected_clearly(env, message):
     with pytest.raises(SettingsError, match=message):
-        MarketplaceConfig.from_env(env)
+        _read(env)

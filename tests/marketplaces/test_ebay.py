@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import fetch
+from jobs.marketplaces import ebay, fetch
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
 
@@ -37,7 +37,7 @@ def _stored_rows(db, product_id):
 
 
 def test_listings_become_one_complete_snapshot_per_product_paged_through(db, products, fake_market, marketplace_env):
-    result = fetch.fetch_ebay_listings()
+    result = ebay.fetch_listings()
 
     assert result["status"] == "succeeded"
     for pid in products:
@@ -59,10 +59,10 @@ def test_listings_become_one_complete_snapshot_per_product_paged_through(db, pro
 
 
 def test_fetching_again_at_the_same_instant_changes_nothing(db, products, fake_market, marketplace_env):
-    fetch.fetch_ebay_listings()
+    ebay.fetch_listings()
     before = db.execute("SELECT count(*) AS n FROM listing_snapshots").fetchone()["n"]
     # A direct call pins a new instant each time; two calls in one second share it.
-    again = fetch.fetch_ebay_listings()
+    again = ebay.fetch_listings()
     after = db.execute("SELECT count(*) AS n FROM listing_snapshots").fetchone()["n"]
     assert after in (before, 2 * before)
     if after == before:
@@ -78,7 +78,7 @@ def test_title_filters_and_lots(db, products, fake_market, marketplace_env):
     fake_market.add_noise(pid, "OP-01 Box Booster Box live break spot", 2000, 900005)
     fake_market.add_noise(pid, "Lot of 3 OP-01 Box Booster Boxes 24 packs", 45000, 900006)
 
-    result = fetch.fetch_ebay_listings([pid])
+    result = ebay.fetch_listings([pid])
 
     assert result["rejected"] == {
         "title_asian_edition": 1,
@@ -98,7 +98,7 @@ def test_price_band_of_the_source_rejects_outliers(db, products, fake_market, ma
     pid = products[0]
     db.execute("UPDATE product_sources SET price_min_usd = 100, price_max_usd = 400 WHERE product_id = %s", [pid])
     fake_market.add_noise(pid, "OP-01 Box Booster Box", 2500, 900010)
-    result = fetch.fetch_ebay_listings([pid])
+    result = ebay.fetch_listings([pid])
     assert result["rejected"] == {"outside_price_band": 1}
     search = fake_market.calls("/item_summary/search")[0]
     assert "price:[100.00..400.00]" in search.query["filter"] and "priceCurrency:USD" in search.query["filter"]
@@ -120,7 +120,7 @@ def test_a_bad_page_fails_the_whole_snapshot_and_the_run_says_why(db, products, 
     fake_market.faults.append(fault)
 
     with pytest.raises(fetch.FetchFailed, match=f"product {first}"):
-        fetch.fetch_ebay_listings()
+        ebay.fetch_listings()
 
     assert not _stored_rows(db, first)  # not one row of the product whose page failed
     (registered,) = db.execute("SELECT complete, listing_count FROM snapshots WHERE product_id = %s", [first])
@@ -141,7 +141,7 @@ def test_a_retried_job_fetches_only_the_snapshots_still_missing(db, products, fa
         Fault("/item_summary/search", status=503, query={"q": fake_market.products[1].query}, times=4)
     )
     queue = Queue("fetch-test", connection=redis_db)
-    job = queue.enqueue("jobs.fetch.fetch_ebay_listings", retry=Retry(max=2))
+    job = queue.enqueue("jobs.marketplaces.ebay.fetch_listings", retry=Retry(max=2))
     SimpleWorker([queue], connection=redis_db).work(burst=True)  # fails once, then RQ's Retry runs it again
     job.refresh()
     assert job.is_finished
@@ -169,7 +169,7 @@ def test_empty_results_and_an_exact_last_page(db, products, fake_market, marketp
     for extra in range(20 - len(keep)):  # exactly two pages of ten
         fake_market.add_noise(exact, "OP-02 Box Booster Box Sealed", 20000 + extra, 910000 + extra)
 
-    fetch.fetch_ebay_listings([empty, exact])
+    ebay.fetch_listings([empty, exact])
 
     snaps = {
         r["product_id"]: r
@@ -183,17 +183,17 @@ def test_empty_results_and_an_exact_last_page(db, products, fake_market, marketp
 
 def test_sales_from_marketplace_insights_count_only_new_units(db, products, fake_market, marketplace_env):
     fake_market.advance(hours=24)
-    first = fetch.fetch_ebay_sales()
+    first = ebay.fetch_sales()
     expected_units = sum(s["units"] for p in products for s in fake_market.sold[p].values())
     assert expected_units > 0
     units = db.execute("SELECT coalesce(sum(quantity), 0) AS n FROM sales WHERE marketplace = 'ebay'").fetchone()["n"]
     assert units == expected_units and first["written"]["sales"] > 0
     assert db.execute("SELECT DISTINCT basis FROM sales").fetchone()["basis"] == "reported"
 
-    again = fetch.fetch_ebay_sales()  # the same report: nothing new
+    again = ebay.fetch_sales()  # the same report: nothing new
     assert again["written"].get("sales", 0) == 0
     fake_market.advance(hours=24)
-    fetch.fetch_ebay_sales()
+    ebay.fetch_sales()
     expected_units = sum(s["units"] for p in products for s in fake_market.sold[p].values())
     units = db.execute("SELECT sum(quantity) AS n FROM sales WHERE marketplace = 'ebay'").fetchone()["n"]
     assert units == expected_units
@@ -202,12 +202,12 @@ def test_sales_from_marketplace_insights_count_only_new_units(db, products, fake
 
 
 def test_listing_changes_are_inferred_after_writing(db, products, fake_market, marketplace_env):
-    fetch.fetch_ebay_listings()
+    ebay.fetch_listings()
     fake_market.advance(hours=6)
     import time
 
     time.sleep(1.05)  # a new instant (snapshots are stamped to the second)
-    fetch.fetch_ebay_listings()
+    ebay.fetch_listings()
     pairs = db.execute("SELECT count(*) AS n FROM snapshots WHERE marketplace = 'ebay' AND diffed").fetchone()["n"]
     assert pairs >= len(products)
     events = db.execute("SELECT count(*) AS n FROM listing_events WHERE marketplace = 'ebay'").fetchone()["n"]
@@ -222,7 +222,7 @@ def test_listings_moving_while_paging_are_neither_duplicated_nor_invented(db, pr
         fake_market.add_noise(product_id, "OP-01 Box Booster Box Sealed", 100, 990001)
 
     fake_market.after_page[0] = undercut
-    result = fetch.fetch_ebay_listings([pid])
+    result = ebay.fetch_listings([pid])
     assert result["status"] == "succeeded"
     stored = _stored_rows(db, pid)
     assert len(stored) == len({r[0] for r in stored})  # the item seen twice is stored once
@@ -237,7 +237,7 @@ def test_without_a_band_of_its_own_a_source_is_banded_around_the_tcgplayer_marke
     _market_price(db, pid, 150)
     fake_market.add_noise(pid, "OP-01 Box Booster Box", 2000, 920001)  # $20: a pack or a fake, not this box
     fake_market.add_noise(pid, "OP-01 Box Booster Box", 99900, 920002)  # $999: a case or a typo
-    result = fetch.fetch_ebay_listings()
+    result = ebay.fetch_listings()
     assert result["rejected"] == {"outside_price_band": 2}
     searches = fake_market.calls("/item_summary/search")
     banded = [r for r in searches if r.query["q"] == fake_market.products[0].query]
@@ -249,4 +249,4 @@ def test_the_automatic_band_can_be_turned_off(db, products, fake_market, marketp
     monkeypatch.setenv("EBAY_AUTO_PRICE_BAND", "0,0")
     _market_price(db, products[0], 150)
     fake_market.add_noise(products[0], "OP-01 Box Booster Box", 2000, 920001)
-    assert fetch.fetch_ebay_listings([products[0]])["rejected"] == {}
+    assert ebay.fetch_listings([products[0]])["rejected"] == {}

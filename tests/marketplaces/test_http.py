@@ -13,7 +13,7 @@ import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from jobs import fetch
+from jobs.marketplaces import ebay, fetch, tcgplayer
 from jobs.marketplaces.ratelimit import TokenBucket
 from jobs.marketplaces.tokens import TokenCache
 from service.core import circuits as circuit
@@ -35,19 +35,19 @@ def _gaps(calls):
 
 
 def test_prices_are_fetched_with_a_cached_bearer_token(db, products, fake_market, marketplace_env, redis_db):
-    result = fetch.fetch_tcgplayer_prices()
+    result = tcgplayer.fetch_prices()
     assert result["written"]["price_points"] == 3 and _prices(db) == 3
     call = fake_market.calls(PRICING)[0]
     assert call.path.endswith("/pricing/product/450001,450002,450003")
     assert call.headers["Authorization"] == "bearer tcgplayer-token-1"
-    fetch.fetch_tcgplayer_prices()
+    tcgplayer.fetch_prices()
     assert fake_market.minted["tcgplayer"] == 1  # the token is reused from Redis, not minted per run
     assert redis_db.exists("boxpro:marketplace:token:tcgplayer")
 
 
 def test_429_with_retry_after_is_honoured(db, products, fake_market, marketplace_env):
     fake_market.faults.append(Fault(PRICING, status=429, headers={"Retry-After": "1"}, body={"errors": ["slow down"]}))
-    result = fetch.fetch_tcgplayer_prices()
+    result = tcgplayer.fetch_prices()
     calls = fake_market.calls(PRICING)
     assert len(calls) == 2 and calls[0].status == 429 and calls[1].status == 200
     assert _gaps(calls)[0] >= 1.0  # waited what the server asked, not the 0.05 s backoff
@@ -59,7 +59,7 @@ def test_429_with_retry_after_is_honoured(db, products, fake_market, marketplace
 def test_server_errors_are_retried_with_growing_backoff(db, products, fake_market, marketplace_env, redis_db):
     fake_market.faults.append(Fault(PRICING, status=503, times=2))
     fake_market.faults.append(Fault(PRICING, status=500, times=1))
-    fetch.fetch_tcgplayer_prices()
+    tcgplayer.fetch_prices()
     calls = fake_market.calls(PRICING)
     assert [c.status for c in calls] == [503, 503, 500, 200]
     gaps = _gaps(calls)
@@ -73,7 +73,7 @@ def test_server_errors_are_retried_with_growing_backoff(db, products, fake_marke
 def test_giving_up_after_the_last_attempt_fails_the_run(db, products, fake_market, marketplace_env):
     fake_market.faults.append(Fault(PRICING, status=500, times=100))
     with pytest.raises(fetch.FetchFailed, match="HTTP 500 \\(gave up after 4 attempts\\)"):
-        fetch.fetch_tcgplayer_prices()
+        tcgplayer.fetch_prices()
     assert len(fake_market.calls(PRICING)) == 4
     run = db.execute("SELECT status, http_errors, error FROM ingest_runs").fetchone()
     assert run["status"] == "failed" and run["http_errors"] == 4 and "prices not fetched" in run["error"]
@@ -83,7 +83,7 @@ def test_giving_up_after_the_last_attempt_fails_the_run(db, products, fake_marke
 def test_a_response_slower_than_the_timeout_is_retried(db, products, fake_market, marketplace_env):
     fake_market.faults.append(Fault(PRICING, status=200, delay_s=1.5))  # read timeout is 0.5 s
     started = time.monotonic()
-    fetch.fetch_tcgplayer_prices()
+    tcgplayer.fetch_prices()
     assert time.monotonic() - started < 1.4  # did not wait for the slow answer
     assert len(fake_market.calls(PRICING)) == 2 and _prices(db) == 3
     stored = db.execute("SELECT status, body FROM raw_payloads WHERE request LIKE '%%pricing%%' ORDER BY fetched_at")
@@ -102,16 +102,16 @@ def test_a_response_slower_than_the_timeout_is_retried(db, products, fake_market
 )
 def test_broken_bodies_are_kept_and_retried(db, products, fake_market, marketplace_env, fault):
     fake_market.faults.append(fault)
-    fetch.fetch_tcgplayer_prices()
+    tcgplayer.fetch_prices()
     assert len(fake_market.calls(PRICING)) == 2 and _prices(db) == 3
     bodies = db.execute("SELECT body FROM raw_payloads WHERE request LIKE '%%pricing%%' ORDER BY fetched_at").fetchall()
     assert len(bodies) == 2 and ("raw" in bodies[0]["body"] or "error" in bodies[0]["body"])
 
 
 def test_an_expired_token_is_renewed_once_and_the_call_repeated(db, products, fake_market, marketplace_env):
-    fetch.fetch_tcgplayer_prices()
+    tcgplayer.fetch_prices()
     fake_market.expire_tokens()  # the cached token is still in Redis, but the marketplace refuses it
-    result = fetch.fetch_tcgplayer_prices()
+    result = tcgplayer.fetch_prices()
     assert result["status"] == "succeeded"
     assert fake_market.minted["tcgplayer"] == 2
     assert [c.status for c in fake_market.calls(PRICING)] == [200, 401, 200]
@@ -120,15 +120,15 @@ def test_an_expired_token_is_renewed_once_and_the_call_repeated(db, products, fa
 def test_a_token_refused_twice_fails_without_a_loop(db, products, fake_market, marketplace_env):
     fake_market.faults.append(Fault(PRICING, status=401, body={"success": False, "errors": ["Unauthorized"]}, times=9))
     with pytest.raises(fetch.FetchFailed, match="HTTP 401"):
-        fetch.fetch_tcgplayer_prices()
+        tcgplayer.fetch_prices()
     assert len(fake_market.calls(PRICING)) == 2 and fake_market.minted["tcgplayer"] == 2
 
 
 def test_ebay_expired_token_is_renewed_once(db, products, fake_market, marketplace_env):
-    fetch.fetch_ebay_listings([products[0]])
+    ebay.fetch_listings([products[0]])
     fake_market.expire_tokens()
     time.sleep(1.01)  # another instant
-    fetch.fetch_ebay_listings([products[0]])
+    ebay.fetch_listings([products[0]])
     assert fake_market.minted["ebay"] == 2
     assert [c.status for c in fake_market.calls("/item_summary/search")].count(401) == 1
 
@@ -140,7 +140,7 @@ def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fa
         Fault("/item_summary/search", status=429, body=ebay_error(2001, "Too many requests."), times=1000)
     )
     fake_market.faults[-1].query["q"] = fake_market.products[1].query  # the first product goes through
-    result = fetch.fetch_ebay_listings()
+    result = ebay.fetch_listings()
 
     assert result["status"] == "deferred"
     assert result["deferred_until"] == reset.isoformat()
@@ -160,18 +160,18 @@ def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fa
 
     # While the circuit is open, Browse is not called and the deferred work is not queued twice...
     calls = len(fake_market.requests)
-    again = fetch.fetch_ebay_listings(products[1:])
+    again = ebay.fetch_listings(products[1:])
     assert again["status"] == "deferred" and len(fake_market.requests) == calls
     assert registry.get_job_ids() == [job_id]
     assert circuit.stats(redis_db, "ebay-browse")["quota_refusals"] == 1
     # ...but Marketplace Insights has its own allowance.
-    assert fetch.fetch_ebay_sales()["status"] == "succeeded"
+    assert ebay.fetch_sales()["status"] == "succeeded"
 
 
 def test_a_short_window_refusal_pauses_briefly(db, products, fake_market, marketplace_env, redis_db):
     fake_market.quota["buy.browse"] = (1234, datetime.now(UTC) + timedelta(hours=5))  # calls are left today
     fake_market.faults.append(Fault("/item_summary/search", status=429, body=ebay_error(2001, "Too many requests.")))
-    result = fetch.fetch_ebay_listings([products[0]])
+    result = ebay.fetch_listings([products[0]])
     until = datetime.fromisoformat(result["deferred_until"])
     assert result["status"] == "deferred"
     assert timedelta(seconds=3) < until - datetime.now(UTC) <= timedelta(seconds=5)  # MAX_RETRY_AFTER_S
@@ -181,7 +181,7 @@ def test_a_short_window_refusal_pauses_briefly(db, products, fake_market, market
 def test_short_quota_window_with_retry_after_is_waited_out(db, products, fake_market, marketplace_env):
     fault = Fault("/item_summary/search", status=429, body=ebay_error(2001, "Too many"), headers={"Retry-After": "1"})
     fake_market.faults.append(fault)
-    result = fetch.fetch_ebay_listings([products[0]])
+    result = ebay.fetch_listings([products[0]])
     assert result["status"] == "succeeded"
     calls = fake_market.calls("/item_summary/search")
     assert calls[0].status == 429 and _gaps(calls)[0] >= 1.0
@@ -191,7 +191,7 @@ def test_without_a_rate_limit_report_the_circuit_waits_for_midnight_pacific(
     db, products, fake_market, marketplace_env, redis_db
 ):
     fake_market.faults.append(quota_spent())
-    result = fetch.fetch_ebay_sales()  # Insights' resource is not in the fake report
+    result = ebay.fetch_sales()  # Insights' resource is not in the fake report
     assert result["status"] == "deferred"
     assert result["deferred_until"] == next_daily_reset(datetime.now(UTC), "America/Los_Angeles").isoformat()
     assert len(fake_market.calls("/buy/")) == 1
@@ -201,15 +201,15 @@ def test_adapters_without_credentials_are_skipped_with_one_log_line(db, products
     for name in ("EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET", "TCGPLAYER_PUBLIC_KEY", "TCGPLAYER_PRIVATE_KEY"):
         monkeypatch.setenv(name, "")
     monkeypatch.setenv("TCGCSV_USER_AGENT", "")
-    with caplog.at_level(logging.INFO, logger="jobs.fetch"):
+    with caplog.at_level(logging.INFO, logger="jobs.marketplaces.fetch"):
         results = [
-            fetch.fetch_ebay_listings(),
-            fetch.fetch_ebay_sales(),
-            fetch.fetch_tcgplayer_prices(),
-            fetch.fetch_tcgcsv_prices(),
+            ebay.fetch_listings(),
+            ebay.fetch_sales(),
+            tcgplayer.fetch_prices(),
+            tcgplayer.fetch_mirror_prices(),
         ]
     assert [r["skipped"] for r in results] == ["not configured"] * 4
-    lines = [r for r in caplog.records if r.name == "jobs.fetch"]
+    lines = [r for r in caplog.records if r.name == "jobs.marketplaces.fetch"]
     assert len(lines) == 4 and all(r.getMessage() == "marketplace adapter skipped: no credentials" for r in lines)
     assert lines[0].marketplace == "ebay" and lines[0].missing_settings == ["EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET"]
     assert db.execute("SELECT count(*) AS n FROM ingest_runs").fetchone()["n"] == 0

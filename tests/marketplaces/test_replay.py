@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobs import fetch
+from jobs.marketplaces import ebay, fetch, tcgplayer
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
 
@@ -26,10 +26,10 @@ def _wipe_observations(db):
 def test_replay_rebuilds_a_runs_observations_and_is_idempotent(db, products, fake_market, marketplace_env, runner):
     fake_market.advance(hours=12)
     runs = [
-        fetch.fetch_ebay_listings()["run_id"],
-        fetch.fetch_ebay_sales()["run_id"],
-        fetch.fetch_tcgplayer_prices()["run_id"],
-        fetch.fetch_tcgcsv_prices()["run_id"],
+        ebay.fetch_listings()["run_id"],
+        ebay.fetch_sales()["run_id"],
+        tcgplayer.fetch_prices()["run_id"],
+        tcgplayer.fetch_mirror_prices()["run_id"],
     ]
     fetched = _counts(db)
     assert fetched["listing_snapshots"] > 0 and fetched["sales"] > 0 and fetched["price_points"] == 6
@@ -52,7 +52,7 @@ def test_replay_leaves_out_a_snapshot_whose_page_failed(db, products, fake_marke
     query = fake_market.products[0].query
     fake_market.faults.append(Fault("/item_summary/search", status=500, query={"q": query, "offset": "10"}, times=9))
     with pytest.raises(fetch.FetchFailed):
-        fetch.fetch_ebay_listings()
+        ebay.fetch_listings()
     run_id = db.execute("SELECT id FROM ingest_runs").fetchone()["id"]
     fetched = _counts(db)
     _wipe_observations(db)
@@ -81,7 +81,7 @@ def test_ingest_status_shows_circuits_and_counters(db, products, fake_market, ma
         client = redis_client()
         client.flushdb()
         assert "no marketplace calls recorded yet" in runner.invoke(args=["ingest", "status"]).output
-        fetch.fetch_tcgplayer_prices()
+        tcgplayer.fetch_prices()
         QuotaCircuit(client, "ebay-browse").open(datetime(2099, 1, 1, tzinfo=UTC), "test")
     output = runner.invoke(args=["ingest", "status"]).output
     assert "ebay-browse      circuit open until 2099-01-01T00:00:00+00:00; quota_refusals 1" in output

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from jobs import fetch
-from jobs.marketplaces import tcgplayer
-from jobs.marketplaces.config import MarketplaceConfig
+from jobs.marketplaces import tcgplayer, tcgplayer_api
 from jobs.marketplaces.http import CallRecorder
+from service.core.settings import Env
 from tests.fakes import fixtures
 
 fake_market = fixtures.fake_market
@@ -35,7 +34,7 @@ def _expected(fake, product):
 
 
 def test_official_prices_become_price_points(db, products, fake_market, marketplace_env):
-    result = fetch.fetch_tcgplayer_prices()
+    result = tcgplayer.fetch_prices()
     points = _points(db)
     assert [p["product_id"] for p in points] == products
     for point, product in zip(points, fake_market.products, strict=True):
@@ -55,15 +54,15 @@ def test_official_prices_become_price_points(db, products, fake_market, marketpl
 
 def test_pricing_goes_in_batches_of_at_most_250_ids():
     ids = [str(i) for i in range(600)]
-    assert [len(b) for b in tcgplayer.batches(ids)] == [250, 250, 100]
+    assert [len(b) for b in tcgplayer_api.batches(ids)] == [250, 250, 100]
 
 
 def test_results_with_errors_keep_the_data_and_unknown_rows_are_ignored():
-    rows = tcgplayer.results(
+    rows = tcgplayer_api.results(
         {"success": True, "errors": ["Invalid productId: 9"], "results": [{"productId": 1, "marketPrice": 10}]}
     )
     now = datetime.now(UTC)
-    points, rejected = tcgplayer.price_points(
+    points, rejected = tcgplayer_api.price_points(
         [*rows, {"productId": 2, "marketPrice": None, "lowPrice": None}, {"productId": 77, "marketPrice": 3}],
         {"1": 10, "2": 20},
         now,
@@ -77,13 +76,13 @@ def test_the_normal_printing_is_preferred():
         {"productId": 1, "marketPrice": 50, "subTypeName": "Holofoil"},
         {"productId": 1, "marketPrice": 10, "subTypeName": "Normal"},
     ]
-    points, _ = tcgplayer.price_points(rows, {"1": 7}, datetime.now(UTC))
+    points, _ = tcgplayer_api.price_points(rows, {"1": 7}, datetime.now(UTC))
     assert points[0].market_price == Decimal(10)
 
 
 def test_catalog_look_up_maps_products(db, products, fake_market, marketplace_env, redis_db):
-    config = MarketplaceConfig.from_env()
-    api = tcgplayer.TcgplayerApi(config.tcgplayer, redis_db, CallRecorder(None, None, "tcgplayer"), "test")
+    config = tcgplayer_api.TcgplayerConfig.read(Env.load())
+    api = tcgplayer_api.TcgplayerApi(config, redis_db, CallRecorder(None, None, "tcgplayer"))
     found = api.search_sealed(68, "OP-02")
     assert [r["productId"] for r in found] == [450002]
     details = api.products(["450001", "450003"])
@@ -92,7 +91,7 @@ def test_catalog_look_up_maps_products(db, products, fake_market, marketplace_en
 
 
 def test_the_mirror_fetches_groups_once_per_update(db, products, fake_market, marketplace_env):
-    result = fetch.fetch_tcgcsv_prices()
+    result = tcgplayer.fetch_mirror_prices()
     points = _points(db)
     assert [p["product_id"] for p in points] == products  # not the untracked product in the same group
     assert {p["observed_at"] for p in points} == {fake_market.last_updated}
@@ -107,25 +106,26 @@ def test_the_mirror_fetches_groups_once_per_update(db, products, fake_market, ma
     assert all(c.headers["User-Agent"] == "BoosterBoxPro-tests/1.0 (ops@example.com)" for c in fake_market.requests)
 
     calls = len(fake_market.requests)
-    again = fetch.fetch_tcgcsv_prices()  # the mirror has not moved: one call, nothing written
+    again = tcgplayer.fetch_mirror_prices()  # the mirror has not moved: one call, nothing written
     assert len(fake_market.requests) == calls + 1 and again["note"].startswith("mirror unchanged")
-    forced = fetch.fetch_tcgcsv_prices(force=True)  # same stamp: idempotent
+    forced = tcgplayer.fetch_mirror_prices(force=True)  # same stamp: idempotent
     assert forced["written"] == {"price_points": 0} and forced["skipped"] == {"price_points": 3}
     assert len(_points(db)) == 3
 
 
 def test_last_updated_format():
-    assert tcgplayer.parse_last_updated("2026-06-30T20:05:27+0000\n") == datetime(2026, 6, 30, 20, 5, 27, tzinfo=UTC)
+    stamp = tcgplayer_api.parse_last_updated("2026-06-30T20:05:27+0000\n")
+    assert stamp == datetime(2026, 6, 30, 20, 5, 27, tzinfo=UTC)
 
 
 def test_the_catalog_look_up_maps_unmapped_products_by_exact_name(db, products, fake_market, marketplace_env):
     db.execute("DELETE FROM product_sources WHERE marketplace = 'tcgplayer' AND product_id <> %s", [products[2]])
     db.execute("UPDATE products SET name = 'OP-0' WHERE id = %s", [products[1]])  # matches two by substring
-    result = fetch.map_tcgplayer_products()
+    result = tcgplayer.map_products()
     assert result["written"] == {"product_sources": 1}
     assert result["rejected"] == {"no_match": 1}  # 'OP-0' is not exactly any product's name
     mapped = db.execute(
         "SELECT product_id, external_id FROM product_sources WHERE marketplace = 'tcgplayer' ORDER BY product_id"
     ).fetchall()
     assert [(m["product_id"], m["external_id"]) for m in mapped] == [(products[0], "450001"), (products[2], "450003")]
-    assert fetch.map_tcgplayer_products()["written"] == {}  # nothing left to map
+    assert tcgplayer.map_products()["written"] == {}  # nothing left to map

@@ -15,7 +15,7 @@ from rq import Queue, Retry, SimpleWorker
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
-from jobs import fetch
+from jobs.marketplaces import ebay, fetch, tcgplayer
 from service.core.settings import PROJECT_ROOT
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
@@ -52,7 +52,7 @@ def test_several_workers_share_one_rate_limit(db, products, fake_market, marketp
     rate, burst = 8.0, 2
     env = {**marketplace_env, "EBAY_RATE_PER_S": str(rate), "EBAY_BURST": str(burst), "EBAY_PAGE_LIMIT": "4"}
     queue = Queue("ratelimit-test", connection=redis_db)
-    jobs = [queue.enqueue("jobs.fetch.fetch_ebay_listings", [pid], job_timeout=120) for pid in products]
+    jobs = [queue.enqueue("jobs.marketplaces.ebay.fetch_listings", [pid], job_timeout=120) for pid in products]
     workers = [_worker(env, queue.name, tmp_path / f"worker{i}.log", burst=True) for i in range(3)]
     try:
         for w in workers:
@@ -91,7 +91,7 @@ def _counts_at(db, observed_at):
 def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     db, products, fake_market, marketplace_env, redis_db, tmp_path
 ):
-    clean = fetch.fetch_ebay_listings()  # the reference: a clean run of the same market
+    clean = ebay.fetch_listings()  # the reference: a clean run of the same market
     clean_at = db.execute("SELECT max(observed_at) AS t FROM snapshots").fetchone()["t"]
     expected = _counts_at(db, clean_at)
     assert expected["snapshots"] == 3 and expected["rows"] == expected["listings"] > 0
@@ -102,7 +102,7 @@ def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     fake_market.faults.append(Fault("/item_summary/search", status=200, delay_s=30, query={"q": slow_query}))
     env = {**marketplace_env, "MARKETPLACE_READ_TIMEOUT_S": "60"}
     queue = Queue("kill-test", connection=redis_db)
-    job = queue.enqueue("jobs.fetch.fetch_ebay_listings", job_timeout=300, retry=Retry(max=2))
+    job = queue.enqueue("jobs.marketplaces.ebay.fetch_listings", job_timeout=300, retry=Retry(max=2))
     seen = len(fake_market.requests)
     worker = _worker(env, queue.name, tmp_path / "killed.log", burst=False)
     try:
@@ -138,7 +138,7 @@ def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
 def test_a_job_pins_its_instant_in_its_meta(db, products, fake_market, marketplace_env, redis_db):
     """A retried job pins the instant of its first attempt in its meta (what makes the retry idempotent)."""
     queue = Queue("pin-test", connection=redis_db)
-    job = queue.enqueue("jobs.fetch.fetch_ebay_listings", retry=Retry(max=1))
+    job = queue.enqueue("jobs.marketplaces.ebay.fetch_listings", retry=Retry(max=1))
     SimpleWorker([queue], connection=redis_db).work(burst=True)
     job.refresh()
     stamp = db.execute("SELECT DISTINCT observed_at FROM snapshots").fetchone()["observed_at"]
@@ -154,5 +154,5 @@ def test_fetches_fan_out_in_batches_once_per_slot(db, products, fake_market, mar
     assert [queue.fetch_job(j).args for j in first["enqueued"]] == [([products[0], products[1]],), ([products[2]],)]
     SimpleWorker([queue], connection=redis_db).work(burst=True)
     assert db.execute("SELECT count(*) AS n FROM snapshots WHERE marketplace = 'ebay'").fetchone()["n"] == 3
-    prices = fetch.enqueue_tcgplayer_prices()
+    prices = tcgplayer.enqueue_prices()
     assert len(prices["enqueued"]) == 1

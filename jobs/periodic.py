@@ -1,0 +1,32 @@
+"""A periodic job, declared as data: what jobs/schedule.py reconciles with rq-scheduler.
+
+Its own module, below everything that declares entries (the core schedule, each marketplace adapter),
+so that declaring an entry never imports the schedule that collects them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+ID_PREFIX = "schedule-"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    func: str  # dotted path of the job function
+    cron: str  # UTC
+    queue: str = "default"
+    timeout: int = 600  # seconds
+    result_ttl: int = 24 * 3600
+    failure_ttl: int = 7 * 24 * 3600
+
+    @property
+    def job_id(self) -> str:
+        return f"{ID_PREFIX}{self.name}"
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
