@@ -71,7 +71,7 @@ def filter_params(args: dict[str, Any]) -> dict[str, Any]:
 
 PRODUCT_FIELDS = ("id", "slug", "name", "game", "set_code", "set_name", "product_type", "release_date",
                   "image_url", "reprint_risk")  # fmt: skip
-RANK_FIELDS = ("rank", "rank_1d_ago", "rank_7d_ago")
+RANK_FIELDS = ("rank", "rank_1d_ago", "rank_7d_ago", "change_1d", "change_7d")
 
 
 def split_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from service.core import metrics
+
 
 def whole_cents(amount: Decimal) -> None:
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
@@ -15,22 +17,6 @@ def whole_cents(amount: Decimal) -> None:
 
 
 MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
-
-
-def liquidity_label(score: float | None) -> str | None:
-    """SPEC §4: High >= 70, Moderate >= 40, Low below."""
-    if score is None:
-        return None
-    return "High" if score >= 70 else "Moderate" if score >= 40 else "Low"
-
-
-def rank_movement(now: int | None, before: int | None) -> str | None:
-    """up, down, same, or new (no rank before); None without a rank now."""
-    if now is None:
-        return None
-    if before is None:
-        return "new"
-    return "up" if now < before else "down" if now > before else "same"
 
 
 class ProductSummary(Schema):
@@ -46,46 +32,36 @@ class ProductSummary(Schema):
     reprint_risk = fields.String(required=True)
 
 
-class MetricsSummary(Schema):
-    day = fields.Date(required=True)
-    floor_price = fields.Decimal(as_string=False, allow_none=True)
-    market_price = fields.Decimal(as_string=False, allow_none=True)
-    volume_24h = fields.Decimal(as_string=False, allow_none=True)
-    volume_7d = fields.Decimal(as_string=False, allow_none=True)
-    volume_30d = fields.Decimal(as_string=False, allow_none=True)
-    volume_ema_7d = fields.Float(allow_none=True)
-    units_sold = fields.Integer(allow_none=True)
-    units_sold_7d = fields.Integer(allow_none=True)
-    units_sold_30d = fields.Integer(allow_none=True)
-    floor_change_pct_1d = fields.Float(allow_none=True)
-    floor_change_pct_7d = fields.Float(allow_none=True)
-    floor_change_pct_30d = fields.Float(allow_none=True)
-    visible_market_cap = fields.Decimal(as_string=False, allow_none=True)
-    liquidity_score = fields.Float(allow_none=True)
-    liquidity_label = fields.Method("_liquidity_label", allow_none=True)
-    days_to_plus_20pct = fields.Float(allow_none=True)
-    expected_days_to_sell = fields.Float(allow_none=True)
-    active_listings = fields.Integer(allow_none=True)
-    units_listed = fields.Integer(allow_none=True)
-    momentum = fields.Float(allow_none=True)
-    sold_avg_30d = fields.Float(allow_none=True)
-    insufficient_history = fields.Boolean()
-    low_liquidity = fields.Boolean()
-    stale = fields.Boolean()
+def metric_field(name: str) -> fields.Field:
+    """The field of a catalogued metric (service/core/metrics.py): its type and description come from there."""
+    metric = metrics.BY_NAME[name]
+    meta = {"description": metric.description}
+    match metric.kind:
+        case "money":
+            return fields.Decimal(as_string=False, allow_none=True, metadata=meta)
+        case "number" | "percent":
+            return fields.Float(allow_none=True, metadata=meta)
+        case "integer":
+            return fields.Integer(allow_none=True, metadata=meta)
+        case "flag":
+            return fields.Boolean(metadata=meta)
+        case "label":
+            return fields.String(allow_none=True, dump_only=True, metadata=meta)
 
-    def _liquidity_label(self, row: dict) -> str | None:
-        return liquidity_label(row.get("liquidity_score"))
+
+# A product's day as the leaderboard, the watchlist and product detail show it: the catalogue's summary
+# metrics, in its order (the leaderboard builds the same object in SQL).
+MetricsSummary = Schema.from_dict(
+    {"day": fields.Date(required=True), **{metric.name: metric_field(metric.name) for metric in metrics.SUMMARY}},
+    name="MetricsSummary",
+)
+
+MOVEMENT = "up, down, same, or new (no rank before); null without a rank"
 
 
 class RankMovement(Schema):
     rank = fields.Integer(allow_none=True)
     rank_1d_ago = fields.Integer(allow_none=True)
     rank_7d_ago = fields.Integer(allow_none=True)
-    change_1d = fields.Method("_change_1d", metadata={"description": "up, down, same or new"})
-    change_7d = fields.Method("_change_7d", metadata={"description": "up, down, same or new"})
-
-    def _change_1d(self, row: dict) -> str | None:
-        return rank_movement(row.get("rank"), row.get("rank_1d_ago"))
-
-    def _change_7d(self, row: dict) -> str | None:
-        return rank_movement(row.get("rank"), row.get("rank_7d_ago"))
+    change_1d = fields.String(allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
+    change_7d = fields.String(allow_none=True, dump_only=True, metadata={"description": MOVEMENT})

@@ -4,7 +4,9 @@
   the row that records it (version, name, checksum). Editing a file after it was applied is a loud
   error: write a new migration instead.
 - Repeatable SQL (functions and views under sql/functions and sql/views) is re-applied whenever
-  its text changes.
+  its text changes. `{metric_columns}` in it stands for the public metric columns of the catalogue
+  (service/core/metrics.py), so the shared view does not list them a second time; the text that
+  counts is the filled-in one, so a change to the catalogue re-applies the view.
 - Marketplaces the adapters declare (service/core/marketplaces.py) are written next: inserted, or
   updated to match their declaration.
 - Rollups (service/core/rollups.py) are synchronised last: created, or re-created when their definition
@@ -25,7 +27,7 @@ from typing import Any
 
 import psycopg
 
-from service.core import rollups
+from service.core import metrics, rollups
 from service.core.marketplaces import Marketplace, declare
 from service.core.sql import query
 
@@ -88,6 +90,11 @@ def repeatable_files(sql_dir: Path) -> list[Path]:
     return files
 
 
+def render(text: str) -> str:
+    """Repeatable SQL as it is applied: the catalogue's metric columns filled in."""
+    return text.replace("{metric_columns}", metrics.view_columns())
+
+
 def _check_applied(migrations: list[Migration], applied: dict[str, dict]) -> None:
     by_version = {m.version: m for m in migrations}
     for version, row in applied.items():
@@ -139,7 +146,7 @@ def upgrade(
 
             known = {row["path"]: row["checksum"] for row in conn.execute(query("migrations/repeatables"))}
             for path in repeatable_files(sql_dir):
-                text = path.read_text()
+                text = render(path.read_text())
                 relative = path.relative_to(sql_dir).as_posix()
                 if known.get(relative) == checksum(text):
                     continue

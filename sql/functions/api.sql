@@ -1,6 +1,5 @@
--- Small presentation rules the API's SQL-built JSON uses. Their Python twins in
--- service/api/schemas.py serve the marshmallow-dumped endpoints; tests/test_api_read.py checks
--- that the two give the same answers.
+-- Small presentation rules of the API, in SQL only: the view metric_rows labels every row it shows
+-- with liquidity_label(), and the leaderboard and watchlist queries give rank movements.
 
 -- SPEC §4: High >= 70, Moderate >= 40, Low below.
 CREATE OR REPLACE FUNCTION liquidity_label(p_score double precision) RETURNS text

@@ -9,7 +9,7 @@ import pytest
 
 from jobs import pipeline
 from jobs.sim import driver
-from service.core import cache
+from service.core import cache, metrics
 from service.core.ingest import writer
 from service.core.ingest.records import Listing, ListingBatch, Sale, Snapshot
 from tests import reference
@@ -17,17 +17,8 @@ from tests import reference
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 START = NOW - timedelta(days=45)
 LAST_DAY = NOW.date()
-METRIC_COLUMNS = [
-    "history_days", "floor_price", "floor_low", "active_listings", "units_listed", "units_near_floor",
-    "visible_market_cap", "units_sold", "sales_count", "volume_usd", "avg_sale_price", "median_sale_price",
-    "units_added", "market_price", "volume_ema_7d", "volume_ema_30d", "units_sold_ema_7d", "volume_sma_7d",
-    "volume_sma_30d", "units_sold_sma_7d", "units_sold_sma_30d", "units_added_sma_7d", "units_added_sma_30d",
-    "floor_sma_7d", "volume_7d", "volume_30d", "units_sold_7d", "units_sold_30d", "floor_change_pct_1d",
-    "floor_change_pct_7d", "floor_change_pct_30d", "market_change_pct_1d", "market_change_pct_7d",
-    "market_change_pct_30d", "volume_change_pct_7d", "volume_change_pct_30d", "sold_avg_30d", "added_avg_30d",
-    "days_to_plus_20pct", "expected_days_to_sell", "liquidity_score", "absorption_ratio", "momentum",
-    "insufficient_history", "low_liquidity", "stale",
-]  # fmt: skip
+# Every stored metric the API serves (the catalogue's), and those it keeps without serving them.
+METRIC_COLUMNS = ["history_days", "avg_sale_price", "median_sale_price", *metrics.STORED]
 INDEX_COLUMNS = [
     "products_priced", "basket_value_usd", "index_value", "index_change_pct_1d", "index_change_pct_7d",
     "index_change_pct_30d", "advancers", "decliners", "unchanged", "volume_usd", "units_sold", "units_added",

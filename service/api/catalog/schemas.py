@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
 from service.api.leaderboard.schemas import ProductFilters
-from service.api.schemas import MetricsSummary, ProductSummary
+from service.api.schemas import MetricsSummary, ProductSummary, metric_field
 
 
 class Game(Schema):
@@ -23,10 +23,10 @@ class ProductListArgs(PageArgs, ProductFilters):
 
 
 class ProductListItem(ProductSummary):
-    floor_price = fields.Decimal(as_string=False, allow_none=True)
-    market_price = fields.Decimal(as_string=False, allow_none=True)
-    volume_24h = fields.Decimal(as_string=False, allow_none=True)
-    floor_change_pct_1d = fields.Float(allow_none=True)
+    floor_price = metric_field("floor_price")
+    market_price = metric_field("market_price")
+    volume_24h = metric_field("volume_24h")
+    floor_change_pct_1d = metric_field("floor_change_pct_1d")
 
 
 class ProductList(Schema):

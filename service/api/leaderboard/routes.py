@@ -11,10 +11,23 @@ from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.common import filter_params, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
+from service.core import metrics
 from service.core.sql import query
 from service.extensions import database
 
 blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", description="Ranked boxes")
+
+
+# The arguments of the metrics object's json_build_object: the catalogue's summary metrics, as
+# 'name', "name" pairs over the view's columns. Composed once; PostgreSQL takes at most 100 arguments.
+METRICS_OBJECT = sql.SQL(
+    sql.SQL(", ")
+    .join(
+        sql.SQL("{}, {}").format(sql.Literal(name), sql.Identifier(name))
+        for name in ("day", *(metric.name for metric in metrics.SUMMARY))
+    )
+    .as_string()
+)
 
 
 def order_by(sort: str, direction: str | None) -> tuple[str, str]:
@@ -27,8 +40,17 @@ def order_by(sort: str, direction: str | None) -> tuple[str, str]:
 
 
 def _unqualified(order: str) -> str:
-    """The same ORDER BY over the page's own column names (r.rank -> rank, m.floor_price -> floor_price)."""
+    """The same ORDER BY over the page's own column names (r.rank -> rank, m.volume_24h -> volume_24h)."""
     return ", ".join(term.split(".", 1)[1] for term in order.split(", "))
+
+
+def leaderboard_statement(sort: str, direction: str | None) -> tuple[sql.Composed, str]:
+    """The page's SQL for a sort key and direction, and the direction shown."""
+    order, shown = order_by(sort, direction)
+    statement = sql.SQL(query("api/leaderboard")).format(
+        order=sql.SQL(order), page_order=sql.SQL(_unqualified(order)), metrics=METRICS_OBJECT
+    )
+    return statement, shown
 
 
 @blp.route("")
@@ -38,8 +60,7 @@ def _unqualified(order: str) -> str:
 def leaderboard(args: dict[str, Any]) -> Response:
     """The leaderboard for a day: default order volume_ema_7d with SPEC's tie-breaks (competition ranks)."""
     params = {**filter_params(args), "day": args.get("date")}
-    order, direction = order_by(args["sort"], args.get("direction"))
-    statement = sql.SQL(query("api/leaderboard")).format(order=sql.SQL(order), page_order=sql.SQL(_unqualified(order)))
+    statement, direction = leaderboard_statement(args["sort"], args.get("direction"))
     with database().connection() as conn:
         page = conn.execute(statement, params).fetchone()
     assert page is not None

@@ -4,27 +4,11 @@ from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
 from service.api.schemas import MetricsSummary, ProductSummary, RankMovement
+from service.core import metrics
 
-# Sort keys a client may ask for, and the SQL they mean: the request never reaches the SQL text.
-SORT_COLUMNS = {
-    "volume_ema_7d": "m.volume_ema_7d",
-    "volume_24h": "m.volume_usd",
-    "volume_7d": "m.volume_7d",
-    "volume_30d": "m.volume_30d",
-    "floor_price": "m.floor_price",
-    "market_price": "m.market_price",
-    "floor_change_pct_1d": "m.floor_change_pct_1d",
-    "floor_change_pct_7d": "m.floor_change_pct_7d",
-    "floor_change_pct_30d": "m.floor_change_pct_30d",
-    "units_sold_7d": "m.units_sold_7d",
-    "visible_market_cap": "m.visible_market_cap",
-    "liquidity_score": "m.liquidity_score",
-    "days_to_plus_20pct": "m.days_to_plus_20pct",
-    "expected_days_to_sell": "m.expected_days_to_sell",
-    "active_listings": "m.active_listings",
-    "momentum": "m.momentum",
-    "release_date": "p.release_date",
-}
+# Sort keys a client may ask for, and the SQL they mean: the request never reaches the SQL text. The
+# metrics are the catalogue's sortable ones, columns of the view metric_rows m under the same names.
+SORT_COLUMNS = {name: f"m.{name}" for name in metrics.SORTABLE} | {"release_date": "p.release_date"}
 
 
 class ProductFilters(Schema):

@@ -11,7 +11,6 @@ from service.api.catalog.routes import find_product
 from service.api.common import like_pattern
 from service.api.errors import ApiError
 from service.api.price_check.schemas import PriceCheck, PriceCheckArgs
-from service.api.schemas import liquidity_label
 from service.extensions import database
 
 blp = Blueprint("price_check", __name__, url_prefix="/api/v1/price-check", description="Listing price verdicts")
@@ -59,6 +58,6 @@ def price_check(args: dict[str, Any]) -> dict[str, Any]:
         "market_price": metrics.get("market_price"),
         "floor_change_pct_7d": metrics.get("floor_change_pct_7d"),
         "liquidity_score": metrics.get("liquidity_score"),
-        "liquidity_label": liquidity_label(metrics.get("liquidity_score")),
+        "liquidity_label": metrics.get("liquidity_label"),
         "day": metrics.get("day"),
     }

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.api.schemas import metric_field
+
 
 class PriceCheckArgs(Schema):
     product = fields.String(validate=validate.Length(1, 200), metadata={"description": "Product id or slug"})
@@ -30,9 +32,9 @@ class PriceCheck(Schema):
         required=True,
         metadata={"description": "good (<= floor), fair (<= 1.10 x floor), overpriced, or unknown (no floor)"},
     )
-    floor_price = fields.Decimal(as_string=False, allow_none=True)
-    market_price = fields.Decimal(as_string=False, allow_none=True)
-    floor_change_pct_7d = fields.Float(allow_none=True)
-    liquidity_score = fields.Float(allow_none=True)
-    liquidity_label = fields.String(allow_none=True)
+    floor_price = metric_field("floor_price")
+    market_price = metric_field("market_price")
+    floor_change_pct_7d = metric_field("floor_change_pct_7d")
+    liquidity_score = metric_field("liquidity_score")
+    liquidity_label = metric_field("liquidity_label")
     day = fields.Date(allow_none=True)

@@ -17,10 +17,9 @@ from service.api.catalog.routes import find_product
 from service.api.common import envelope, latest_day
 from service.api.errors import ApiError
 from service.api.product_data.schemas import (
+    DAILY,
     FLOWS,
     HOURLY,
-    INDICATORS,
-    LEVELS,
     History,
     HistoryArgs,
     ListingsArgs,
@@ -54,7 +53,7 @@ def _window(args: dict[str, Any], interval: str, default_days: int) -> tuple[dat
 
 
 def _requested_metrics(raw: str, interval: str) -> list[str]:
-    allowed = HOURLY if interval == "1h" else LEVELS + FLOWS + INDICATORS
+    allowed = HOURLY if interval == "1h" else DAILY
     metrics = list(dict.fromkeys(m.strip() for m in raw.split(",") if m.strip()))
     unknown = [m for m in metrics if m not in allowed]
     if unknown or not metrics:

@@ -3,18 +3,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
+from service.core import metrics
 
-LEVELS = ("floor_price", "floor_low", "market_price", "active_listings", "units_listed", "units_near_floor",
-          "visible_market_cap")  # fmt: skip
-FLOWS = ("units_sold", "sales_count", "volume_usd", "units_added")
-INDICATORS = (
-    "volume_ema_7d", "volume_ema_30d", "units_sold_ema_7d", "volume_sma_7d", "volume_sma_30d", "units_sold_sma_7d",
-    "units_sold_sma_30d", "units_added_sma_7d", "units_added_sma_30d", "floor_sma_7d", "volume_7d", "volume_30d",
-    "units_sold_7d", "units_sold_30d", "floor_change_pct_1d", "floor_change_pct_7d", "floor_change_pct_30d",
-    "market_change_pct_1d", "market_change_pct_7d", "market_change_pct_30d", "volume_change_pct_7d",
-    "volume_change_pct_30d", "sold_avg_30d", "added_avg_30d", "days_to_plus_20pct", "expected_days_to_sell",
-    "liquidity_score", "absorption_ratio", "momentum",
-)  # fmt: skip
+# Daily and weekly history charts the catalogue's numbers, by column name; weekly sums the flows.
+DAILY = metrics.CHARTED
+FLOWS = metrics.FLOWS
+# What sql/queries/api/product_history_hourly.sql computes from the hourly rollups.
 HOURLY = ("floor_price", "active_listings", "units_listed", "units_sold", "sales_count", "volume_usd")
 DEFAULT_METRICS = "floor_price,market_price,volume_usd,units_sold,active_listings"
 
@@ -23,7 +17,7 @@ class HistoryArgs(Schema):
     metrics = fields.String(
         load_default=DEFAULT_METRICS,
         validate=validate.Length(1, 2000),
-        metadata={"description": f"Comma-separated; any of {', '.join(LEVELS + FLOWS + INDICATORS)}"},
+        metadata={"description": f"Comma-separated; any of {', '.join(DAILY)}"},
     )
     interval = fields.String(load_default="1d", validate=validate.OneOf(["1h", "1d", "1w"]))
     from_ = fields.Date(data_key="from", metadata={"description": "First day (UTC)"})

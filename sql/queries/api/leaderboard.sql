@@ -1,18 +1,14 @@
 -- One page of the leaderboard for a day, built as JSON by the database (the hottest uncached read).
 -- Both orders are composed from a whitelist (service/api/leaderboard): the page's, over the tables,
 -- and the same over the page's columns. Ranks are the stored default ranks of the scope (all games,
--- or the filtered game). The row shape is LeaderboardRow's.
+-- or the filtered game). The row shape is LeaderboardRow's; the metrics object is the catalogue's
+-- summary metrics (filled in by service/api/leaderboard), columns of the view metric_rows.
+-- The page is chosen first, over only the columns that filter and order it; then its rows alone are
+-- read in full. Sorting the day's rows with every column (and the labels computed for all of them)
+-- cost more than fetching the page's rows again by primary key.
 WITH page AS (
-    SELECT count(*) OVER () AS total,
-           r.rank, r.rank_1d_ago, r.rank_7d_ago,
-           p.id, p.slug, p.name, p.game, p.set_code, p.set_name, p.product_type, p.release_date, p.image_url,
-           p.reprint_risk,
-           m.day, m.floor_price, m.market_price, m.volume_usd, m.volume_7d, m.volume_30d, m.volume_ema_7d,
-           m.units_sold, m.units_sold_7d, m.units_sold_30d, m.floor_change_pct_1d, m.floor_change_pct_7d,
-           m.floor_change_pct_30d, m.visible_market_cap, m.liquidity_score, m.days_to_plus_20pct,
-           m.expected_days_to_sell, m.active_listings, m.units_listed, m.momentum, m.sold_avg_30d,
-           m.insufficient_history, m.low_liquidity, m.stale
-    FROM product_metrics_daily m
+    SELECT count(*) OVER () AS total, m.product_id, m.day, r.rank, r.rank_1d_ago, r.rank_7d_ago
+    FROM metric_rows m
     JOIN products p ON p.id = m.product_id
     LEFT JOIN product_ranks_daily r
       ON r.product_id = m.product_id AND r.day = m.day AND r.scope = coalesce(%(game)s, 'all')
@@ -31,19 +27,11 @@ SELECT max(total) AS total, max(day) AS day, coalesce(json_agg(json_build_object
            'rank', rank, 'rank_1d_ago', rank_1d_ago, 'rank_7d_ago', rank_7d_ago,
            'change_1d', rank_movement(rank, rank_1d_ago), 'change_7d', rank_movement(rank, rank_7d_ago),
            'product', json_build_object(
-               'id', id, 'slug', slug, 'name', name, 'game', game, 'set_code', set_code, 'set_name', set_name,
-               'product_type', product_type, 'release_date', release_date, 'image_url', image_url,
-               'reprint_risk', reprint_risk),
-           'metrics', json_build_object(
-               'day', day, 'floor_price', floor_price, 'market_price', market_price, 'volume_24h', volume_usd,
-               'volume_7d', volume_7d, 'volume_30d', volume_30d, 'volume_ema_7d', volume_ema_7d,
-               'units_sold', units_sold, 'units_sold_7d', units_sold_7d, 'units_sold_30d', units_sold_30d,
-               'floor_change_pct_1d', floor_change_pct_1d, 'floor_change_pct_7d', floor_change_pct_7d,
-               'floor_change_pct_30d', floor_change_pct_30d, 'visible_market_cap', visible_market_cap,
-               'liquidity_score', liquidity_score, 'liquidity_label', liquidity_label(liquidity_score),
-               'days_to_plus_20pct', days_to_plus_20pct, 'expected_days_to_sell', expected_days_to_sell,
-               'active_listings', active_listings, 'units_listed', units_listed, 'momentum', momentum,
-               'sold_avg_30d', sold_avg_30d, 'insufficient_history', insufficient_history,
-               'low_liquidity', low_liquidity, 'stale', stale)
+               'id', p.id, 'slug', p.slug, 'name', p.name, 'game', p.game, 'set_code', p.set_code,
+               'set_name', p.set_name, 'product_type', p.product_type, 'release_date', p.release_date,
+               'image_url', p.image_url, 'reprint_risk', p.reprint_risk),
+           'metrics', json_build_object({metrics})
        ) ORDER BY {page_order}), '[]')::text AS data
-FROM page;
+FROM page
+JOIN metric_rows m USING (product_id, day)
+JOIN products p ON p.id = product_id;

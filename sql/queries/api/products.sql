@@ -1,9 +1,9 @@
 -- Catalog search with the latest metrics of each product (for a day).
 SELECT count(*) OVER () AS total,
        p.id, p.slug, p.name, p.game, p.set_code, p.set_name, p.product_type, p.release_date, p.image_url,
-       p.reprint_risk, m.floor_price, m.market_price, m.volume_usd AS volume_24h, m.floor_change_pct_1d
+       p.reprint_risk, m.floor_price, m.market_price, m.volume_24h, m.floor_change_pct_1d
 FROM products p
-LEFT JOIN product_metrics_daily m ON m.product_id = p.id AND m.day = %(day)s
+LEFT JOIN metric_rows m ON m.product_id = p.id AND m.day = %(day)s
 WHERE p.active
   AND (%(game)s::text IS NULL OR p.game = %(game)s)
   AND (%(product_type)s::text IS NULL OR p.product_type = %(product_type)s)
