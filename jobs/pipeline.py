@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import redis
 
-from service.core import alerts, rollups
+from service.core import alerts, recompute, rollups
 from service.core.cache import bump_data_version
 from service.core.settings import PROJECT_ROOT
 from service.core.sql import query
@@ -52,12 +52,15 @@ def run(
     *,
     redis_client: redis.Redis | None = None,
     resummarise: bool = False,
+    reinfer: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> PipelineReport:
     """Recompute every stage for the days [first_day, last_day].
 
     Later days derive from earlier ones (moving windows, EMAs, the chained index), so the window is
     extended to the last day already computed: what is stored never disagrees with what it derives from.
+    With `reinfer`, listing changes and inferred sales are derived again first; with `resummarise`,
+    snapshot summaries. A run serves the pipeline requests (service/core/recompute.py) it covers.
     """
     if first_day > last_day:
         raise ValueError(f"empty window: {first_day} is after {last_day}")
@@ -70,6 +73,7 @@ def run(
             last_day = last_computed[0]
         report = PipelineReport(first_day, last_day)
         window = {"from": first_day, "to": last_day}
+        requests = recompute.pending(conn)  # read first: requests made during the run stay for the next
 
         def stage(name: str, work: Callable[[], int | None]) -> None:
             if progress:
@@ -80,6 +84,8 @@ def run(
             if count is not None:
                 report.rows[name] = count
 
+        if reinfer:
+            stage("inference", lambda: _scalar_sum(conn, "pipeline/reinfer", {"from": _day_start(first_day)}))
         if resummarise:
             stage(
                 "summaries",
@@ -109,11 +115,30 @@ def run(
         report.rows["alerts_fired"] = fired.notifications
         if redis_client is not None:  # this run's deliveries, and listing alerts fired at ingest
             alerts.dispatch(conn, redis_client)
+        if requests is not None and _covers(requests, first_day, resummarise, reinfer):
+            recompute.served(conn, requests)
     log.info(
         "pipeline ran",
         extra={"first_day": str(first_day), "last_day": str(last_day), "seconds": report.seconds, "rows": report.rows},
     )
     return report
+
+
+def stages(*, resummarise: bool = False, reinfer: bool = False) -> list[str]:
+    """The stages a run goes through, in order (what `progress` is called with)."""
+    first = ["inference"] * reinfer + ["summaries"] * resummarise
+    return [*first, *(f"rollup:{r.name}" for r in rollups.declared(PROJECT_ROOT / "sql")), *FINAL_STAGES]
+
+
+FINAL_STAGES = ("metrics", "ranks", "market_index")
+
+
+def _covers(requests: recompute.Requests, first_day: date, resummarise: bool, reinfer: bool) -> bool:
+    return (
+        first_day <= requests.from_day
+        and (resummarise or not requests.resummarise)
+        and (reinfer or not requests.reinfer)
+    )
 
 
 def _scalar(conn: psycopg.Connection[Any], name: str, params: dict[str, Any]) -> int:

@@ -21,12 +21,21 @@ log = logging.getLogger(__name__)
 # The project's own entries; each marketplace adapter declares its fetches' entries itself.
 CORE: tuple[Entry, ...] = (
     Entry("sim-tick", "jobs.tasks.sim_tick", "*/5 * * * *", timeout=900),
+    # Writes queue the pipeline themselves; this serves what an outage or a settings change left behind.
+    Entry("pipeline-catch-up", "jobs.tasks.run_requested_pipeline", "*/10 * * * *", timeout=3600),
     Entry("webhook-sweep", "jobs.tasks.dispatch_webhooks", "*/10 * * * *", timeout=300),
     Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
 )
 # The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry policy,
 # jobs/marketplaces/fetch.py); without credentials they log once and do nothing (docs/ADAPTERS.md).
 SCHEDULE: tuple[Entry, ...] = (*CORE, *registry.schedule())
+# Entries of the simulated market: a live database never runs them (service/core/data_mode.py).
+DEMO_ONLY = frozenset({"sim-tick"})
+
+
+def for_mode(mode: str) -> tuple[Entry, ...]:
+    """The schedule of a deployment in this data mode (DATA_MODE)."""
+    return tuple(entry for entry in SCHEDULE if mode == "demo" or entry.name not in DEMO_ONLY)
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ class Changes:
     cancelled: list[str]
 
 
-def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...] = SCHEDULE) -> Changes:
+def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(ID_PREFIX)}
     created, kept, cancelled = [], [], []
     for entry in entries:

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
+from rq import get_current_job
 
 from jobs import pipeline
 from jobs.sim import driver
-from service.core import alerts
+from service.core import alerts, recompute
 from service.core.cache import connect_redis
 from service.core.settings import Settings
 from service.core.sql import query
@@ -21,18 +22,75 @@ def sim_tick() -> dict[str, Any]:
     report = driver.advance(settings.database_url)
     result: dict[str, Any] = {"steps": report.steps, "written": dict(report.result.written)}
     if report.first_step is not None:
-        result["pipeline"] = run_pipeline(report.first_step.date().isoformat())
+        result["pipeline"] = run_requested_pipeline()
     return result
 
 
-def run_pipeline(first_day: str, last_day: str | None = None) -> dict[str, Any]:
-    """The metric pipeline for [first_day, last_day] (ISO dates; last_day defaults to today, UTC)."""
+# One pipeline at a time, across every worker: a second one waits, then serves what is left.
+PIPELINE_LOCK = "pipeline"
+
+
+def run_requested_pipeline() -> dict[str, Any]:
+    """The pipeline from the earliest day asked for since the last run (writes of observations,
+    changed settings; service/core/recompute.py), through today. Queued after writes, debounced,
+    and run by the `pipeline-catch-up` entry for whatever an outage left behind."""
     settings = Settings.from_env()
-    last = date.fromisoformat(last_day) if last_day else datetime.now(UTC).date()
+    client = connect_redis(settings.redis_url, timeout_s=5.0)
+    recompute.started(client)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", [PIPELINE_LOCK])
+        try:
+            requests = recompute.pending(conn)
+            if requests is None:
+                return {"requests": 0}
+            today = datetime.now(UTC).date()
+            report = pipeline.run(
+                settings.database_url,
+                requests.from_day,
+                max(today, requests.from_day),
+                redis_client=client,
+                resummarise=requests.resummarise,
+                reinfer=requests.reinfer,
+            )
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", [PIPELINE_LOCK])
+    return {"requests": requests.count, "from": requests.from_day.isoformat(), **_summary(report)}
+
+
+def recompute_days(first_day: str, last_day: str, resummarise: bool = False) -> dict[str, Any]:
+    """An admin's recompute of [first_day, last_day] (ISO dates), its progress in the job's meta:
+    {"stage", "done", "total"}, read by GET /api/v1/admin/jobs/<id>."""
+    settings = Settings.from_env()
+    job = get_current_job()
+    names = pipeline.stages(resummarise=resummarise)
+
+    def progress(stage: str) -> None:
+        if job is not None:
+            job.meta["progress"] = {"stage": stage, "done": names.index(stage), "total": len(names)}
+            job.save_meta()
+
     report = pipeline.run(
-        settings.database_url, date.fromisoformat(first_day), last, redis_client=connect_redis(settings.redis_url)
+        settings.database_url,
+        date.fromisoformat(first_day),
+        date.fromisoformat(last_day),
+        redis_client=connect_redis(settings.redis_url, timeout_s=5.0),
+        resummarise=resummarise,
+        progress=progress,
     )
-    return {"seconds": report.seconds, "rows": report.rows, "data_version": report.data_version}
+    if job is not None:
+        job.meta["progress"] = {"stage": "done", "done": len(names), "total": len(names)}
+        job.save_meta()
+    return _summary(report)
+
+
+def _summary(report: pipeline.PipelineReport) -> dict[str, Any]:
+    return {
+        "first_day": report.first_day.isoformat(),
+        "last_day": report.last_day.isoformat(),
+        "seconds": report.seconds,
+        "rows": report.rows,
+        "data_version": report.data_version,
+    }
 
 
 def raw_payload_retention() -> dict[str, int]:

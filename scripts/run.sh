@@ -14,12 +14,9 @@ if [[ -z "${JWT_SECRET_KEY:-}" ]]; then
   export JWT_SECRET_KEY
 fi
 
-flask --app service.app db upgrade
-flask --app service.app catalog load
-# The simulated market: 90 days of history on first start; afterwards this catches up to now.
-flask --app service.app sim backfill --days "${SIM_BACKFILL_DAYS:-90}"
-# Metrics, ranks and the index for every day not computed yet (the scheduled ticks keep them current).
-flask --app service.app pipeline run
+# Migrate and load the catalog; in demo mode (DATA_MODE, the default) also simulate 90 days of market
+# history on first start (afterwards: catch up to now) and compute it. Scheduled ticks keep it current.
+flask --app service.app data init --backfill-days "${SIM_BACKFILL_DAYS:-90}"
 
 pids=()
 cleanup() {

@@ -16,7 +16,7 @@ from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from jobs.schedule import SCHEDULE
+from jobs import schedule
 from service.api.admin.routes import blp as admin_bp
 from service.api.alerts.routes import blp as alerts_bp
 from service.api.auth.routes import blp as auth_bp
@@ -38,6 +38,7 @@ from service.api.security import init_security
 from service.api.telemetry import init_telemetry, observe
 from service.api.watchlist.routes import blp as watchlist_bp
 from service.commands.config import settings_cli
+from service.commands.data import data_cli
 from service.commands.ingest import ingest_cli
 from service.commands.jobs import jobs_cli
 from service.commands.market import catalog_cli, sim_cli
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         connect_timeout_s=settings.db_connect_timeout_s,
     )
     app.extensions["boxpro.redis"] = connect_redis(settings.redis_url)
-    app.extensions["boxpro.schedule"] = {entry.name: entry for entry in SCHEDULE}
+    app.extensions["boxpro.schedule"] = {entry.name: entry for entry in schedule.for_mode(settings.data_mode)}
 
     _install_request_context(app)
     register_error_handlers(app)
@@ -116,7 +117,18 @@ BLUEPRINTS = (
     catalog_admin_bp,
     imports_bp,
 )
-CLI_GROUPS = (db_cli, rollups_cli, catalog_cli, sim_cli, pipeline_cli, jobs_cli, ingest_cli, users_cli, settings_cli)
+CLI_GROUPS = (
+    db_cli,
+    rollups_cli,
+    catalog_cli,
+    sim_cli,
+    pipeline_cli,
+    jobs_cli,
+    ingest_cli,
+    users_cli,
+    settings_cli,
+    data_cli,
+)
 
 
 def _register_api(app: Flask) -> Api:
@@ -154,6 +166,8 @@ def _limit_body(app: Flask) -> None:
 
 
 def _install_request_context(app: Flask) -> None:
+    data_mode = app.config["SETTINGS"].data_mode
+
     @app.before_request
     def _start() -> None:
         g.request_started = time.perf_counter()
@@ -164,6 +178,7 @@ def _install_request_context(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers["X-Data-Mode"] = data_mode  # demo: a client shows a "demo data" banner
         started = g.get("request_started")
         seconds = time.perf_counter() - started if started is not None else None
         if seconds is not None:

@@ -7,6 +7,7 @@ carries the Timescale License, to exercise the continuous-aggregate branch).
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -32,6 +33,10 @@ from tests.helpers import (
     make_settings,
     register,
 )
+
+# Job functions and subprocesses read their settings from the environment: a write's pipeline job is
+# queued at once (not 30 s later), where a burst worker finds it.
+os.environ.setdefault("PIPELINE_DEBOUNCE_S", "0")
 
 
 @pytest.fixture(scope="session")

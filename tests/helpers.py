@@ -19,7 +19,7 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
 MARKET_NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 MARKET_LAST_DAY = MARKET_NOW.date().isoformat()
 # Tables that describe the schema or hold reference data seeded by migrations; kept between tests.
-KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings"}
+KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings", "data_mode"}
 
 
 def make_settings(**overrides: object) -> Settings:
@@ -30,6 +30,7 @@ def make_settings(**overrides: object) -> Settings:
         "jwt_secret_key": "test-secret-" + "x" * 40,
         "health_timeout_s": 1.0,
         "db_connect_timeout_s": 1,
+        "pipeline_debounce_s": 0.0,  # queue the pipeline at once: tests run it with a burst worker
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -59,6 +60,7 @@ def empty_data_tables(conn: psycopg.Connection) -> None:
                 psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, tables))
             )
         )
+    conn.execute("UPDATE data_mode SET mode = 'demo' WHERE mode <> 'demo'")  # tests that go live leave it
 
 
 def insert_products(conn: psycopg.Connection) -> list[int]:
@@ -140,6 +142,7 @@ BODIES = {
     ("POST", "/api/v1/admin/games"): {"code": "lorcana", "name": "Lorcana"},
     ("PATCH", "/api/v1/admin/games/<string:code>"): {"name": "Renamed"},
     ("POST", "/api/v1/admin/jobs"): {"name": "sim-tick"},
+    ("POST", "/api/v1/admin/recompute"): {"from": "2026-02-01", "to": "2026-03-01"},
     ("POST", "/api/v1/admin/products"): {"game": "one-piece", "name": "X Box", "product_type": "booster_box"},
     ("PATCH", "/api/v1/admin/products/<string:product>"): {"notes": "hacked"},
     ("POST", "/api/v1/admin/products/<string:product>/sources"): {"marketplace": "ebay"},

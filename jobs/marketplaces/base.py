@@ -21,7 +21,7 @@ jobs/marketplaces/fetch.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import psycopg
@@ -66,7 +66,16 @@ class Adapter(Generic[Config]):
     # Re-parses the adapter's payloads of one run (in the order they were fetched) into the writer,
     # adding to the report; idempotent like any ingest.
     replay: Callable[[psycopg.Connection[Any], Config, Sequence[Payload], ReplayReport], None]
+    # Whether it reports its sales with these settings (then none are inferred), when that depends on
+    # them; otherwise `marketplace.has_sold_feed` says.
+    sold_feed: Callable[[Config], bool] | None = None
 
     @property
     def code(self) -> str:
         return self.marketplace.code
+
+    def declared(self, env: Env) -> Marketplace:
+        """Its `marketplaces` row under these settings."""
+        if self.sold_feed is None:
+            return self.marketplace
+        return replace(self.marketplace, has_sold_feed=self.sold_feed(self.read_config(env)))

@@ -233,6 +233,7 @@ def replay(
 ADAPTER = registry.register(
     __name__,
     Adapter(
+        # Without Marketplace Insights eBay reports no sales: they are inferred from listing changes.
         Marketplace(MARKETPLACE, "eBay", has_sold_feed=True, market_price_source=False),
         read_config=EbayConfig.read,
         missing=missing_keys,
@@ -246,5 +247,6 @@ ADAPTER = registry.register(
         ),
         replays=frozenset({BROWSE_PAYLOAD, SALES_PAYLOAD}),
         replay=replay,
+        sold_feed=lambda config: config.insights_enabled,
     ),
 )

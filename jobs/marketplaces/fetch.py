@@ -34,6 +34,7 @@ from jobs.marketplaces import registry
 from jobs.marketplaces.base import Adapter, Config
 from jobs.marketplaces.http import CallRecorder
 from jobs.marketplaces.sources import load_sources
+from service.core import recompute
 from service.core.cache import connect_redis
 from service.core.circuits import QuotaCircuit
 from service.core.ingest import writer
@@ -48,6 +49,7 @@ PIN_MAX_AGE = timedelta(minutes=30)
 DEFAULT_QUEUE = "default"
 DEFER_MARGIN = timedelta(minutes=5)  # after a quota reset, before calling again
 RETRY = Retry(max=3, interval=[30, 120, 600])  # workers run --with-scheduler, which Retry intervals need
+OBSERVATIONS = ("snapshots", "sales", "price_points")  # what the pipeline computes from
 
 
 class FetchFailed(RuntimeError):
@@ -192,13 +194,13 @@ def _run(settings: Settings, kind: str, marketplace: str, product_ids: Sequence[
             yield run
         except Exception as exc:
             run.fail(f"{type(exc).__name__}: {exc}")
-            _finish(run, "failed")
+            _finish(run, "failed", settings)
             raise
-        _finish(run, run.status)
+        _finish(run, run.status, settings)
     log.info("fetch run finished", extra={"kind": kind, **run.summary()})
 
 
-def _finish(run: Run, status: str) -> None:
+def _finish(run: Run, status: str, settings: Settings) -> None:
     writer.finish_run(
         run.conn, run.run_id, run.result, status=status, http_calls=run.recorder.calls, error=_error_text(run)
     )
@@ -206,6 +208,8 @@ def _finish(run: Run, status: str) -> None:
         query("marketplaces/finish_run_http"),
         {"run_id": run.run_id, "http_errors": run.recorder.errors, "replay_of": None},
     )
+    if any(run.result.written.get(t) for t in OBSERVATIONS):  # the writer asked for their days: queue the pipeline
+        recompute.request_run(run.redis, settings.pipeline_debounce_s)
 
 
 def _error_text(run: Run) -> str | None:

@@ -68,9 +68,11 @@ def schedule() -> tuple[Entry, ...]:
     return tuple(entry for adapter in adapters() for entry in adapter.schedule)
 
 
-def marketplaces() -> tuple[Marketplace, ...]:
-    """The marketplace rows the adapters declare, for `flask db upgrade`."""
-    return tuple(adapter.marketplace for adapter in adapters())
+def marketplaces(env: Env | None = None) -> tuple[Marketplace, ...]:
+    """The marketplace rows the adapters declare under these settings (by default the process's), for
+    `flask db upgrade`."""
+    env = env or Env.load()
+    return tuple(adapter.declared(env) for adapter in adapters())
 
 
 def read_configs(env: Env) -> dict[str, Any]:

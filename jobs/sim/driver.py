@@ -18,6 +18,7 @@ import psycopg
 
 from jobs.sim.market import MARKETPLACES, MarketState, capture, snapshot_batch, step_times
 from jobs.sim.pricing import starting_price
+from service.core import data_mode
 from service.core.ingest import writer
 from service.core.ingest.after import after_listings
 from service.core.ingest.records import PricePoint, Sale
@@ -150,6 +151,7 @@ def advance(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     report = SimReport()
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        data_mode.require_demo(conn, "the simulated market")
         run_id = writer.start_run(conn, kind, marketplace=None, product_ids=product_ids)
         # One simulation run at a time (a tick and a backfill, two workers): the second waits, then
         # finds the state already advanced. A session lock, since each chunk commits on its own.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from service.api.errors import ApiError
@@ -18,14 +19,28 @@ class PageArgs(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
 
+DATA_MODE = fields.String(
+    required=True,
+    validate=validate.OneOf(["demo", "live"]),
+    metadata={"description": "`demo`: the numbers come from the simulated market (show a banner); `live`: real"},
+)
+
+
 class Meta(Schema):
     total = fields.Integer(required=True)
     limit = fields.Integer(required=True)
     offset = fields.Integer(required=True)
+    data_mode = DATA_MODE
+
+
+def data_mode() -> str:
+    """What the deployment serves: demo (the simulated market) or live data (DATA_MODE)."""
+    mode: str = current_app.config["SETTINGS"].data_mode
+    return mode
 
 
 def envelope(rows: list[dict[str, Any]], *, total: int, limit: int, offset: int, **meta: Any) -> dict[str, Any]:
-    return {"data": rows, "meta": {"total": total, "limit": limit, "offset": offset, **meta}}
+    return {"data": rows, "meta": {"total": total, "limit": limit, "offset": offset, "data_mode": data_mode(), **meta}}
 
 
 def latest_day() -> date | None:

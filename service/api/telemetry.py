@@ -114,7 +114,19 @@ class RedisStateCollector(Collector):
         yield from (calls, circuit)
 
 
-def _registry(client: redis.Redis) -> CollectorRegistry:
+class DataModeCollector(Collector):
+    """boxpro_data_mode{mode="demo"|"live"} 1: what this deployment serves (DATA_MODE)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("boxpro_data_mode", "1 for the data mode this deployment serves", labels=["mode"])
+        family.add_metric([self.mode], 1)
+        yield family
+
+
+def _registry(client: redis.Redis, mode: str) -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
@@ -122,6 +134,7 @@ def _registry(client: redis.Redis) -> CollectorRegistry:
         for collector in (REQUESTS, LATENCY, CACHE):
             registry.register(collector)
     registry.register(RedisStateCollector(client))
+    registry.register(DataModeCollector(mode))
     return registry
 
 
@@ -132,7 +145,8 @@ def metrics() -> Response:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise ApiError(401, "GET /metrics needs the metrics token.")
-    body = generate_latest(_registry(current_app.extensions["boxpro.redis"]))
+    settings = current_app.config["SETTINGS"]
+    body = generate_latest(_registry(current_app.extensions["boxpro.redis"], settings.data_mode))
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from jobs.marketplaces import replay
 from service.commands import settings as _settings
-from service.core import circuits
+from service.core import circuits, recompute
 from service.extensions import redis_client
 
 ingest_cli = AppGroup("ingest", help="Marketplace ingest runs.")
@@ -21,6 +21,8 @@ def ingest_replay(run_id: int) -> None:
         report = replay.replay_run(_settings().database_url, run_id)
     except replay.ReplayError as exc:
         raise click.ClickException(str(exc)) from exc
+    if any(report.result.written.values()):  # the writer asked for their days: queue the pipeline
+        recompute.request_run(redis_client(), _settings().pipeline_debounce_s)
     written = ", ".join(f"{n} {table}" for table, n in sorted(report.result.written.items()) if n) or "nothing new"
     skipped = ", ".join(f"{n} {table}" for table, n in sorted(report.result.skipped.items()) if n) or "nothing"
     rejected = ", ".join(f"{n} {why}" for why, n in sorted(report.result.rejected.items())) or "none"

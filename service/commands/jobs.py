@@ -11,6 +11,7 @@ from rq import Queue, Worker
 from rq_scheduler import Scheduler
 
 from jobs import schedule
+from service.commands import settings as _settings
 from service.extensions import redis_client
 
 jobs_cli = AppGroup("jobs", help="RQ jobs and the rq-scheduler schedule.")
@@ -20,12 +21,16 @@ def _scheduler() -> Scheduler:
     return Scheduler(connection=redis_client(), interval=5)
 
 
+def _entries() -> tuple[schedule.Entry, ...]:
+    return schedule.for_mode(_settings().data_mode)
+
+
 @jobs_cli.command("list")
 def jobs_list() -> None:
     """The declared schedule and what rq-scheduler holds."""
     scheduled = {job.id: job for job in _scheduler().get_jobs()}
-    width = max(len(entry.func) for entry in schedule.SCHEDULE)  # adapters' dotted paths are long
-    for entry in schedule.SCHEDULE:
+    width = max(len(entry.func) for entry in _entries())  # adapters' dotted paths are long
+    for entry in _entries():
         state = "scheduled" if entry.job_id in scheduled else "not scheduled (run `flask jobs schedule`)"
         click.echo(f"{entry.name:<22} {entry.cron:<16} {entry.func:<{width}} {state}")
 
@@ -33,15 +38,18 @@ def jobs_list() -> None:
 @jobs_cli.command("schedule")
 def jobs_schedule() -> None:
     """Reconcile rq-scheduler with the declared schedule."""
-    changes = schedule.reconcile(_scheduler())
+    changes = schedule.reconcile(_scheduler(), _entries())
     click.echo(f"created {changes.created}, kept {changes.kept}, cancelled {changes.cancelled}")
 
 
 @jobs_cli.command("run")
-@click.argument("name", type=click.Choice([entry.name for entry in schedule.SCHEDULE]))
+@click.argument("name")
 def jobs_run(name: str) -> None:
     """Enqueue a scheduled job now."""
-    entry = next(e for e in schedule.SCHEDULE if e.name == name)
+    entry = next((e for e in _entries() if e.name == name), None)
+    if entry is None:
+        known = ", ".join(e.name for e in _entries())
+        raise click.BadParameter(f"no entry {name!r} in this deployment's schedule ({known})", param_hint="NAME")
     job = Queue(entry.queue, connection=redis_client()).enqueue(
         entry.func, job_timeout=entry.timeout, result_ttl=entry.result_ttl, failure_ttl=entry.failure_ttl
     )
@@ -72,5 +80,5 @@ def jobs_workers(this_host: bool) -> None:
 def jobs_scheduler() -> None:
     """Reconcile the schedule, then run rq-scheduler (what `make run` and docker-compose start)."""
     scheduler = _scheduler()
-    schedule.reconcile(scheduler)
+    schedule.reconcile(scheduler, _entries())
     scheduler.run()

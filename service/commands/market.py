@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from jobs.sim import driver
 from service.commands import settings as _settings
-from service.core import catalog
+from service.core import catalog, data_mode
 from service.core.settings import PROJECT_ROOT
 
 DEFAULT_CATALOG = PROJECT_ROOT / "data" / "catalog.csv"
@@ -64,7 +64,7 @@ def sim_backfill(days: int, products: str | None, seed: int) -> None:
             report = driver.advance(
                 _settings().database_url, days=days, product_ids=ids, seed=seed, kind="sim-backfill", progress=progress
             )
-        except ValueError as exc:
+        except (ValueError, data_mode.DataModeError) as exc:
             raise click.ClickException(str(exc)) from exc
     written = ", ".join(f"{n} {table}" for table, n in sorted(report.result.written.items()))
     click.echo(
@@ -78,6 +78,6 @@ def sim_tick() -> None:
     """Advance the simulated market to now."""
     try:
         report = driver.advance(_settings().database_url)
-    except ValueError as exc:
+    except (ValueError, data_mode.DataModeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"simulated through {report.simulated_through:%Y-%m-%d %H:%M} UTC ({report.steps} steps)")

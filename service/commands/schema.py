@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from jobs.marketplaces import registry
 from service.commands import settings as _settings
-from service.core import migrations, rollups
+from service.core import data_mode, migrations, rollups
 from service.core.sql import query
 
 db_cli = AppGroup("db", help="Schema migrations.")
@@ -19,8 +19,9 @@ rollups_cli = AppGroup("rollups", help="License-aware rollups (continuous aggreg
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Apply pending migrations and changed repeatable SQL, declare the adapters' marketplaces, then
-    sync rollups."""
+    """Apply pending migrations and changed repeatable SQL, declare the adapters' marketplaces, sync
+    rollups, then check the database's data mode against DATA_MODE (a database without simulated data
+    takes DATA_MODE=live)."""
     settings = _settings()
     try:
         report = migrations.upgrade(
@@ -28,12 +29,15 @@ def db_upgrade() -> None:
             settings.migrations_dir,
             settings.sql_dir,
             progress=click.echo,
-            marketplaces=registry.marketplaces(),
+            marketplaces=registry.marketplaces(settings.env),
         )
-    except (migrations.MigrationError, rollups.RollupError) as exc:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            mode = data_mode.reconcile(conn, settings.data_mode)
+    except (migrations.MigrationError, rollups.RollupError, data_mode.DataModeError) as exc:
         raise click.ClickException(str(exc)) from exc
     if not (report.applied or report.repeatables or report.marketplaces or report.rollups):
         click.echo("database is up to date")
+    click.echo(f"data mode: {mode}")
 
 
 @db_cli.command("status")

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from service.core import data_mode
 from service.core.sql import query
 
 COLUMNS = (
@@ -179,7 +180,9 @@ class LoadReport:
 
 
 def load(conn: psycopg.Connection[Any], rows: list[CatalogRow]) -> LoadReport:
-    """Upsert games, products and their marketplace sources in one transaction."""
+    """Upsert games, products and their marketplace sources in one transaction. A live database gets
+    no simulated sources (service/core/data_mode.py)."""
+    simulated = data_mode.current(conn) == data_mode.DEMO
     with conn.transaction(), conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
         games = sorted({r.game for r in rows})
         cur.executemany(query("catalog/upsert_game"), [{"code": g, "name": GAME_NAMES.get(g, g)} for g in games])
@@ -204,7 +207,7 @@ def load(conn: psycopg.Connection[Any], rows: list[CatalogRow]) -> LoadReport:
             assert result is not None
             product_id, was_inserted = result[0], result[1]
             inserted += bool(was_inserted)
-            for marketplace, external_id, search in _sources(row):
+            for marketplace, external_id, search in _sources(row, simulated=simulated):
                 cur.execute(
                     query("catalog/upsert_source"),
                     {
@@ -219,13 +222,11 @@ def load(conn: psycopg.Connection[Any], rows: list[CatalogRow]) -> LoadReport:
     return LoadReport(products=len(rows), inserted=inserted, sources=sources)
 
 
-def _sources(row: CatalogRow) -> list[tuple[str, str | None, str | None]]:
+def _sources(row: CatalogRow, *, simulated: bool) -> list[tuple[str, str | None, str | None]]:
     search = re.sub(r"\s*[\[(].*?[\])]", "", row.name).strip()
-    sources: list[tuple[str, str | None, str | None]] = [
-        ("sim-tcgplayer", row.slug, None),
-        ("sim-ebay", row.slug, None),
-        ("ebay", None, f"{search} {row.set_code or ''}".strip()),
-    ]
+    sources: list[tuple[str, str | None, str | None]] = [("ebay", None, f"{search} {row.set_code or ''}".strip())]
+    if simulated:
+        sources[:0] = [("sim-tcgplayer", row.slug, None), ("sim-ebay", row.slug, None)]
     if row.tcgplayer_product_id:
         sources.append(("tcgplayer", str(row.tcgplayer_product_id), None))
     return sources

@@ -198,3 +198,26 @@ BEGIN
     RETURN NEXT;
 END;
 $$;
+
+-- After an inference setting changed (max_sale_premium, max_snapshot_gap_hours): derive the listing
+-- changes and inferred sales of every snapshot observed from p_from on again. Inferred sales and
+-- listing events are derived data (the snapshots they come from stay), so they are deleted and
+-- inferred anew, marketplace by marketplace, in this one transaction.
+CREATE OR REPLACE FUNCTION reinfer_listing_changes(p_from timestamptz)
+RETURNS TABLE (marketplace text, pairs integer, inferred_sales integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_code text;
+BEGIN
+    DELETE FROM sales s WHERE s.basis = 'inferred' AND s.sold_at >= p_from;
+    DELETE FROM listing_events e WHERE e.observed_at >= p_from;
+    UPDATE snapshots s
+    SET diffed = false, prev_observed_at = NULL, units_added = NULL, units_inferred_sold = NULL
+    WHERE s.observed_at >= p_from AND s.diffed;
+    FOR v_code IN SELECT code FROM marketplaces ORDER BY code LOOP
+        marketplace := v_code;
+        SELECT i.pairs, i.inferred_sales INTO pairs, inferred_sales FROM infer_listing_changes(v_code) i;
+        RETURN NEXT;
+    END LOOP;
+END;
+$$;

@@ -237,7 +237,7 @@ def test_notifications_inbox_and_isolation(client, products, db):
     assert alerts.evaluate_metrics(db, DAY).notifications == 2
 
     inbox = client.get("/api/v1/me/notifications", headers=ann).get_json()
-    assert inbox["meta"] == {"total": 2, "unread": 2, "limit": 50, "offset": 0}
+    assert inbox["meta"] == {"total": 2, "unread": 2, "limit": 50, "offset": 0, "data_mode": "demo"}
     first = inbox["data"][-1]
     assert first["alert_id"] == alert["id"] and first["product"]["slug"] == "op-01-box" and first["read_at"] is None
 

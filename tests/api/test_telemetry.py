@@ -134,7 +134,7 @@ def test_job_outcomes_durations_and_marketplace_quota_are_exposed(client, redis_
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     queue = Queue("test-metrics", connection=redis_db)
     queue.enqueue("jobs.tasks.raw_payload_retention")
-    queue.enqueue("jobs.tasks.run_pipeline", "not-a-date")  # fails
+    queue.enqueue("jobs.tasks.recompute_days", "not-a-date", "2026-01-01")  # fails
     Worker([queue], connection=redis_db).work(burst=True)
     count(redis_db, "ebay-browse", "calls", 7)
     QuotaCircuit(redis_db, "ebay-browse").open(datetime.now(UTC) + timedelta(hours=3), "daily quota spent")
@@ -142,7 +142,7 @@ def test_job_outcomes_durations_and_marketplace_quota_are_exposed(client, redis_
     text = client.get("/metrics").get_data(as_text=True)
     assert value(text, "boxpro_job_runs_total", job="jobs.tasks.raw_payload_retention") == 1
     assert value(text, "boxpro_job_failures_total", job="jobs.tasks.raw_payload_retention") == 0
-    assert value(text, "boxpro_job_failures_total", job="jobs.tasks.run_pipeline") == 1
+    assert value(text, "boxpro_job_failures_total", job="jobs.tasks.recompute_days") == 1
     assert value(text, "boxpro_job_seconds_total", job="jobs.tasks.raw_payload_retention") > 0
     assert value(text, "boxpro_marketplace_events_total", marketplace="ebay-browse", event="calls") == 7
     assert value(text, "boxpro_marketplace_quota_exhausted", api="ebay-browse") == 1

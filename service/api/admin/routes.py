@@ -10,7 +10,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from service.api.admin.schemas import IngestRunArgs, IngestRunPage, JobState, JobTrigger
+from service.api.admin.schemas import IngestRunArgs, IngestRunPage, JobState, JobTrigger, RecomputeRequest
 from service.api.blueprint import Blueprint
 from service.api.common import envelope
 from service.api.errors import ApiError
@@ -57,6 +57,29 @@ def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
     return _state(job)
 
 
+@blp.route("/recompute", methods=["POST"])
+@blp.admin_required
+@blp.arguments(RecomputeRequest)
+@blp.response(202, JobState)
+def recompute_days(body: dict[str, Any]) -> dict[str, Any]:
+    """Recompute rollups, metrics, ranks and the index for a range of days, as a job; its progress
+    shows in GET /admin/jobs/{id} (`progress`). `resummarise` first re-summarises the snapshots (after
+    a settings change); a backfill of days never computed is the same call."""
+    first, last = body["from_"], body["to"]
+    if first > last:
+        raise ApiError(422, "The request is not valid; see details.", details={"json": {"from": ["is after `to`"]}})
+    job = Queue("default", connection=redis_client()).enqueue(
+        "jobs.tasks.recompute_days",
+        first.isoformat(),
+        last.isoformat(),
+        body["resummarise"],
+        job_timeout=3 * 3600,
+        result_ttl=24 * 3600,
+        meta={"schedule": "recompute"},
+    )
+    return _state(job)
+
+
 @blp.route("/jobs/<string:job_id>")
 @blp.admin_required
 @blp.response(200, JobState)
@@ -83,4 +106,5 @@ def _state(job: Job) -> dict[str, Any]:
         "ended_at": job.ended_at,
         "result": result.return_value if result and result.type == result.Type.SUCCESSFUL else None,
         "error": result.exc_string if result and result.type == result.Type.FAILED else None,
+        "progress": job.meta.get("progress"),
     }

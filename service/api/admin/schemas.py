@@ -38,6 +38,18 @@ class JobTrigger(Schema):
     )
 
 
+class RecomputeRequest(Schema):
+    from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day (UTC)"})
+    to = fields.Date(required=True, metadata={"description": "Last day (UTC)"})
+    resummarise = fields.Boolean(load_default=False, metadata={"description": "Re-summarise snapshots first"})
+
+
+class Progress(Schema):
+    stage = fields.String(required=True, metadata={"example": "metrics"})
+    done = fields.Integer(required=True, metadata={"description": "Stages finished"})
+    total = fields.Integer(required=True)
+
+
 class JobState(Schema):
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
@@ -47,3 +59,4 @@ class JobState(Schema):
     ended_at = fields.DateTime(allow_none=True)
     result = fields.Raw(allow_none=True)
     error = fields.String(allow_none=True)
+    progress = fields.Nested(Progress, allow_none=True, metadata={"description": "Of a recompute: stages done"})

@@ -23,6 +23,7 @@ from service.api.catalog_admin.schemas import (
     SourceFields,
     SourceIn,
 )  # fmt: skip
+from service.api.common import envelope
 from service.api.errors import ApiError
 from service.core.cache import bump_data_version
 from service.core.catalog import slugify
@@ -156,7 +157,7 @@ def deactivate_product(product: str) -> None:
 def sources(product: str) -> dict[str, Any]:
     """How each marketplace identifies the product."""
     rows = database().fetch_all("catalog_admin/sources", {"product_id": find_product(product)["id"]})
-    return {"data": rows, "meta": {"total": len(rows), "limit": len(rows), "offset": 0}}
+    return envelope(rows, total=len(rows), limit=len(rows), offset=0)
 
 
 @blp.route("/products/<string:product>/sources", methods=["POST"])

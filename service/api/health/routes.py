@@ -11,7 +11,7 @@ from flask import current_app
 
 from service.api.blueprint import Blueprint
 from service.api.health.schemas import Liveness, Readiness
-from service.core import migrations, rollups
+from service.core import data_mode, migrations, rollups
 from service.core.cache import data_state
 from service.core.sql import query
 from service.extensions import database, redis_client
@@ -33,13 +33,22 @@ def _check_database() -> dict[str, Any]:
         if row is None:
             return {"ok": False, "error": "the timescaledb extension is not installed"}
         state = migrations.status(conn, settings.migrations_dir)
+        mode = data_mode.current(conn) if not state.pending else None
+    problem = (
+        "migrations are pending: run `flask db upgrade`"
+        if state.pending
+        else f"the database is {mode} but DATA_MODE={settings.data_mode}: run `flask db upgrade`"
+        if mode != settings.data_mode
+        else None
+    )
     return {
-        "ok": not state.pending,
+        "ok": problem is None,
         **row,
         "rollup_mode": rollups.mode_for_license(row["timescaledb_license"]),
         "migration_version": state.version,
         "pending_migrations": state.pending,
-        **({"error": "migrations are pending: run `flask db upgrade`"} if state.pending else {}),
+        "data_mode": mode,
+        **({"error": problem} if problem else {}),
     }
 
 
@@ -76,4 +85,5 @@ def readiness() -> tuple[dict[str, Any], int]:
     # Without Redis the API still answers from the database (uncached, limits per process):
     # degraded. Without the database it cannot answer: unavailable. Either way not fully ready.
     status = "ok" if not failing else "degraded" if failing == ["redis"] else "unavailable"
-    return {"status": status, "failing": failing, "checks": checks}, 503 if failing else 200
+    body = {"status": status, "data_mode": current_app.config["SETTINGS"].data_mode, "failing": failing}
+    return {**body, "checks": checks}, 503 if failing else 200

@@ -13,6 +13,7 @@ class DatabaseCheck(Check):
     rollup_mode = fields.String(metadata={"description": "`continuous_aggregate` or `materialized_hypertable`"})
     migration_version = fields.String(allow_none=True)
     pending_migrations = fields.List(fields.String())
+    data_mode = fields.String(allow_none=True, metadata={"description": "The database's: `demo` or `live`"})
 
 
 class Liveness(Schema):
@@ -21,5 +22,9 @@ class Liveness(Schema):
 
 class Readiness(Schema):
     status = fields.String(required=True, metadata={"description": "`ok`, `degraded` (Redis down) or `unavailable`"})
+    data_mode = fields.String(
+        required=True,
+        metadata={"description": "`demo` (the simulated market) or `live` (real marketplaces only): DATA_MODE"},
+    )
     failing = fields.List(fields.String(), required=True, metadata={"description": "Names of failing checks"})
     checks = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from marshmallow import ValidationError
-from rq import Queue
 
 from service.api.blueprint import Blueprint, allow_body
 from service.api.errors import ApiError
 from service.api.imports.schemas import ImportArgs, ImportBody, ImportResult
+from service.core import recompute
 from service.core.ingest import manual
 from service.core.sql import query
 from service.extensions import database, redis_client
@@ -87,17 +87,11 @@ def import_observations(args: dict[str, Any], kind: str) -> dict[str, Any]:
         "rows": report.rows,
         "written": dict(report.result.written),
         "skipped": dict(report.result.skipped),
-        "pipeline_job": _recompute(report.first_day),
+        "pipeline_job": _request_pipeline(),
     }
 
 
-def _recompute(first_day: str | None) -> str | None:
-    """Queue the pipeline from the first imported day. If Redis is down the import still stands;
-    the next scheduled pipeline run covers it."""
-    try:
-        job = Queue("default", connection=redis_client()).enqueue(
-            "jobs.tasks.run_pipeline", first_day, job_timeout=1800, result_ttl=24 * 3600
-        )
-    except Exception:  # noqa: BLE001 - redis errors of any kind; logged by the caller's request log
-        return None
-    return str(job.id)
+def _request_pipeline() -> str | None:
+    """The import asked for its days to be recomputed (the writer recorded that with the rows); queue
+    the pipeline for them. If Redis is down the import still stands: the catch-up entry runs it."""
+    return recompute.request_run(redis_client(), current_app.config["SETTINGS"].pipeline_debounce_s)

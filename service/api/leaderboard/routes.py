@@ -9,7 +9,7 @@ from psycopg import sql
 
 from service.api.blueprint import Blueprint
 from service.api.caching import cached
-from service.api.common import filter_params, metrics_day
+from service.api.common import data_mode, filter_params, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
 from service.core import metrics
 from service.core.sql import query
@@ -65,7 +65,8 @@ def leaderboard(args: dict[str, Any]) -> Response:
         page = conn.execute(statement, params).fetchone()
     assert page is not None
     day = page["day"] or metrics_day(args.get("date"))  # no rows: still a day, or 404 before any metrics
-    meta = {"total": page["total"] or 0, "limit": args["limit"], "offset": args["offset"], "day": day}
+    meta = {"total": page["total"] or 0, "limit": args["limit"], "offset": args["offset"], "data_mode": data_mode()}
+    meta["day"] = day
     meta |= {"sort": args["sort"], "direction": direction}
     return current_app.response_class(
         f'{{"data": {page["data"]}, "meta": {current_app.json.dumps(meta)}}}', mimetype="application/json"

@@ -7,7 +7,7 @@ from typing import Any
 
 from service.api.blueprint import Blueprint
 from service.api.caching import cached
-from service.api.common import PRODUCT_FIELDS, metrics_day
+from service.api.common import PRODUCT_FIELDS, data_mode, metrics_day
 from service.api.errors import ApiError
 from service.api.market.schemas import IndexArgs, IndexHistory, IndexHistoryArgs, MarketIndex, Movers, MoversArgs
 from service.extensions import database
@@ -47,7 +47,13 @@ def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
     rows = database().fetch_all("api/market_index_history", {"scope": args["scope"], "from": first, "to": last})
     return {
         "data": rows,
-        "meta": {"scope": args["scope"], "from": first.isoformat(), "to": last.isoformat(), "total": len(rows)},
+        "meta": {
+            "scope": args["scope"],
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "total": len(rows),
+            "data_mode": data_mode(),
+        },
     }
 
 

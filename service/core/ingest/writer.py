@@ -21,6 +21,7 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
+from service.core import data_mode, recompute
 from service.core.ingest.records import ListingBatch, PricePoint, Sale, to_cents
 from service.core.sql import query
 
@@ -163,6 +164,7 @@ def write_listing_batch(
     units = np.bincount(batch.snapshot[valid_rows], weights=batch.quantity[valid_rows], minlength=batch.snapshot_count)
     candidates = np.flatnonzero(snapshot_ok)
     with conn.transaction():
+        data_mode.check_marketplace(conn, batch.marketplace)
         registered = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(
             query("ingest/register_snapshots"),
             {
@@ -180,6 +182,8 @@ def write_listing_batch(
         for i in candidates.tolist():
             is_new[i] = (int(batch.product_id[i]), batch.observed_at[i]) in new_keys
         result.written["snapshots"] = int(is_new.sum())
+        if new_keys:
+            recompute.mark(conn, min(ts for _, ts in new_keys), f"{batch.marketplace} listings")
         result.skipped["snapshots"] = len(candidates) - int(is_new.sum())
         # Only complete snapshots' rows are stored: nothing may use a partial book, and the raw
         # payloads keep what was fetched. The registry still records the incomplete snapshot.
@@ -243,13 +247,17 @@ def write_sales(
         )
     if not lines:
         return result
-    with conn.transaction(), conn.cursor() as cur:
+    with conn.transaction(), conn.cursor(row_factory=psycopg.rows.tuple_row) as cur:
+        data_mode.check_marketplace(conn, marketplace)
         cur.execute(query("ingest/stage_sales"))
         with cur.copy(f"COPY staged_sales ({SALE_COLUMNS}) FROM STDIN") as copy:
             copy.write("".join(lines))
-        cur.execute(query("ingest/insert_staged_sales"))
-        result.written["sales"] = cur.rowcount
-        result.skipped["sales"] = len(lines) - cur.rowcount
+        inserted = cur.execute(query("ingest/insert_staged_sales")).fetchone()
+        count, first = (int(inserted[0]), inserted[1]) if inserted else (0, None)
+        result.written["sales"] = count
+        result.skipped["sales"] = len(lines) - count
+        if first is not None:  # a late sale asks for its own, earlier day
+            recompute.mark(conn, first, f"{marketplace} sales")
     return result
 
 
@@ -298,9 +306,14 @@ def write_price_points(
     for index, name in enumerate(PRICE_FIELDS):
         params[name] = [values[index] for _, values in accepted]
     with conn.transaction():
-        cur = conn.execute(query("ingest/insert_price_points"), params)
-        result.written["price_points"] = cur.rowcount
-        result.skipped["price_points"] = len(accepted) - cur.rowcount
+        data_mode.check_marketplace(conn, marketplace)
+        inserted = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query("ingest/insert_price_points"), params)
+        row = inserted.fetchone()
+        count, first = (int(row[0]), row[1]) if row else (0, None)
+        result.written["price_points"] = count
+        result.skipped["price_points"] = len(accepted) - count
+        if first is not None:
+            recompute.mark(conn, first, f"{marketplace} prices")
     return result
 
 

@@ -42,6 +42,10 @@ class Settings:
     database_url: str = "postgresql://postgres@127.0.0.1:55432/boxpro"
     redis_url: str = "redis://127.0.0.1:56379/0"
     environment: str = "development"
+    # demo: the simulated market; live: real marketplaces only (service/core/data_mode.py).
+    data_mode: str = "demo"
+    # How long a write's pipeline request waits for more writes to join it (service/core/recompute.py).
+    pipeline_debounce_s: float = 30.0
     log_level: str = "INFO"
     jwt_secret_key: str = field(default="", repr=False)
     statement_timeout_ms: int = 15_000
@@ -79,6 +83,15 @@ class Settings:
             "database_url": env.text("DATABASE_URL", d.database_url, "PostgreSQL with TimescaleDB"),
             "redis_url": env.text("REDIS_URL", d.redis_url, "Redis: queues, cache, rate limits, tokens"),
             "environment": env.text("BOXPRO_ENV", d.environment, "production requires JWT_SECRET_KEY", choices=ENVS),
+            "data_mode": env.text(
+                "DATA_MODE",
+                d.data_mode,
+                "demo: the simulated market; live: real marketplaces only (docs/DEPLOY.md, `flask data go-live`)",
+                choices={"demo", "live"},
+            ),
+            "pipeline_debounce_s": env.number(
+                "PIPELINE_DEBOUNCE_S", d.pipeline_debounce_s, "the pipeline starts this long after a write asks for it"
+            ),
             "log_level": env.text("LOG_LEVEL", d.log_level, "DEBUG, INFO, WARNING or ERROR").upper(),
             "statement_timeout_ms": env.integer(
                 "DB_STATEMENT_TIMEOUT_MS", d.statement_timeout_ms, "the API's statement timeout", minimum=1

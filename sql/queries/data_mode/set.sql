@@ -1,0 +1,1 @@
+UPDATE data_mode SET mode = %(mode)s, changed_at = now() WHERE mode IS DISTINCT FROM %(mode)s;

@@ -1,0 +1,1 @@
+DELETE FROM pipeline_requests WHERE id <= %(last_id)s;
