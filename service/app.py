@@ -59,6 +59,13 @@ class JSONProvider(DefaultJSONProvider):
 
     sort_keys = False
 
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """A body nested deeper than the parser can recurse is malformed input (400), not a crash."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
     @staticmethod
     def default(o: Any) -> Any:
         if isinstance(o, Decimal):
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         max_size=settings.db_pool_max_size,
         statement_timeout_ms=settings.statement_timeout_ms,
         connect_timeout_s=settings.db_connect_timeout_s,
+        pool_timeout_s=settings.db_pool_timeout_s,
     )
     app.extensions["boxpro.redis"] = connect_redis(settings.redis_url)
     app.extensions["boxpro.schedule"] = {entry.name: entry for entry in schedule.for_mode(settings.data_mode)}

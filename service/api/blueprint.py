@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from flask_jwt_extended import jwt_required
@@ -43,6 +44,13 @@ class StrictParser(FlaskParser):
         "headers": EXCLUDE,
         "cookies": EXCLUDE,
     }
+
+    def _raw_load_json(self, req: Any) -> Any:
+        # A body nested deeper than the parser can recurse ("[" x 100,000) is invalid JSON: a 400.
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise json.JSONDecodeError("JSON nested too deeply", doc="(nested too deeply)", pos=0) from None
 
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]

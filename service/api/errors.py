@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from service.core.logs import request_id_var
 
 log = logging.getLogger(__name__)
+DATABASE_RETRY_AFTER_S = 5  # a restart of the database takes a few seconds; the pool reconnects by itself
 
 CODES = {
     400: "bad_request",
@@ -119,6 +120,16 @@ def register_error_handlers(app: Flask) -> None:
         # number out of range): the caller's input, so a 400; logged, as validation should catch it.
         log.warning("database refused a value", extra={"error": str(error)[:200]})
         return error_response(400, "A value in the request cannot be stored (out of range or malformed).")
+
+    @app.errorhandler(psycopg.OperationalError)  # the server is gone or restarting; PoolTimeout is one too
+    @app.errorhandler(psycopg.InterfaceError)  # a connection the restart closed under us
+    def _database_unavailable(error: psycopg.Error) -> Response:
+        log.warning("database unavailable", extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
+        return error_response(
+            503,
+            "The database is unavailable for a moment; retry shortly.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -72,7 +72,10 @@ class RateLimiter:
         version), the cache lookup rides along and lands in g.cache_lookup as (key, entry)."""
         scope, rate = ("auth", self.strict) if endpoint in STRICT else ("api", self.default)
         window = int(time.time() // rate.seconds)
-        counter = f"boxpro:rl:{scope}:{caller()}:{window}"
+        # Signing in and signing up count per address whatever the request carries: a token of one's
+        # own must not buy more password guesses.
+        who = f"ip:{request.remote_addr}" if scope == "auth" else caller()
+        counter = f"boxpro:rl:{scope}:{who}:{window}"
         count = self._count(counter, rate, cache_key)
         if count > rate.amount:
             retry_after = max(1, (window + 1) * rate.seconds - int(time.time()))

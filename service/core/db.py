@@ -32,10 +32,12 @@ class Database:
         max_size: int = 8,
         statement_timeout_ms: int = 15_000,
         connect_timeout_s: int = 5,
+        pool_timeout_s: float = 5.0,
     ) -> None:
         self.url = url
         self._min_size = min_size
         self._max_size = max_size
+        self._pool_timeout_s = pool_timeout_s
         self._connect_kwargs: dict[str, Any] = {
             "row_factory": dict_row,
             # Custom plans always: the API's queries take optional filters (`%(x)s IS NULL OR ...`) that a
@@ -67,6 +69,8 @@ class Database:
                         check=ConnectionPool.check_connection,
                         open=False,
                         name=f"boxpro-{pid}",
+                        # Waiting for a connection: a database that is down answers 503 this soon.
+                        timeout=self._pool_timeout_s,
                     )
                     self._pool.open(wait=False)
                     self._pid = pid

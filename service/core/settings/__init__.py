@@ -52,6 +52,8 @@ class Settings:
     db_pool_min_size: int = 1
     db_pool_max_size: int = 8
     db_connect_timeout_s: int = 5
+    # How long a request waits for a database connection before answering 503.
+    db_pool_timeout_s: float = 5.0
     # Health checks must answer quickly even when a dependency hangs.
     health_timeout_s: float = 2.0
     # Per client IP (per user once authenticated), e.g. "300/minute" (per second, minute, hour or day).
@@ -99,6 +101,9 @@ class Settings:
             "db_pool_min_size": env.integer("DB_POOL_MIN_SIZE", d.db_pool_min_size, "connections kept per API process"),
             "db_pool_max_size": env.integer(
                 "DB_POOL_MAX_SIZE", d.db_pool_max_size, "connections at most per API process"
+            ),
+            "db_pool_timeout_s": env.number(
+                "DB_POOL_TIMEOUT_S", d.db_pool_timeout_s, "a request waits this long for a connection, then 503"
             ),
         }
         env.section("API")

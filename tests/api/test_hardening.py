@@ -1,0 +1,64 @@
+"""Regressions of issue 12's findings, each failing before its fix: auth limits that a token lifted,
+database outages answered 500, and a deeply nested JSON body answered 500."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from service.app import create_app
+from tests.helpers import TEST_DATABASE_URL, bearer, clear_of_window_edges, make_settings, register
+
+
+def test_a_valid_token_does_not_lift_the_per_address_login_and_register_limit(client, db):
+    clear_of_window_edges()
+    token = register(client, "own@example.com").get_json()["tokens"]["access_token"]  # 1 of 10
+    wrong = {"email": "victim@example.com", "password": "wrong guess!"}
+    statuses = [client.post("/api/v1/auth/login", json=wrong).status_code for _ in range(9)]
+    assert statuses == [401] * 9
+    assert client.post("/api/v1/auth/login", json=wrong).status_code == 429
+    with_token = client.post("/api/v1/auth/login", json=wrong, headers=bearer(token))
+    assert with_token.status_code == 429
+    signup = {"email": "new@example.com", "password": "correct horse battery"}
+    assert client.post("/api/v1/auth/register", json=signup, headers=bearer(token)).status_code == 429
+    # Ordinary reads of the signed-in account are not counted against it.
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+
+
+@pytest.fixture
+def unreachable_database_app(redis_db):
+    """The API with its database down: nothing listens where it connects."""
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
+        port = conn.execute("SELECT inet_server_port()").fetchone()[0]
+    url = TEST_DATABASE_URL.replace(f":{port}/", ":1/")
+    app = create_app(make_settings(database_url=url, db_pool_timeout_s=1.0, db_connect_timeout_s=1))
+    yield app
+    app.extensions["boxpro.db"].close()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/games", "/api/v1/leaderboard", "/api/v1/products/op-01-box"])
+def test_a_database_outage_is_a_503_with_retry_after_in_the_error_shape(unreachable_database_app, path):
+    response = unreachable_database_app.test_client().get(path)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.get_json()
+    assert (body["status"], body["code"]) == (503, "unavailable") and "retry" in body["message"]
+
+
+def test_a_restarted_database_answers_503_not_500_while_the_pool_recovers(app, db):
+    client = app.test_client()
+    assert client.get("/api/v1/games").status_code == 200
+    # The server ends every connection of the API's pool (what a restart or a failover does).
+    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'boxpro'")
+    statuses = {client.get("/api/v1/games").status_code for _ in range(5)}
+    assert statuses <= {200, 503}
+    assert client.get("/api/v1/games").status_code == 200  # and it recovered by itself
+
+
+@pytest.mark.parametrize("depth", [100_000, 1_000_000])
+def test_deeply_nested_json_is_a_400(client, admin, products, depth):
+    body = "[" * depth
+    for path in ("/api/v1/auth/login", "/api/v1/me/watchlist", "/api/v1/admin/import/sales?marketplace=manual"):
+        response = client.post(path, data=body, content_type="application/json", headers=admin)
+        assert response.status_code == 400, (path, response.status_code)
+        assert response.get_json()["code"] == "bad_request"
