@@ -66,8 +66,7 @@ def deliver_webhook(delivery_id: int) -> dict[str, Any]:
             status, error = "failed", "the user removed the webhook"
         else:
             try:
-                if not settings.webhook_allow_private:
-                    webhooks.resolve_public(row["url"])
+                address = None if settings.webhook_allow_private else webhooks.resolve_public(row["url"])
                 response = webhooks.send(
                     _http_session(),
                     row["url"],
@@ -75,6 +74,7 @@ def deliver_webhook(delivery_id: int) -> dict[str, Any]:
                     delivery_id,
                     _body(row),
                     timeout=settings.webhook_timeout_s,
+                    address=address,
                 )
                 http_status = response.status_code
                 if not 200 <= http_status < 300:

@@ -14,9 +14,11 @@ import ipaddress
 import secrets
 import socket
 import time
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 USER_AGENT = "BoosterBoxPro-Webhooks/1"
 
@@ -34,8 +36,30 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def _is_public(address: str) -> bool:
-    return ipaddress.ip_address(address).is_global
+# IPv6 forms that carry an IPv4 address inside: NAT64 (RFC 6052 and its local-use prefix), which a
+# NAT64 gateway turns into a connection to that IPv4 address; IPv4-mapped, 6to4 and Teredo.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]  # the client's address (the server's is public by construction)
+    if any(address in network for network in NAT64):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: str) -> bool:
+    """A globally routable address, and so is any IPv4 address it carries."""
+    parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    if not parsed.is_global:
+        return False
+    inner = _embedded_ipv4(parsed) if isinstance(parsed, ipaddress.IPv6Address) else None
+    return inner is None or inner.is_global
 
 
 def check_url(url: str, *, allow_private: bool) -> None:
@@ -64,31 +88,77 @@ def check_url(url: str, *, allow_private: bool) -> None:
         if parts.hostname == "localhost" or parts.hostname.endswith((".localhost", ".local", ".internal")):
             raise UnsafeUrl("the URL's host is not public") from None
         return
-    if not literal.is_global:
+    if not is_public(str(literal)):
         raise UnsafeUrl("the URL's host is not a public address")
 
 
-def resolve_public(url: str) -> None:
-    """At send time: every address the host resolves to must be public (a name can point anywhere)."""
+def resolve_public(url: str) -> str:
+    """At send time: every address the host resolves to must be public (a name can point anywhere).
+    Returns the address to connect to; `send` pins the connection to it, so a name that resolves
+    differently a moment later (DNS rebinding) cannot lead the connection elsewhere."""
     parts = urlsplit(url)
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise UnsafeUrl(f"cannot resolve {parts.hostname}: {exc}") from None
-    if not infos or not all(_is_public(str(info[4][0])) for info in infos):
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(is_public(a) for a in addresses):
         raise UnsafeUrl(f"{parts.hostname} resolves to a non-public address")
+    return addresses[0]
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Connects to the URL's host by name for TLS (SNI and the certificate's name) while the socket
+    goes to an address resolved and checked before: the URL it is given carries that address."""
+
+    def __init__(self, hostname: str) -> None:
+        self.hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self.hostname
+        kwargs["assert_hostname"] = self.hostname
+        super().init_poolmanager(*args, **kwargs)
+
+
+def pinned(url: str, address: str) -> tuple[requests.Session, str, str]:
+    """A session, the URL with `address` for its host, and the Host header: a request that reaches
+    `address` and still names (and verifies) the URL's host."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    session = requests.Session()
+    session.mount(f"{parts.scheme}://", PinnedAdapter(parts.hostname))
+    return session, urlunsplit(parts._replace(netloc=netloc)), parts.netloc
 
 
 def send(
-    session: requests.Session, url: str, secret: str, delivery_id: int, body: bytes, *, timeout: float
+    session: requests.Session,
+    url: str,
+    secret: str,
+    delivery_id: int,
+    body: bytes,
+    *,
+    timeout: float,
+    address: str | None = None,
 ) -> requests.Response:
-    """POST one signed delivery. Redirects are not followed (they could lead anywhere)."""
+    """POST one signed delivery, to `address` when given (what `resolve_public` checked). Redirects are
+    not followed (they could lead anywhere)."""
     timestamp = int(time.time())
+    extra: dict[str, str] = {}
+    if address is not None:
+        session, url, extra["Host"] = pinned(url, address)
     headers = {
+        **extra,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "X-BoxPro-Delivery": str(delivery_id),
         "X-BoxPro-Timestamp": str(timestamp),
         "X-BoxPro-Signature": sign(secret, timestamp, body),
     }
-    return session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    try:
+        return session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    finally:
+        if address is not None:
+            session.close()  # a session of its own, pinned to this one address
