@@ -146,7 +146,9 @@ def test_the_first_admin_comes_from_the_cli(runner, client, db):
     login = client.post("/api/v1/auth/login", json={"email": "root@example.com", "password": PASSWORD})
     assert client.get("/api/v1/me", headers=bearer(login.get_json()["access_token"])).get_json()["role"] == "admin"
     register(client, "ann@example.com")
-    promoted = runner.invoke(args=["users", "create-admin", "ann@example.com", "--password", "whatever 123"])
+    promoted = runner.invoke(
+        args=["users", "create-admin", "ann@example.com", "--password", "whatever the weather 123"]
+    )
     assert "now an admin" in promoted.output
     weak = runner.invoke(args=["users", "create-admin", "bob@example.com", "--password", "short"])
     assert weak.exit_code == 2

@@ -62,3 +62,21 @@ def test_deeply_nested_json_is_a_400(client, admin, products, depth):
         response = client.post(path, data=body, content_type="application/json", headers=admin)
         assert response.status_code == 400, (path, response.status_code)
         assert response.get_json()["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("password", ["password12", "qwertyuiop12", "letmein12345", "ann@example.com1"])
+def test_common_and_guessable_passwords_are_refused(client, db, password):
+    response = client.post("/api/v1/auth/register", json={"email": "ann@example.com", "password": password})
+    assert response.status_code == 422, response.get_json()
+    assert "too easy to guess" in str(response.get_json()["details"])
+    assert db.execute("SELECT count(*) AS n FROM users").fetchone()["n"] == 0
+
+
+def test_every_response_carries_a_content_security_policy(client, db):
+    for path in ("/api/v1/games", "/api/v1/products/nope", "/health", "/openapi.json"):
+        csp = client.get(path).headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    csp = docs.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net" in csp  # where Swagger UI comes from
