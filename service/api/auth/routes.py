@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_jwt_extended import get_jwt, jwt_required
 
-from service.api.auth import tokens
+from service.api.auth import sessions, tokens
 from service.api.auth.schemas import Credentials, PasswordChange, Registered, Tokens, User
 from service.api.blueprint import BEARER, Blueprint
 from service.api.errors import ApiError
@@ -73,8 +73,7 @@ def refresh() -> dict[str, Any]:
     used = database().fetch_one("auth/use_refresh", {"jti": claims["jti"]})
     if used is None:
         # A spent token presented again: someone else may hold it. End the whole session.
-        with database().connection() as conn:
-            conn.execute(query("auth/revoke_family"), {"jti": claims["jti"]})
+        sessions.ended(r["family"] for r in database().fetch_all("auth/revoke_family", {"jti": claims["jti"]}))
         raise ApiError(401, "This refresh token was already used or revoked; sign in again.")
     user = database().fetch_one("auth/user_by_id", {"id": used["user_id"]})
     if user is None:
@@ -86,11 +85,9 @@ def refresh() -> dict[str, Any]:
 @blp.login_required
 @blp.response(204)
 def logout() -> None:
-    """Revoke this access token and every refresh token of the session."""
-    claims = get_jwt()
-    tokens.revoke_access_token(claims)
-    with database().connection() as conn:
-        conn.execute(query("auth/end_session"), {"family": claims["family"]})
+    """End the session: every access and refresh token of it, issued before or after a refresh."""
+    database().fetch_all("auth/end_session", {"family": get_jwt()["family"]})
+    sessions.ended([get_jwt()["family"]])
 
 
 @blp.route("/me")
@@ -121,5 +118,5 @@ def change_password(change: dict[str, Any]) -> None:
             query("auth/set_password"),
             {"id": user["id"], "password_hash": accounts.hash_password(change["new_password"])},
         )
-        conn.execute(query("auth/revoke_user"), {"user_id": user["id"]})
-    tokens.revoke_access_token(get_jwt())
+        ended = conn.execute(query("auth/revoke_user"), {"user_id": user["id"]}).fetchall()
+    sessions.ended(row["family"] for row in ended)  # every session of the account, this one too

@@ -9,17 +9,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis
 from flask import Flask, Response
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt
 
+from service.api.auth import sessions
 from service.api.errors import error_response
 from service.core.sql import query
-from service.extensions import database, redis_client
+from service.extensions import database
 
 log = logging.getLogger(__name__)
 
-ACCESS_TTL = timedelta(minutes=15)
+ACCESS_TTL = sessions.ACCESS_TTL
 REFRESH_TTL = timedelta(days=30)
 
 
@@ -49,15 +49,6 @@ def issue_tokens(user: dict[str, Any], family: uuid.UUID | None = None) -> dict[
     }
 
 
-def _revoked_key(jti: str) -> str:
-    return f"boxpro:revoked:{jti}"
-
-
-def revoke_access_token(claims: dict[str, Any]) -> None:
-    ttl = max(1, int(claims["exp"] - datetime.now(UTC).timestamp()))
-    redis_client().set(_revoked_key(claims["jti"]), "1", ex=ttl)
-
-
 def current_user_id() -> int:
     return int(get_jwt()["sub"])
 
@@ -70,12 +61,8 @@ def init_auth(app: Flask, secret: str) -> JWTManager:
     def _revoked(_header: dict[str, Any], payload: dict[str, Any]) -> bool:
         if payload.get("type") == "refresh":
             return False  # refresh tokens are checked against the database when used
-        try:
-            return bool(redis_client().exists(_revoked_key(payload["jti"])))
-        except redis.RedisError:
-            # Cannot tell whether the token was revoked: refuse it (fail closed).
-            log.warning("token revocation list unavailable; refusing the token")
-            return True
+        family = payload.get("family")
+        return family is None or sessions.is_ended(str(family))
 
     def unauthorized(message: str) -> Response:
         return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})
