@@ -32,13 +32,13 @@ lint:           ## ruff and mypy only
 format:         ## apply ruff's fixes and formatting
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
-
+bench-ingest:   ## dataset M's listing snapshots through the ingest path (last line: RESULT ingest ...)
 	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.ingest
 
-
+bench-pipeline: ## dataset M: backfill, one new day, vs pandas (last line: RESULT pipeline ...)
 	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.pipeline
 
-
+bench-api:      ## gunicorn + wrk on dataset M, with the bare-Flask ceiling (last line: RESULT api ...)
 	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.api
 
 help:
