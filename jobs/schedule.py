@@ -31,6 +31,12 @@ CORE: tuple[Entry, ...] = (
 SCHEDULE: tuple[Entry, ...] = (*CORE, *registry.schedule())
 # Entries of the simulated market: a live database never runs them (service/core/data_mode.py).
 DEMO_ONLY = frozenset({"sim-tick"})
+# rq-scheduler re-enqueues one job under the entry's id at every run: that job *is* the entry, and
+# rq-scheduler silently drops an entry whose job has gone. RQ expires a finished job result_ttl
+# seconds after it ran, so with a day's result_ttl a weekly entry ran once and vanished (and a daily
+# one outlived its expiry only by its queue wait and run time). Scheduled jobs therefore never expire
+# (RQ keeps their last 10 results); one-off runs (`flask jobs run`, the admin API) keep entry.result_ttl.
+NEVER_EXPIRES = -1
 
 
 def for_mode(mode: str) -> tuple[Entry, ...]:
@@ -50,7 +56,7 @@ def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
     created, kept, cancelled = [], [], []
     for entry in entries:
         job = existing.pop(entry.job_id, None)
-        if job is not None and job.meta.get("fingerprint") == entry.fingerprint:
+        if job is not None and job.meta.get("fingerprint") == entry.fingerprint and job.result_ttl == NEVER_EXPIRES:
             kept.append(entry.name)
             continue
         if job is not None:
@@ -61,7 +67,7 @@ def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
             id=entry.job_id,
             queue_name=entry.queue,
             timeout=entry.timeout,
-            result_ttl=entry.result_ttl,
+            result_ttl=NEVER_EXPIRES,
             meta={"fingerprint": entry.fingerprint, "schedule": entry.name},
             use_local_timezone=False,
         )

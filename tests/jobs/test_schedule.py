@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from rq import SimpleWorker
+from rq.job import Job
 from rq_scheduler import Scheduler
 
 from jobs import schedule
@@ -7,6 +9,8 @@ from jobs.schedule import Entry
 
 TICK = Entry("tick", "jobs.tasks.sim_tick", "*/5 * * * *")
 NIGHTLY = Entry("nightly", "jobs.tasks.sim_tick", "0 3 * * *", timeout=60)
+# Any importable function will do for a job that really runs here.
+WEEKLY = Entry("weekly", "os.getpid", "45 4 * * 1")
 
 
 def scheduled(scheduler: Scheduler) -> dict[str, str]:
@@ -30,6 +34,29 @@ def test_a_changed_entry_is_recreated_and_a_removed_one_cancelled(redis_db):
     changes = schedule.reconcile(scheduler, (faster,))
     assert (changes.created, changes.cancelled) == (["tick"], ["nightly"])
     assert scheduled(scheduler) == {"schedule-tick": "* * * * *"}
+
+
+def test_a_scheduled_job_is_still_held_after_it_ran(redis_db):
+    """rq-scheduler drops an entry whose job has expired: a weekly entry's job must outlive its runs."""
+    scheduler = Scheduler(connection=redis_db)
+    schedule.reconcile(scheduler, (WEEKLY,))
+    redis_db.zadd(scheduler.scheduled_jobs_key, {WEEKLY.job_id: 0})  # due now
+    scheduler.enqueue_jobs()
+    SimpleWorker(["default"], connection=redis_db).work(burst=True)
+    job = Job.fetch(WEEKLY.job_id, connection=redis_db)
+    assert job.get_status() == "finished"
+    assert redis_db.ttl(job.key) == -1  # a TTL would end the entry before next Monday
+    assert [held.id for held in scheduler.get_jobs()] == [WEEKLY.job_id]
+    assert schedule.reconcile(scheduler, (WEEKLY,)).kept == ["weekly"]
+
+
+def test_an_entry_whose_job_would_expire_is_scheduled_again(redis_db):
+    """Entries scheduled before their jobs stopped expiring are re-created, not kept."""
+    scheduler = Scheduler(connection=redis_db)
+    meta = {"fingerprint": WEEKLY.fingerprint, "schedule": WEEKLY.name}
+    scheduler.cron(WEEKLY.cron, func=WEEKLY.func, id=WEEKLY.job_id, result_ttl=24 * 3600, meta=meta)
+    assert schedule.reconcile(scheduler, (WEEKLY,)).created == ["weekly"]
+    assert Job.fetch(WEEKLY.job_id, connection=redis_db).result_ttl == schedule.NEVER_EXPIRES
 
 
 def test_jobs_not_ours_are_left_alone(redis_db):
