@@ -1,15 +1,20 @@
-# The application image for docker-compose: API, worker, scheduler and dashboard share it.
+# The application image of docker-compose: init, api, worker, scheduler and dashboard share it.
+# Configuration comes from the environment (docker-compose.yml, .env); the image holds no .env.
 FROM python:3.11-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
-COPY wsgi.py gunicorn.conf.py pyproject.toml ./
+# What the processes read at run time: the code, its SQL, the migrations and the seed catalog.
+COPY wsgi.py gunicorn.conf.py ./
 COPY service ./service
 COPY jobs ./jobs
 COPY sql ./sql
 COPY migrations ./migrations
-RUN useradd --system --uid 10001 boxpro
+COPY data ./data
+# Compiled once here: every healthcheck starts a Python process, and the app's user cannot write /app.
+RUN python -m compileall -q service jobs wsgi.py gunicorn.conf.py \
+    && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin boxpro
 USER boxpro
-EXPOSE 8000
+EXPOSE 8000 9181
 CMD ["gunicorn", "--workers", "4", "--bind", "0.0.0.0:8000", "wsgi:app"]

@@ -4,13 +4,23 @@ the core entries below and every registered marketplace adapter's (jobs/marketpl
 Entries (jobs/periodic.py) get stable job ids (`schedule-<name>`), so restarting the scheduler never
 duplicates a job; an entry whose definition changed is re-created, and a scheduled job whose entry was
 removed is cancelled.
+
+`health` is the scheduler's healthcheck (`flask jobs check-scheduler`): a live rq-scheduler process
+that holds every entry as declared and moves due jobs on time.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+import time
 from dataclasses import dataclass
 
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from rq_scheduler import Scheduler
 
 from jobs.marketplaces import registry
@@ -31,6 +41,16 @@ CORE: tuple[Entry, ...] = (
 SCHEDULE: tuple[Entry, ...] = (*CORE, *registry.schedule())
 # Entries of the simulated market: a live database never runs them (service/core/data_mode.py).
 DEMO_ONLY = frozenset({"sim-tick"})
+# rq-scheduler re-enqueues one job under the entry's id at every run: that job *is* the entry, and
+# rq-scheduler silently drops an entry whose job has gone. RQ expires a finished job result_ttl
+# seconds after it ran, so with a day's result_ttl a weekly entry ran once and vanished (and a daily
+# one outlived its expiry only by its queue wait and run time). Scheduled jobs therefore never expire
+# (RQ keeps their last 10 results); one-off runs (`flask jobs run`, the admin API) keep entry.result_ttl.
+NEVER_EXPIRES = -1
+# rq-scheduler moves due jobs to their queues every INTERVAL_S seconds; an entry past its run time by
+# more than LATE_AFTER_S means no scheduler is doing that.
+INTERVAL_S = 5
+LATE_AFTER_S = 60
 
 
 def for_mode(mode: str) -> tuple[Entry, ...]:
@@ -50,7 +70,7 @@ def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
     created, kept, cancelled = [], [], []
     for entry in entries:
         job = existing.pop(entry.job_id, None)
-        if job is not None and job.meta.get("fingerprint") == entry.fingerprint:
+        if job is not None and job.meta.get("fingerprint") == entry.fingerprint and job.result_ttl == NEVER_EXPIRES:
             kept.append(entry.name)
             continue
         if job is not None:
@@ -61,7 +81,7 @@ def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
             id=entry.job_id,
             queue_name=entry.queue,
             timeout=entry.timeout,
-            result_ttl=entry.result_ttl,
+            result_ttl=NEVER_EXPIRES,
             meta={"fingerprint": entry.fingerprint, "schedule": entry.name},
             use_local_timezone=False,
         )
@@ -71,3 +91,51 @@ def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
         cancelled.append(job.id.removeprefix(ID_PREFIX))
     log.info("schedule reconciled", extra={"jobs_created": created, "jobs_kept": kept, "jobs_cancelled": cancelled})
     return Changes(created, kept, cancelled)
+
+
+def scheduler(connection: Redis, *, running: bool = False) -> Scheduler:
+    """rq-scheduler over `connection`. The one that will run registers under a name that starts with
+    its host, so that a container's healthcheck finds its own (`health(..., host=)`)."""
+    name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}" if running else None
+    return Scheduler(connection=connection, interval=INTERVAL_S, name=name)
+
+
+@dataclass(frozen=True)
+class Health:
+    live: list[str]  # rq-scheduler processes registered and sending heartbeats
+    missing: list[str]  # entries rq-scheduler does not hold as declared
+    late: list[str]  # entries past their run time by more than LATE_AFTER_S
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.live) and not self.missing and not self.late
+
+
+def health(connection: Redis, entries: tuple[Entry, ...], *, host: str | None = None) -> Health:
+    """Is a scheduler alive (on `host`, when given) and holding `entries`?
+
+    rq-scheduler registers each process as a hash with its birth (and, on a clean exit, its death)
+    that expires unless the process's heartbeat, every INTERVAL_S, renews it. An entry is held when
+    its job is in the scheduled set with the entry's fingerprint and will still exist when it is due.
+    """
+    live = []
+    for key in connection.scan_iter(match=f"{Scheduler.redis_scheduler_namespace_prefix}*"):
+        birth, death = connection.hmget(key, ["birth", "death"])
+        name = key.decode().removeprefix(Scheduler.redis_scheduler_namespace_prefix)
+        if birth is not None and death is None and (host is None or name.rsplit(":", 2)[0] == host):
+            live.append(name)
+    now = time.time()
+    missing, late = [], []
+    for entry in entries:
+        due = connection.zscore(Scheduler.scheduled_jobs_key, entry.job_id)
+        try:
+            job = Job.fetch(entry.job_id, connection=connection)
+        except NoSuchJobError:
+            job = None
+        ttl = connection.ttl(job.key) if job is not None else -2
+        expires_first = due is not None and 0 <= ttl < due - now
+        if due is None or job is None or job.meta.get("fingerprint") != entry.fingerprint or expires_first:
+            missing.append(entry.name)
+        elif due < now - LATE_AFTER_S:
+            late.append(entry.name)
+    return Health(sorted(live), missing, late)

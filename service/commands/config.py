@@ -29,7 +29,7 @@ SCRIPT_VARIABLES = (
     ("VAR_DIR", ".var", "where the private services keep their state"),
     ("TEST_DATABASE_URL", "", "run the tests against this server instead of the private one (with TEST_REDIS_URL)"),
     ("TEST_REDIS_URL", "", "run the tests against this Redis (a database the tests may flush)"),
-    ("POSTGRES_PASSWORD", "postgres", "docker-compose only: the TimescaleDB container's password"),
+    ("POSTGRES_PASSWORD", "", "docker-compose (required there): the database password (docs/DEPLOY.md)"),
 )
 
 

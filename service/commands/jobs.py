@@ -18,7 +18,7 @@ jobs_cli = AppGroup("jobs", help="RQ jobs and the rq-scheduler schedule.")
 
 
 def _scheduler() -> Scheduler:
-    return Scheduler(connection=redis_client(), interval=5)
+    return schedule.scheduler(redis_client())
 
 
 def _entries() -> tuple[schedule.Entry, ...]:
@@ -76,9 +76,30 @@ def jobs_workers(this_host: bool) -> None:
         raise click.ClickException("no live RQ worker" + (" on this host" if this_host else ""))
 
 
+@jobs_cli.command("check-scheduler")
+@click.option("--this-host", is_flag=True, help="Only a scheduler on this machine counts (a container's healthcheck).")
+def jobs_check_scheduler(this_host: bool) -> None:
+    """Exit 0 only when an rq-scheduler process is alive and holds every entry of this deployment's
+    schedule as declared, none of them overdue: the scheduler's healthcheck."""
+    entries = _entries()
+    found = schedule.health(redis_client(), entries, host=socket.gethostname() if this_host else None)
+    for name in found.live:
+        click.echo(f"rq-scheduler {name} is alive")
+    problems = []
+    if not found.live:
+        problems.append("no live rq-scheduler" + (" on this host" if this_host else ""))
+    if found.missing:
+        problems.append(f"not held as declared: {', '.join(found.missing)} (`flask jobs schedule` reconciles)")
+    if found.late:
+        problems.append(f"overdue by more than {schedule.LATE_AFTER_S} s: {', '.join(found.late)}")
+    if problems:
+        raise click.ClickException("; ".join(problems))
+    click.echo(f"it holds all {len(entries)} entries of the {_settings().data_mode} schedule, none overdue")
+
+
 @jobs_cli.command("scheduler")
 def jobs_scheduler() -> None:
     """Reconcile the schedule, then run rq-scheduler (what `make run` and docker-compose start)."""
-    scheduler = _scheduler()
+    scheduler = schedule.scheduler(redis_client(), running=True)
     schedule.reconcile(scheduler, _entries())
     scheduler.run()
