@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: set everything up, migrate, and run the API, an RQ worker, rq-scheduler and
-# rq-dashboard in the foreground until Ctrl-C.
+# rq-dashboard in the foreground until Ctrl-C, each restarted by itself if it dies.
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
@@ -18,19 +18,26 @@ fi
 # history on first start (afterwards: catch up to now) and compute it. Scheduled ticks keep it current.
 flask --app service.app data init --backfill-days "${SIM_BACKFILL_DAYS:-90}"
 
+# Every process is supervised: one that dies comes back by itself, the rest keep running.
+. "$ROOT/scripts/supervise.sh"
+WORKER_NAME="$(hostname)-make-run-worker"
+on_exit() {  # a worker killed outright leaves its registration and its job behind: clean both up
+  [[ "$1" == worker ]] && flask --app service.app jobs forget-worker "$WORKER_NAME" >/dev/null 2>&1
+}
 pids=()
 cleanup() {
   trap - INT TERM EXIT
   log "stopping"
+  stop_supervised
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap cleanup INT TERM EXIT
 
-gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
-rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --logging_level WARNING default & pids+=($!)
-flask --app service.app jobs scheduler & pids+=($!)
-rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
+supervise api gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
+supervise worker rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --logging_level WARNING --name "$WORKER_NAME" default & pids+=($!)
+supervise scheduler flask --app service.app jobs scheduler & pids+=($!)
+supervise dashboard rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
 
 for _ in $(seq 100); do
   curl -fsS "http://$API_HOST:$API_PORT/health" >/dev/null 2>&1 && break
@@ -47,5 +54,4 @@ cat <<MSG
     database     $DATABASE_URL   (make psql)
 
 MSG
-wait -n "${pids[@]}"
-log "a process exited; shutting down"
+wait

@@ -46,9 +46,14 @@ def normalised(command: list[str]) -> list[str]:
 
 
 def make_run_processes() -> list[list[str]]:
-    """The long-running processes scripts/run.sh starts (`<command> & pids+=($!)`), redirections dropped."""
-    lines = re.findall(r"^(.+?)\s*&\s*pids\+=\(\$!\)\s*$", RUN_SH, re.MULTILINE)
-    return [[t for t in shlex.split(line) if not re.match(r"^\d*>", t)] for line in lines]
+    """The long-running processes scripts/run.sh starts (`supervise NAME <command> & pids+=($!)`), without
+    the supervisor, redirections and the worker's fixed `--name` (a compose worker is named by RQ)."""
+    lines = re.findall(r"^supervise \S+ (.+?)\s*&\s*pids\+=\(\$!\)\s*$", RUN_SH, re.MULTILINE)
+    commands = [[t for t in shlex.split(line) if not re.match(r"^\d*>", t)] for line in lines]
+    for command in commands:
+        if "--name" in command:
+            del command[command.index("--name") : command.index("--name") + 2]
+    return commands
 
 
 def make_run_init() -> list[str]:

@@ -97,6 +97,22 @@ def jobs_check_scheduler(this_host: bool) -> None:
     click.echo(f"it holds all {len(entries)} entries of the {_settings().data_mode} schedule, none overdue")
 
 
+@jobs_cli.command("forget-worker")
+@click.argument("name")
+def jobs_forget_worker(name: str) -> None:
+    """Deregister worker NAME, which died without saying so (SIGKILL, out of memory): it no longer counts
+    as live. The job it held is RQ's to recover: once that job's heartbeat lapses, the workers' own
+    maintenance retries it by its Retry policy."""
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=redis_client())
+    if worker is None:
+        click.echo(f"no worker {name!r} is registered")
+        return
+    worker.register_death()
+    click.echo(
+        f"deregistered {name}" + (f" (its job {job} will be retried)" if (job := worker.get_current_job_id()) else "")
+    )
+
+
 @jobs_cli.command("scheduler")
 def jobs_scheduler() -> None:
     """Reconcile the schedule, then run rq-scheduler (what `make run` and docker-compose start)."""
