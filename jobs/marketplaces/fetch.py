@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 import redis
 from rq import Queue, Retry, get_current_job
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from jobs.marketplaces import registry
@@ -243,12 +244,33 @@ def last_attempt() -> bool:
     return current is None or not current.retries_left
 
 
+# A batch's job in one of these states will still fetch: triggering the fan-out again must not add one.
+WILL_RUN = frozenset({JobStatus.CREATED, JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+
+
+def _batch_job_id(slot_id: str, connection: redis.Redis) -> tuple[str, bool]:
+    """The id for a batch's job in this slot, and whether that job is still to run (then it is the one).
+    The first job takes `slot_id`; once it is done (finished, failed for good, stopped), a new trigger
+    takes `slot_id_2`, `_3`, ...: a fresh job, whose own first attempt pins a new instant."""
+    generation = 1
+    while True:
+        job_id = slot_id if generation == 1 else f"{slot_id}_{generation}"
+        try:
+            status = Job.fetch(job_id, connection=connection).get_status(refresh=False)
+        except NoSuchJobError:
+            return job_id, False
+        if status in WILL_RUN:
+            return job_id, True
+        generation += 1
+
+
 def enqueue_fetches(kind: str, batch_size: int | None = None, slot_minutes: int = 60) -> dict[str, Any]:
     """Split the active sources of one fetch kind (an adapter's `FanOut`) into batches and enqueue one
     fetch job per batch.
 
     Job ids are stable per kind, time slot and batch, so a double trigger or a scheduler restart in the
-    same slot never queues a batch twice.
+    same slot never queues a batch twice while its job is still to run. A trigger after the slot's jobs
+    are done fetches again (an operator's `flask jobs run` after the scheduled run of the hour).
     """
     adapter, fan_out = registry.fan_out(kind)
     size = max(1, batch_size or fan_out.batch_size)
@@ -262,8 +284,8 @@ def enqueue_fetches(kind: str, batch_size: int | None = None, slot_minutes: int 
     slot = now.replace(minute=now.minute - now.minute % max(1, min(60, slot_minutes)), second=0, microsecond=0)
     enqueued, existing = [], []
     for index, start in enumerate(range(0, len(ids), size)):
-        job_id = f"fetch-{kind}-{slot:%Y%m%dT%H%M}-{index}"
-        if Job.exists(job_id, connection=connection):
+        job_id, will_run = _batch_job_id(f"fetch-{kind}-{slot:%Y%m%dT%H%M}-{index}", connection)
+        if will_run:
             existing.append(job_id)
             continue
         queue.enqueue(

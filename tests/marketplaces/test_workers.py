@@ -156,3 +156,19 @@ def test_fetches_fan_out_in_batches_once_per_slot(db, products, fake_market, mar
     assert db.execute("SELECT count(*) AS n FROM snapshots WHERE marketplace = 'ebay'").fetchone()["n"] == 3
     prices = tcgplayer.enqueue_prices()
     assert len(prices["enqueued"]) == 1
+
+
+def test_a_fan_out_after_its_jobs_are_done_fetches_again(db, products, fake_market, marketplace_env, redis_db):
+    """An operator's `flask jobs run ebay-listings` after the hour's scheduled run (same slot) fetches
+    anew; a trigger while that new job waits still adds nothing."""
+    queue = Queue("default", connection=redis_db)
+    first = fetch.enqueue_fetches("ebay-listings")
+    SimpleWorker([queue], connection=redis_db).work(burst=True)
+    time.sleep(1.01)  # the second fetch observes at a new instant
+    again = fetch.enqueue_fetches("ebay-listings")
+    assert again["enqueued"] == [f"{job_id}_2" for job_id in first["enqueued"]] and again["already_there"] == []
+    assert fetch.enqueue_fetches("ebay-listings")["already_there"] == again["enqueued"]
+    SimpleWorker([queue], connection=redis_db).work(burst=True)
+    stamps = db.execute("SELECT DISTINCT observed_at FROM snapshots WHERE marketplace = 'ebay'").fetchall()
+    assert len(stamps) == 2
+    assert queue.fetch_job(again["enqueued"][0]).is_finished
