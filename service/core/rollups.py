@@ -237,7 +237,11 @@ def refresh(conn: psycopg.Connection[Any], name: str, start: datetime | None, en
     if lo is not None and hi is not None and lo >= hi:
         return  # the window holds no whole bucket
     if window["mode"] == CONTINUOUS_AGGREGATE:
-        conn.execute("CALL refresh_continuous_aggregate(%s::regclass, %s, %s)", [name, lo, hi])
+        # refresh_continuous_aggregate declares its bounds "any": an untyped parameter (psycopg sends
+        # None untyped) fails with "could not determine data type of parameter", so both are cast.
+        conn.execute(
+            "CALL refresh_continuous_aggregate(%s::regclass, %s::timestamptz, %s::timestamptz)", [name, lo, hi]
+        )
         return
     # Literals rather than parameters: the SELECT is arbitrary text and may contain '%'.
     bounds = sql.SQL("bucket >= {} AND bucket < {}").format(

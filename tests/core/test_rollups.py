@@ -1,7 +1,10 @@
-"""The license-aware rollup mechanism, proven with a demo rollup over a demo hypertable.
+"""The license-aware rollup mechanism, proven with a demo rollup over a demo hypertable, and the
+continuous-aggregate branch's statements, proven on both editions.
 
-On the Apache edition this exercises the materialized-hypertable branch; pointed at a server with
-the Timescale License (TEST_DATABASE_URL) the same tests exercise the continuous-aggregate branch.
+On the Apache edition the demo tests exercise the materialized-hypertable branch; pointed at a server
+with the Timescale License (TEST_DATABASE_URL) the same tests exercise the continuous-aggregate branch.
+The Apache edition cannot run the continuous-aggregate branch, but it refuses each of its well-formed
+statements for the license and a malformed one for its own reason: the `apache_*` tests send them all.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import psycopg
 import pytest
 
 from service.core import migrations, rollups
+from service.core.settings import PROJECT_ROOT
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DEMO_SELECT = """
@@ -32,6 +36,8 @@ DEMO = rollups.Rollup(
 )
 DIRECT = f"SELECT * FROM ({DEMO_SELECT}) AS d ORDER BY bucket, sensor"
 ROLLUP = "SELECT bucket, sensor, readings, total, low, high FROM demo_readings_hourly ORDER BY bucket, sensor"
+REAL = rollups.declared(PROJECT_ROOT / "sql")
+LICENSE_REFUSAL = 'not supported under the current "apache" license'
 
 
 @pytest.fixture
@@ -223,3 +229,46 @@ def test_declarations_are_read_from_sql_files(tmp_path):
     path.write_text("SELECT 1 AS bucket")
     with pytest.raises(rollups.RollupError, match="bucket_width"):
         rollups.Rollup.from_file(path)
+
+
+# --- the continuous-aggregate branch on the Apache edition ----------------------------------------
+
+
+def server_license(conn: psycopg.Connection) -> str:
+    return conn.execute("SHOW timescaledb.license").fetchone()[0]
+
+
+@pytest.fixture
+def apache_db(scratch_db_url: str, project_root: Path):
+    """A scratch database with the real schema and rollups, on an Apache-edition server."""
+    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql")
+    with psycopg.connect(scratch_db_url, autocommit=True) as conn:
+        if server_license(conn) != "apache":
+            pytest.skip(
+                "the continuous-aggregate statements are checked against the Apache edition's license refusal;"
+                f" this server's timescaledb.license is {server_license(conn)!r}, where the licensed tests run them"
+            )
+        yield conn
+
+
+def refused_for_the_license(send) -> None:
+    """Send a continuous-aggregate statement to the Apache edition: a well-formed one is refused for the
+    license (feature_not_supported, naming the license) and for nothing else."""
+    with pytest.raises(psycopg.errors.FeatureNotSupported) as refused:
+        send()
+    assert refused.value.sqlstate == "0A000"
+    assert LICENSE_REFUSAL in (refused.value.diag.message_primary or "")
+
+
+def pose_as_continuous_aggregates(conn: psycopg.Connection) -> None:
+    """Make the registry say what a licensed server's says: the rollups are continuous aggregates. The
+    objects stay the Apache branch's hypertables, so every name the statements cast to regclass exists."""
+    conn.execute("UPDATE rollup_definitions SET mode = %s", [rollups.CONTINUOUS_AGGREGATE])
+
+
+@pytest.mark.parametrize("rollup", REAL, ids=lambda r: r.name)
+def test_apache_refreshing_a_continuous_aggregate_is_refused_only_for_the_license(apache_db, rollup):
+    pose_as_continuous_aggregates(apache_db)
+    refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, None, None))
+    refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, T0, T0 + timedelta(days=3)))
+    refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, T0, None))
