@@ -239,9 +239,9 @@ def server_license(conn: psycopg.Connection) -> str:
 
 
 @pytest.fixture
-def apache_db(scratch_db_url: str, project_root: Path):
-    """A scratch database with the real schema and rollups, on an Apache-edition server."""
-    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql")
+def apache_schema(scratch_db_url: str, project_root: Path):
+    """A scratch database with the real schema but no rollup objects yet, on an Apache-edition server."""
+    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql", declared_rollups=[])
     with psycopg.connect(scratch_db_url, autocommit=True) as conn:
         if server_license(conn) != "apache":
             pytest.skip(
@@ -249,6 +249,13 @@ def apache_db(scratch_db_url: str, project_root: Path):
                 f" this server's timescaledb.license is {server_license(conn)!r}, where the licensed tests run them"
             )
         yield conn
+
+
+@pytest.fixture
+def apache_db(apache_schema: psycopg.Connection):
+    """The same with the real rollups, built as this server builds them (materialized hypertables)."""
+    rollups.sync(apache_schema, REAL, progress=lambda _: None)
+    return apache_schema
 
 
 def refused_for_the_license(send) -> None:
@@ -272,3 +279,33 @@ def test_apache_refreshing_a_continuous_aggregate_is_refused_only_for_the_licens
     refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, None, None))
     refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, T0, T0 + timedelta(days=3)))
     refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, T0, None))
+
+
+@pytest.mark.parametrize("rollup", REAL, ids=lambda r: r.name)
+def test_apache_every_continuous_aggregate_statement_is_refused_only_for_the_license(apache_schema, rollup):
+    conn = apache_schema
+    cagg = rollups.CONTINUOUS_AGGREGATE
+    rollups.drop_statement(rollup.name, cagg).run(conn)  # sent first, for what an interrupted run left
+    create_view, *after_create = rollups.create_statements(rollup, cagg)
+    refused_for_the_license(lambda: create_view.run(conn))
+    assert conn.execute("SELECT to_regclass(%s)", [rollup.name]).fetchone()[0] is None
+    # The Apache branch's table stands in for the view, so that every regclass cast below resolves.
+    rollups.sync(conn, [rollup], progress=lambda _: None)
+    later = [
+        *after_create,
+        *rollups.policy_statements(rollup),
+        *rollups.refresh_statements(rollup.name, cagg, rollup.select, None, None),
+        *rollups.refresh_statements(rollup.name, cagg, rollup.select, T0, T0 + timedelta(days=2)),
+    ]
+    assert len(later) == 5
+    for statement in later:
+        refused_for_the_license(lambda s=statement: s.run(conn))
+
+
+def test_apache_a_malformed_statement_is_not_taken_for_a_license_refusal(apache_db):
+    """The check above can fail: the refresh as it was sent before its bounds were typed."""
+    untyped = rollups.Statement(
+        psycopg.sql.SQL("CALL refresh_continuous_aggregate(%s::regclass, %s, %s)"), ("sales_daily", None, None)
+    )
+    with pytest.raises(psycopg.errors.IndeterminateDatatype, match="could not determine data type"):
+        refused_for_the_license(lambda: untyped.run(apache_db))
