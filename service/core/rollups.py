@@ -22,6 +22,11 @@ statements can still be sent there: a well-formed one is refused for the license
 `... not supported under the current "apache" license`), a malformed one fails for its own reason
 (an untyped NULL bound: "could not determine data type of parameter $2"). tests/core/test_rollups.py
 sends each of them so.
+
+A refresh policy keeps its job: `sync` (`flask db upgrade`) leaves an existing continuous
+aggregate's policy alone while its declared header (@refresh_start_offset, @refresh_end_offset,
+@schedule_interval) is what the registry recorded last time, so whatever a DBA tuned by hand stays.
+When the header changed, the declared values are written onto the same job (alter_job).
 """
 
 from __future__ import annotations
@@ -171,13 +176,31 @@ def add_policy_statement(rollup: Rollup) -> Statement:
     )
 
 
-def remove_policy_statement(name: str) -> Statement:
-    return Statement(sql.SQL("SELECT remove_continuous_aggregate_policy(%s::regclass, if_exists => true)"), (name,))
+def alter_policy_statement(rollup: Rollup, job_id: int) -> Statement:
+    """The declared window and schedule written onto an existing policy job: the job keeps its id and
+    whatever else it carries (max_runtime, retries, a DBA's other settings)."""
+    return Statement(
+        sql.SQL(
+            "SELECT alter_job(%s::integer, schedule_interval => %s::interval,"
+            " config => (SELECT config FROM timescaledb_information.jobs WHERE job_id = %s::integer)"
+            " || jsonb_build_object('start_offset', %s::interval, 'end_offset', %s::interval))"
+        ),
+        (job_id, rollup.schedule_interval, job_id, rollup.refresh_start_offset, rollup.refresh_end_offset),
+    )
 
 
-def policy_statements(rollup: Rollup) -> list[Statement]:
-    """What `sync` sends for the refresh policy of a continuous aggregate it keeps."""
-    return [remove_policy_statement(rollup.name), add_policy_statement(rollup)]
+def policy_statements(rollup: Rollup, header_changed: bool, job_id: int | None) -> list[Statement]:
+    """What `sync` sends for the refresh policy of a continuous aggregate it keeps.
+
+    Nothing while the declared header is what was recorded last time: the policy job, its id and any
+    tuning a DBA did by hand stay (a policy a DBA removed stays removed). When the header changed, the
+    declared values go onto the existing job, or into a new policy when there is none.
+    """
+    if not header_changed:
+        return []
+    if job_id is None:
+        return [add_policy_statement(rollup)]
+    return [alter_policy_statement(rollup, job_id)]
 
 
 def refresh_statements(
@@ -226,6 +249,27 @@ def _value(conn: psycopg.Connection[Any], statement: str, params: Any = None) ->
 def _rows(conn: psycopg.Connection[Any], name: str, params: Any = None) -> list[dict[str, Any]]:
     cur = conn.cursor(row_factory=psycopg.rows.dict_row)
     return cur.execute(query(name), params).fetchall()
+
+
+def policy_job(conn: psycopg.Connection[Any], name: str) -> int | None:
+    """The id of the refresh policy job of continuous aggregate `name`, if it has one."""
+    job_id: int | None = _value(conn, query("rollups/policy_job"), {"name": name})
+    return job_id
+
+
+def _policy_header_changed(conn: psycopg.Connection[Any], rollup: Rollup) -> bool:
+    return bool(
+        _value(
+            conn,
+            query("rollups/policy_header_changed"),
+            {
+                "name": rollup.name,
+                "refresh_start_offset": rollup.refresh_start_offset,
+                "refresh_end_offset": rollup.refresh_end_offset,
+                "schedule_interval": rollup.schedule_interval,
+            },
+        )
+    )
 
 
 def _register(conn: psycopg.Connection[Any], rollup: Rollup, mode: str, needs_refresh: bool) -> None:
@@ -288,7 +332,10 @@ def sync(
             changed.append(rollup.name)
             continue
         if mode == CONTINUOUS_AGGREGATE:
-            _run(conn, policy_statements(rollup))
+            statements = policy_statements(rollup, _policy_header_changed(conn, rollup), policy_job(conn, rollup.name))
+            if statements:
+                progress(f"applying the declared refresh policy of rollup {rollup.name}")
+            _run(conn, statements)
         _register(conn, rollup, mode, needs_refresh=False)
     declared_names = {r.name for r in rollups}
     for name, row in stored.items():

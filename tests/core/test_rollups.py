@@ -9,6 +9,7 @@ statements for the license and a malformed one for its own reason: the `apache_*
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from jobs.marketplaces import registry
 from service.core import migrations, rollups
 from service.core.settings import PROJECT_ROOT
 
@@ -37,6 +39,7 @@ DEMO = rollups.Rollup(
 DIRECT = f"SELECT * FROM ({DEMO_SELECT}) AS d ORDER BY bucket, sensor"
 ROLLUP = "SELECT bucket, sensor, readings, total, low, high FROM demo_readings_hourly ORDER BY bucket, sensor"
 REAL = rollups.declared(PROJECT_ROOT / "sql")
+MARKETPLACES = registry.marketplaces()
 LICENSE_REFUSAL = 'not supported under the current "apache" license'
 
 
@@ -293,11 +296,11 @@ def test_apache_every_continuous_aggregate_statement_is_refused_only_for_the_lic
     rollups.sync(conn, [rollup], progress=lambda _: None)
     later = [
         *after_create,
-        *rollups.policy_statements(rollup),
+        *rollups.policy_statements(rollup, header_changed=True, job_id=1000),
         *rollups.refresh_statements(rollup.name, cagg, rollup.select, None, None),
         *rollups.refresh_statements(rollup.name, cagg, rollup.select, T0, T0 + timedelta(days=2)),
     ]
-    assert len(later) == 5
+    assert len(later) == 4  # add policy, alter policy, refresh unbounded, refresh bounded
     for statement in later:
         refused_for_the_license(lambda s=statement: s.run(conn))
 
@@ -309,3 +312,132 @@ def test_apache_a_malformed_statement_is_not_taken_for_a_license_refusal(apache_
     )
     with pytest.raises(psycopg.errors.IndeterminateDatatype, match="could not determine data type"):
         refused_for_the_license(lambda: untyped.run(apache_db))
+
+
+def test_the_policy_is_left_alone_while_its_declared_header_is_unchanged():
+    rollup = REAL[0]
+    assert rollups.policy_statements(rollup, header_changed=False, job_id=1000) == []
+    assert rollups.policy_statements(rollup, header_changed=False, job_id=None) == []
+    assert rollups.policy_statements(rollup, header_changed=True, job_id=1000) == [
+        rollups.alter_policy_statement(rollup, 1000)
+    ]
+    assert rollups.policy_statements(rollup, header_changed=True, job_id=None) == [rollups.add_policy_statement(rollup)]
+
+
+def test_apache_db_upgrade_sends_no_policy_statement_for_an_unchanged_declaration(apache_db):
+    """Any policy statement would be refused for the license here: an unchanged declaration sends none."""
+    pose_as_continuous_aggregates(apache_db)
+    assert rollups.policy_job(apache_db, REAL[0].name) is None  # the look-up itself runs on both editions
+    assert rollups.sync(apache_db, REAL, progress=lambda _: None, mode=rollups.CONTINUOUS_AGGREGATE) == []
+
+
+def test_apache_a_changed_policy_header_is_sent_and_recorded_only_once_sent(apache_db):
+    pose_as_continuous_aggregates(apache_db)
+    changed = [replace(r, schedule_interval="2 hours") if r.name == "sales_daily" else r for r in REAL]
+    refused_for_the_license(
+        lambda: rollups.sync(apache_db, changed, progress=lambda _: None, mode=rollups.CONTINUOUS_AGGREGATE)
+    )
+    recorded = "SELECT schedule_interval FROM rollup_definitions WHERE name = 'sales_daily'"
+    assert apache_db.execute(recorded).fetchone()[0] == timedelta(minutes=15)  # so the next run sends it again
+
+
+# --- the continuous-aggregate branch on a server with the Timescale License -----------------------
+
+
+@pytest.fixture
+def licensed_db_url(scratch_db_url: str, project_root: Path) -> str:
+    """A scratch database with the real schema and rollups, on a server with the Timescale License."""
+    with psycopg.connect(scratch_db_url) as conn:
+        license_ = conn.execute("SELECT current_setting('timescaledb.license', true)").fetchone()[0]
+    if license_ != "timescale":
+        pytest.skip(
+            "needs a TimescaleDB server with the Timescale License to build continuous aggregates; this"
+            f" server's timescaledb.license is {license_ or 'apache'!r} (to run it, point TEST_DATABASE_URL"
+            " at a licensed server: README, Tests)"
+        )
+    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql", marketplaces=MARKETPLACES)
+    return scratch_db_url
+
+
+POLICY_JOBS = """
+SELECT c.view_name, j.job_id, j.schedule_interval, j.max_retries,
+       (j.config->>'start_offset')::interval AS start_offset, (j.config->>'end_offset')::interval AS end_offset
+FROM timescaledb_information.continuous_aggregates c
+JOIN timescaledb_information.jobs j
+  ON j.hypertable_schema = c.materialization_hypertable_schema AND j.hypertable_name = c.materialization_hypertable_name
+WHERE j.proc_name = 'policy_refresh_continuous_aggregate'
+ORDER BY c.view_name
+"""
+
+
+def policy_jobs(conn: psycopg.Connection) -> dict[str, dict]:
+    return {row["view_name"]: row for row in conn.cursor(row_factory=psycopg.rows.dict_row).execute(POLICY_JOBS)}
+
+
+def declared_policy(conn: psycopg.Connection, rollup: rollups.Rollup) -> tuple:
+    return conn.execute(
+        "SELECT %s::interval, %s::interval, %s::interval",
+        [rollup.schedule_interval, rollup.refresh_start_offset, rollup.refresh_end_offset],
+    ).fetchone()
+
+
+def test_licensed_the_real_rollups_are_continuous_aggregates_with_their_declared_policies(licensed_db_url):
+    with psycopg.connect(licensed_db_url) as conn:
+        views = conn.execute(
+            "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1"
+        ).fetchall()
+        assert views == [(r.name, True) for r in REAL]
+        jobs = policy_jobs(conn)
+        assert sorted(jobs) == [r.name for r in REAL]
+        for rollup in REAL:
+            job = jobs[rollup.name]
+            assert (job["schedule_interval"], job["start_offset"], job["end_offset"]) == declared_policy(conn, rollup)
+        modes = conn.execute("SELECT DISTINCT mode, needs_refresh FROM rollup_definitions").fetchall()
+        assert modes == [(rollups.CONTINUOUS_AGGREGATE, False)]
+
+
+def test_licensed_policy_jobs_outlive_db_upgrade_and_a_dbas_tuning_outlives_it_too(licensed_db_url, project_root):
+    def upgrade(declared: list[rollups.Rollup] | None = None) -> None:
+        migrations.upgrade(
+            licensed_db_url, project_root / "migrations", project_root / "sql", declared_rollups=declared
+        )
+
+    with psycopg.connect(licensed_db_url, autocommit=True) as conn:
+        created = policy_jobs(conn)
+        upgrade()
+        assert policy_jobs(conn) == created
+
+        # A DBA tunes one policy by hand; `db upgrade` with the same declarations keeps the tuning.
+        job_id = created["sales_daily"]["job_id"]
+        conn.execute(
+            "SELECT alter_job(%s, schedule_interval => '1 hour', max_retries => 3,"
+            ' config => config || \'{"start_offset": "14 days"}\') FROM timescaledb_information.jobs'
+            " WHERE job_id = %s",
+            [job_id, job_id],
+        )
+        tuned = policy_jobs(conn)
+        assert tuned["sales_daily"]["start_offset"] == timedelta(days=14)
+        upgrade()
+        assert policy_jobs(conn) == tuned
+
+        # The declared header changes: its values go onto the same job, which keeps the DBA's retries.
+        header = {"schedule_interval": "30 minutes", "refresh_start_offset": "10 days"}
+        changed = [replace(r, **header) if r.name == "sales_daily" else r for r in REAL]
+        upgrade(changed)
+        after = policy_jobs(conn)
+        assert after["sales_daily"] == {
+            **tuned["sales_daily"],
+            "schedule_interval": timedelta(minutes=30),
+            "start_offset": timedelta(days=10),
+            "end_offset": timedelta(0),
+        }
+        assert after["sales_daily"]["max_retries"] == 3
+        assert {k: v for k, v in after.items() if k != "sales_daily"} == {
+            k: v for k, v in created.items() if k != "sales_daily"
+        }
+        recorded = conn.execute(
+            "SELECT schedule_interval, refresh_start_offset FROM rollup_definitions WHERE name = 'sales_daily'"
+        ).fetchone()
+        assert recorded == (timedelta(minutes=30), timedelta(days=10))
+        upgrade(changed)
+        assert policy_jobs(conn) == after
