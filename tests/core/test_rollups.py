@@ -264,13 +264,15 @@ def apache_db(apache_schema: psycopg.Connection):
     return apache_schema
 
 
-def refused_for_the_license(send) -> None:
+def refused_for_the_license(send) -> str:
     """Send a continuous-aggregate statement to the Apache edition: a well-formed one is refused for the
-    license (feature_not_supported, naming the license) and for nothing else."""
+    license (feature_not_supported, naming the license) and for nothing else. Returns the message."""
     with pytest.raises(psycopg.errors.FeatureNotSupported) as refused:
         send()
     assert refused.value.sqlstate == "0A000"
-    assert LICENSE_REFUSAL in (refused.value.diag.message_primary or "")
+    message = refused.value.diag.message_primary or ""
+    assert LICENSE_REFUSAL in message
+    return message
 
 
 def pose_as_continuous_aggregates(conn: psycopg.Connection) -> None:
@@ -282,9 +284,9 @@ def pose_as_continuous_aggregates(conn: psycopg.Connection) -> None:
 @pytest.mark.parametrize("rollup", REAL, ids=lambda r: r.name)
 def test_apache_refreshing_a_continuous_aggregate_is_refused_only_for_the_license(apache_db, rollup):
     pose_as_continuous_aggregates(apache_db)
-    refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, None, None))
-    refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, T0, T0 + timedelta(days=3)))
-    refused_for_the_license(lambda: rollups.refresh(apache_db, rollup.name, T0, None))
+    for start, end in [(None, None), (T0, T0 + timedelta(days=3)), (T0, None)]:
+        message = refused_for_the_license(lambda s=start, e=end: rollups.refresh(apache_db, rollup.name, s, e))
+        assert '"refresh_continuous_aggregate"' in message
 
 
 @pytest.mark.parametrize("rollup", REAL, ids=lambda r: r.name)
@@ -317,7 +319,7 @@ def test_apache_a_malformed_statement_is_not_taken_for_a_license_refusal(apache_
         refused_for_the_license(lambda: untyped.run(apache_db))
 
 
-def test_the_policy_is_left_alone_while_its_declared_header_is_unchanged():
+def test_policy_statements_none_while_the_header_is_unchanged_else_alter_the_job_or_add_a_policy():
     rollup = REAL[0]
     assert rollups.policy_statements(rollup, header_changed=False, job_id=1000) == []
     assert rollups.policy_statements(rollup, header_changed=False, job_id=None) == []
@@ -336,12 +338,14 @@ def test_apache_db_upgrade_sends_no_policy_statement_for_an_unchanged_declaratio
 
 def test_apache_a_changed_policy_header_is_sent_and_recorded_only_once_sent(apache_db):
     pose_as_continuous_aggregates(apache_db)
+    recorded = "SELECT schedule_interval FROM rollup_definitions WHERE name = 'sales_daily'"
+    before = apache_db.execute(recorded).fetchone()
     changed = [replace(r, schedule_interval="2 hours") if r.name == "sales_daily" else r for r in REAL]
-    refused_for_the_license(
+    message = refused_for_the_license(
         lambda: rollups.sync(apache_db, changed, progress=lambda _: None, mode=rollups.CONTINUOUS_AGGREGATE)
     )
-    recorded = "SELECT schedule_interval FROM rollup_definitions WHERE name = 'sales_daily'"
-    assert apache_db.execute(recorded).fetchone()[0] == timedelta(minutes=15)  # so the next run sends it again
+    assert '"add_continuous_aggregate_policy"' in message  # no policy job here, so one is added
+    assert apache_db.execute(recorded).fetchone() == before  # not recorded: the next run sends it again
 
 
 # --- the continuous-aggregate branch on a server with the Timescale License -----------------------
