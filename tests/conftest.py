@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import psycopg
@@ -89,19 +89,30 @@ def redis_db() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def scratch_db_url() -> Iterator[str]:
-    """A brand-new empty database on the test server, dropped afterwards."""
-    name = f"boxpro_scratch_{uuid.uuid4().hex[:10]}"
+def scratch_databases() -> Iterator[Callable[[], str]]:
+    """Makes brand-new empty databases on the test server, as many as the test asks for; all dropped afterwards."""
     admin = make_conninfo(TEST_DATABASE_URL, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
-    try:
-        yield make_conninfo(TEST_DATABASE_URL, dbname=name)
-    finally:
+    names: list[str] = []
+
+    def make() -> str:
+        name = f"boxpro_scratch_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+        names.append(name)
+        return make_conninfo(TEST_DATABASE_URL, dbname=name)
+
+    yield make
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in names:
             conn.execute(
                 psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name))
             )
+
+
+@pytest.fixture
+def scratch_db_url(scratch_databases: Callable[[], str]) -> str:
+    """A brand-new empty database on the test server, dropped afterwards."""
+    return scratch_databases()
 
 
 @pytest.fixture

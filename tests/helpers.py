@@ -48,11 +48,18 @@ def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:
 
 
 def empty_data_tables(conn: psycopg.Connection) -> None:
-    """Truncate every table but the schema's own and the reference data seeded by migrations."""
+    """Truncate every table but the schema's own and the reference data seeded by migrations, and every
+    continuous aggregate: on a server with the Timescale License the rollups are views over
+    materialization hypertables of their own, which pg_tables does not list under `public`."""
     tables = [
         row["tablename"]
         for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
         if row["tablename"] not in KEPT_TABLES
+    ] + [
+        row["view_name"]
+        for row in conn.execute(
+            "SELECT view_name FROM timescaledb_information.continuous_aggregates WHERE view_schema = 'public'"
+        )
     ]
     if tables:
         conn.execute(

@@ -1,11 +1,15 @@
-"""The license-aware rollup mechanism, proven with a demo rollup over a demo hypertable.
+"""The license-aware rollup mechanism, proven with a demo rollup over a demo hypertable, and the
+continuous-aggregate branch's statements, proven on both editions.
 
-On the Apache edition this exercises the materialized-hypertable branch; pointed at a server with
-the Timescale License (TEST_DATABASE_URL) the same tests exercise the continuous-aggregate branch.
+On the Apache edition the demo tests exercise the materialized-hypertable branch; pointed at a server
+with the Timescale License (TEST_DATABASE_URL) the same tests exercise the continuous-aggregate branch.
+The Apache edition cannot run the continuous-aggregate branch, but it refuses each of its well-formed
+statements for the license and a malformed one for its own reason: the `apache_*` tests send them all.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +17,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from jobs import pipeline
+from jobs.marketplaces import registry
+from jobs.sim import driver
 from service.core import migrations, rollups
+from service.core.settings import PROJECT_ROOT
+from tests.helpers import MARKET_NOW, insert_products
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DEMO_SELECT = """
@@ -32,6 +41,9 @@ DEMO = rollups.Rollup(
 )
 DIRECT = f"SELECT * FROM ({DEMO_SELECT}) AS d ORDER BY bucket, sensor"
 ROLLUP = "SELECT bucket, sensor, readings, total, low, high FROM demo_readings_hourly ORDER BY bucket, sensor"
+REAL = rollups.declared(PROJECT_ROOT / "sql")
+MARKETPLACES = registry.marketplaces()
+LICENSE_REFUSAL = 'not supported under the current "apache" license'
 
 
 @pytest.fixture
@@ -223,3 +235,272 @@ def test_declarations_are_read_from_sql_files(tmp_path):
     path.write_text("SELECT 1 AS bucket")
     with pytest.raises(rollups.RollupError, match="bucket_width"):
         rollups.Rollup.from_file(path)
+
+
+# --- the continuous-aggregate branch on the Apache edition ----------------------------------------
+
+
+def server_license(conn: psycopg.Connection) -> str:
+    return conn.execute("SHOW timescaledb.license").fetchone()[0]
+
+
+@pytest.fixture
+def apache_schema(scratch_db_url: str, project_root: Path):
+    """A scratch database with the real schema but no rollup objects yet, on an Apache-edition server."""
+    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql", declared_rollups=[])
+    with psycopg.connect(scratch_db_url, autocommit=True) as conn:
+        if server_license(conn) != "apache":
+            pytest.skip(
+                "the continuous-aggregate statements are checked against the Apache edition's license refusal;"
+                f" this server's timescaledb.license is {server_license(conn)!r}, where the licensed tests run them"
+            )
+        yield conn
+
+
+@pytest.fixture
+def apache_db(apache_schema: psycopg.Connection):
+    """The same with the real rollups, built as this server builds them (materialized hypertables)."""
+    rollups.sync(apache_schema, REAL, progress=lambda _: None)
+    return apache_schema
+
+
+def refused_for_the_license(send) -> str:
+    """Send a continuous-aggregate statement to the Apache edition: a well-formed one is refused for the
+    license (feature_not_supported, naming the license) and for nothing else. Returns the message."""
+    with pytest.raises(psycopg.errors.FeatureNotSupported) as refused:
+        send()
+    assert refused.value.sqlstate == "0A000"
+    message = refused.value.diag.message_primary or ""
+    assert LICENSE_REFUSAL in message
+    return message
+
+
+def pose_as_continuous_aggregates(conn: psycopg.Connection) -> None:
+    """Make the registry say what a licensed server's says: the rollups are continuous aggregates. The
+    objects stay the Apache branch's hypertables, so every name the statements cast to regclass exists."""
+    conn.execute("UPDATE rollup_definitions SET mode = %s", [rollups.CONTINUOUS_AGGREGATE])
+
+
+@pytest.mark.parametrize("rollup", REAL, ids=lambda r: r.name)
+def test_apache_refreshing_a_continuous_aggregate_is_refused_only_for_the_license(apache_db, rollup):
+    pose_as_continuous_aggregates(apache_db)
+    for start, end in [(None, None), (T0, T0 + timedelta(days=3)), (T0, None)]:
+        message = refused_for_the_license(lambda s=start, e=end: rollups.refresh(apache_db, rollup.name, s, e))
+        assert '"refresh_continuous_aggregate"' in message
+
+
+@pytest.mark.parametrize("rollup", REAL, ids=lambda r: r.name)
+def test_apache_every_continuous_aggregate_statement_is_refused_only_for_the_license(apache_schema, rollup):
+    conn = apache_schema
+    cagg = rollups.CONTINUOUS_AGGREGATE
+    rollups.drop_statement(rollup.name, cagg).run(conn)  # sent first, for what an interrupted run left
+    create_view, *after_create = rollups.create_statements(rollup, cagg)
+    refused_for_the_license(lambda: create_view.run(conn))
+    assert conn.execute("SELECT to_regclass(%s)", [rollup.name]).fetchone()[0] is None
+    # The Apache branch's table stands in for the view, so that every regclass cast below resolves.
+    rollups.sync(conn, [rollup], progress=lambda _: None)
+    later = [
+        *after_create,
+        *rollups.policy_statements(rollup, header_changed=True, job_id=1000),
+        *rollups.refresh_statements(rollup.name, cagg, rollup.select, None, None),
+        *rollups.refresh_statements(rollup.name, cagg, rollup.select, T0, T0 + timedelta(days=2)),
+    ]
+    assert len(later) == 4  # add policy, alter policy, refresh unbounded, refresh bounded
+    for statement in later:
+        refused_for_the_license(lambda s=statement: s.run(conn))
+
+
+def test_apache_a_malformed_statement_is_not_taken_for_a_license_refusal(apache_db):
+    """The check above can fail: the refresh as it was sent before its bounds were typed."""
+    untyped = rollups.Statement(
+        psycopg.sql.SQL("CALL refresh_continuous_aggregate(%s::regclass, %s, %s)"), ("sales_daily", None, None)
+    )
+    with pytest.raises(psycopg.errors.IndeterminateDatatype, match="could not determine data type"):
+        refused_for_the_license(lambda: untyped.run(apache_db))
+
+
+def test_policy_statements_none_while_the_header_is_unchanged_else_alter_the_job_or_add_a_policy():
+    rollup = REAL[0]
+    assert rollups.policy_statements(rollup, header_changed=False, job_id=1000) == []
+    assert rollups.policy_statements(rollup, header_changed=False, job_id=None) == []
+    assert rollups.policy_statements(rollup, header_changed=True, job_id=1000) == [
+        rollups.alter_policy_statement(rollup, 1000)
+    ]
+    assert rollups.policy_statements(rollup, header_changed=True, job_id=None) == [rollups.add_policy_statement(rollup)]
+
+
+def test_apache_db_upgrade_sends_no_policy_statement_for_an_unchanged_declaration(apache_db):
+    """Any policy statement would be refused for the license here: an unchanged declaration sends none."""
+    pose_as_continuous_aggregates(apache_db)
+    assert rollups.policy_job(apache_db, REAL[0].name) is None  # the look-up itself runs on both editions
+    assert rollups.sync(apache_db, REAL, progress=lambda _: None, mode=rollups.CONTINUOUS_AGGREGATE) == []
+
+
+def test_apache_a_changed_policy_header_is_sent_and_recorded_only_once_sent(apache_db):
+    pose_as_continuous_aggregates(apache_db)
+    recorded = "SELECT schedule_interval FROM rollup_definitions WHERE name = 'sales_daily'"
+    before = apache_db.execute(recorded).fetchone()
+    changed = [replace(r, schedule_interval="2 hours") if r.name == "sales_daily" else r for r in REAL]
+    message = refused_for_the_license(
+        lambda: rollups.sync(apache_db, changed, progress=lambda _: None, mode=rollups.CONTINUOUS_AGGREGATE)
+    )
+    assert '"add_continuous_aggregate_policy"' in message  # no policy job here, so one is added
+    assert apache_db.execute(recorded).fetchone() == before  # not recorded: the next run sends it again
+
+
+# --- the continuous-aggregate branch on a server with the Timescale License -----------------------
+
+
+@pytest.fixture
+def licensed_db_url(scratch_db_url: str, project_root: Path) -> str:
+    """A scratch database with the real schema and rollups, on a server with the Timescale License."""
+    with psycopg.connect(scratch_db_url) as conn:
+        license_ = conn.execute("SELECT current_setting('timescaledb.license', true)").fetchone()[0]
+    if license_ != "timescale":
+        pytest.skip(
+            "needs a TimescaleDB server with the Timescale License to build continuous aggregates; this"
+            f" server's timescaledb.license is {license_ or 'apache'!r} (to run it, point TEST_DATABASE_URL"
+            " at a licensed server: README, Tests)"
+        )
+    migrations.upgrade(scratch_db_url, project_root / "migrations", project_root / "sql", marketplaces=MARKETPLACES)
+    return scratch_db_url
+
+
+POLICY_JOBS = """
+SELECT c.view_name, j.job_id, j.schedule_interval, j.max_retries,
+       (j.config->>'start_offset')::interval AS start_offset, (j.config->>'end_offset')::interval AS end_offset
+FROM timescaledb_information.continuous_aggregates c
+JOIN timescaledb_information.jobs j
+  ON j.hypertable_schema = c.materialization_hypertable_schema AND j.hypertable_name = c.materialization_hypertable_name
+WHERE j.proc_name = 'policy_refresh_continuous_aggregate'
+ORDER BY c.view_name
+"""
+
+
+def policy_jobs(conn: psycopg.Connection) -> dict[str, dict]:
+    return {row["view_name"]: row for row in conn.cursor(row_factory=psycopg.rows.dict_row).execute(POLICY_JOBS)}
+
+
+def declared_policy(conn: psycopg.Connection, rollup: rollups.Rollup) -> tuple:
+    return conn.execute(
+        "SELECT %s::interval, %s::interval, %s::interval",
+        [rollup.schedule_interval, rollup.refresh_start_offset, rollup.refresh_end_offset],
+    ).fetchone()
+
+
+def test_licensed_the_real_rollups_are_continuous_aggregates_with_their_declared_policies(licensed_db_url):
+    with psycopg.connect(licensed_db_url) as conn:
+        views = conn.execute(
+            "SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY 1"
+        ).fetchall()
+        assert views == [(r.name, True) for r in REAL]
+        jobs = policy_jobs(conn)
+        assert sorted(jobs) == [r.name for r in REAL]
+        for rollup in REAL:
+            job = jobs[rollup.name]
+            assert (job["schedule_interval"], job["start_offset"], job["end_offset"]) == declared_policy(conn, rollup)
+        modes = conn.execute("SELECT DISTINCT mode, needs_refresh FROM rollup_definitions").fetchall()
+        assert modes == [(rollups.CONTINUOUS_AGGREGATE, False)]
+
+
+def test_licensed_policy_jobs_outlive_db_upgrade_and_a_dbas_tuning_outlives_it_too(licensed_db_url, project_root):
+    def upgrade(declared: list[rollups.Rollup] | None = None) -> None:
+        migrations.upgrade(
+            licensed_db_url, project_root / "migrations", project_root / "sql", declared_rollups=declared
+        )
+
+    with psycopg.connect(licensed_db_url, autocommit=True) as conn:
+        created = policy_jobs(conn)
+        upgrade()
+        assert policy_jobs(conn) == created
+
+        # A DBA tunes one policy by hand; `db upgrade` with the same declarations keeps the tuning.
+        job_id = created["sales_daily"]["job_id"]
+        conn.execute(
+            "SELECT alter_job(%s, schedule_interval => '1 hour', max_retries => 3,"
+            ' config => config || \'{"start_offset": "14 days"}\') FROM timescaledb_information.jobs'
+            " WHERE job_id = %s",
+            [job_id, job_id],
+        )
+        tuned = policy_jobs(conn)
+        assert tuned["sales_daily"]["start_offset"] == timedelta(days=14)
+        upgrade()
+        assert policy_jobs(conn) == tuned
+
+        # The declared header changes: its values go onto the same job, which keeps the DBA's retries.
+        header = {"schedule_interval": "30 minutes", "refresh_start_offset": "10 days"}
+        changed = [replace(r, **header) if r.name == "sales_daily" else r for r in REAL]
+        upgrade(changed)
+        after = policy_jobs(conn)
+        assert after["sales_daily"] == {
+            **tuned["sales_daily"],
+            "schedule_interval": timedelta(minutes=30),
+            "start_offset": timedelta(days=10),
+            "end_offset": timedelta(0),
+        }
+        assert after["sales_daily"]["max_retries"] == 3
+        assert {k: v for k, v in after.items() if k != "sales_daily"} == {
+            k: v for k, v in created.items() if k != "sales_daily"
+        }
+        recorded = conn.execute(
+            "SELECT schedule_interval, refresh_start_offset FROM rollup_definitions WHERE name = 'sales_daily'"
+        ).fetchone()
+        assert recorded == (timedelta(minutes=30), timedelta(days=10))
+        upgrade(changed)
+        assert policy_jobs(conn) == after
+
+
+# What the two branches must agree on: every rollup row, and every metric, rank and index row made from them.
+COMPARED = {
+    **{r.name: f"SELECT * FROM {r.name} ORDER BY bucket, product_id, marketplace" for r in REAL},
+    "product_metrics_daily": "SELECT to_jsonb(m) - 'computed_at' FROM product_metrics_daily m ORDER BY product_id, day",
+    "product_ranks_daily": "SELECT * FROM product_ranks_daily ORDER BY scope, product_id, day",
+    "market_index_daily": "SELECT * FROM market_index_daily ORDER BY scope, day",
+}
+
+
+def contents(url: str) -> dict[str, list[tuple]]:
+    with psycopg.connect(url) as conn:
+        return {name: conn.execute(statement).fetchall() for name, statement in COMPARED.items()}
+
+
+def test_licensed_continuous_aggregates_equal_the_apache_branch_row_for_row(
+    licensed_db_url, scratch_databases, project_root
+):
+    """Both branches on one licensed server, over the same simulated market: the continuous aggregates
+    (refreshed by the pipeline with bounds, then without) and the materialized hypertables hold the same rows."""
+    apache_url = scratch_databases()
+    migrations.upgrade(
+        apache_url, project_root / "migrations", project_root / "sql", declared_rollups=[], marketplaces=MARKETPLACES
+    )
+    with psycopg.connect(apache_url, autocommit=True) as conn:
+        rollups.sync(conn, REAL, progress=lambda _: None, mode=rollups.MATERIALIZED_HYPERTABLE)
+    branches = {rollups.CONTINUOUS_AGGREGATE: licensed_db_url, rollups.MATERIALIZED_HYPERTABLE: apache_url}
+    first_day, last_day = (MARKET_NOW - timedelta(days=20)).date(), MARKET_NOW.date()
+    for mode, url in branches.items():
+        with psycopg.connect(url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+            assert {row["mode"] for row in conn.execute("SELECT mode FROM rollup_definitions")} == {mode}
+            insert_products(conn)
+        driver.advance(url, days=20, now=MARKET_NOW, kind="sim-backfill")
+        pipeline.run(url, first_day, last_day)  # refreshes each rollup for [first_day, last_day + 1 day)
+
+    cagg, apache = (contents(url) for url in branches.values())
+    assert all(cagg[r.name] for r in REAL) and cagg["product_metrics_daily"] and cagg["market_index_daily"]
+    for name in COMPARED:
+        assert cagg[name] == apache[name], name
+
+    # Late changes to raw rows, then unbounded refreshes (db upgrade's fill, data go-live) and the pipeline.
+    for url in branches.values():
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM sales WHERE sold_at < %s", [MARKET_NOW - timedelta(days=12)])
+            conn.execute(
+                "UPDATE price_points SET market_price = market_price + 1 WHERE observed_at < %s",
+                [MARKET_NOW - timedelta(days=10)],
+            )
+            for rollup in REAL:
+                rollups.refresh(conn, rollup.name, None, None)
+        pipeline.run(url, first_day, last_day)
+    cagg_after, apache_after = (contents(url) for url in branches.values())
+    assert cagg_after["sales_daily"] != cagg["sales_daily"]
+    for name in COMPARED:
+        assert cagg_after[name] == apache_after[name], name
