@@ -3,8 +3,8 @@ database outages answered 500, and a deeply nested JSON body answered 500."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from service.app import create_app
 from tests.helpers import TEST_DATABASE_URL, bearer, clear_of_window_edges, make_settings, register
@@ -28,9 +28,7 @@ def test_a_valid_token_does_not_lift_the_per_address_login_and_register_limit(cl
 @pytest.fixture
 def unreachable_database_app(redis_db):
     """The API with its database down: nothing listens where it connects."""
-    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
-        port = conn.execute("SELECT inet_server_port()").fetchone()[0]
-    url = TEST_DATABASE_URL.replace(f":{port}/", ":1/")
+    url = make_conninfo(TEST_DATABASE_URL, host="127.0.0.1", port="1")
     app = create_app(make_settings(database_url=url, db_pool_timeout_s=1.0, db_connect_timeout_s=1))
     yield app
     app.extensions["boxpro.db"].close()

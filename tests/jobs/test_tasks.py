@@ -12,12 +12,7 @@ from service.core import cache
 
 def test_the_sim_tick_job_advances_the_market_and_runs_the_pipeline(db, products, settings, redis_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv(
-        "REDIS_URL",
-        "redis://"
-        + redis_db.connection_pool.connection_kwargs["host"]
-        + f":{redis_db.connection_pool.connection_kwargs['port']}/15",
-    )
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)  # the test Redis database, wherever it is
     driver.advance(settings.database_url, days=2, now=datetime.now(UTC) - timedelta(days=1), kind="sim-backfill")
     # Alerts that the tick must fire: one on the metrics, one at ingest on any new listing.
     user = db.execute("INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x') RETURNING id").fetchone()
