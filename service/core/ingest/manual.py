@@ -92,7 +92,6 @@ class ImportReport:
     run_id: int
     rows: int
     result: writer.WriteResult
-    first_day: str | None = None
     products: list[int] = field(default_factory=list)
 
 
@@ -223,8 +222,7 @@ def write(
         if result.rejected:  # validation above should make this impossible; never write half a file
             raise InvalidImport(f"the writer rejected rows: {dict(result.rejected)}")
         writer.finish_run(conn, run_id, result)
-    first = min(r.get("observed_at") or r["sold_at"] for r in rows)
-    return ImportReport(run_id, len(rows), result, first.astimezone(UTC).date().isoformat(), products)
+    return ImportReport(run_id, len(rows), result, products)  # the writer asked for the days to recompute
 
 
 def _write_listings(
