@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -24,16 +23,10 @@ import redis
 import requests
 
 from service.core.settings import PROJECT_ROOT
-from tests.helpers import TEST_DATABASE_URL
+from tests.helpers import TEST_DATABASE_URL, free_port
 
 DOCUMENTED = {200, 304, 429, 503}
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
