@@ -7,12 +7,18 @@ from __future__ import annotations
 import os
 import re
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import psycopg
+import requests
 
-from service.core.settings import Settings
+from service.core.settings import PROJECT_ROOT, Settings
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:55432/boxpro_test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
@@ -42,6 +48,34 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_api(env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """The API under gunicorn (the project's gunicorn.conf.py) on a free loopback port, as production runs
+    it, with `env` over this process's environment; its base URL while the block runs."""
+    port = free_port()
+    gunicorn = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "-w", str(workers)]
+    process = subprocess.Popen(
+        [*gunicorn, "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=PROJECT_ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
 
 
 def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:

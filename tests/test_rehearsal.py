@@ -23,7 +23,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -51,7 +50,7 @@ from rq_scheduler import Scheduler
 from service.core.settings import PROJECT_ROOT
 from tests.fakes.fixtures import market_env
 from tests.fakes.marketplaces import FakeMarketplaces, FakeProduct
-from tests.helpers import PASSWORD, TEST_REDIS_URL, make_settings
+from tests.helpers import PASSWORD, TEST_REDIS_URL, free_port, make_settings
 
 BIN = Path(sys.executable).parent
 REDIS_DB = 14  # the rehearsal's own; the rest of the suite uses 15
@@ -142,12 +141,6 @@ def _run(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
 
 def _flask(*args: str) -> list[str]:
     return [str(BIN / "flask"), "--app", "service.app", *args]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- the webhook receiver ------------------------------------------------------------------------
@@ -395,7 +388,7 @@ def deployment(scratch_db_url: str, tmp_path: Path) -> Iterator[Deployment]:
 
         processes = Processes(tmp_path)
         cleanup.callback(processes.stop)  # first of all, whatever happened
-        port = _free_port()
+        port = free_port()
         processes.start(
             "gunicorn",
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "2", "--bind", f"127.0.0.1:{port}",

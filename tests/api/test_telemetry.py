@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,8 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
 from service.core.cache import bump_data_version
-from service.core.settings import PROJECT_ROOT
-from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL
+from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, serve_api
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -77,38 +71,15 @@ def test_redis_down_is_reported_not_raised(app, client, monkeypatch):
     assert value(response.get_data(as_text=True), "boxpro_redis_up") == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def gunicorn(tmp_path: Path, redis_db, migrated):  # type: ignore[no-untyped-def]
-    port = _free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": TEST_DATABASE_URL,
         "REDIS_URL": TEST_REDIS_URL,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "LOG_LEVEL": "WARNING",
     }
-    root = PROJECT_ROOT
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "-w", "3",
-         "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(f"{base}/health", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with serve_api(env, workers=3) as base:
+        yield base
 
 
 def health_count(base: str) -> float:

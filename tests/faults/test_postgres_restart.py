@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -20,8 +19,7 @@ import psycopg
 import pytest
 import requests
 
-from service.core.settings import PROJECT_ROOT
-from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, free_port
+from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, serve_api
 
 PG_CTL = Path("/usr/lib/postgresql/15/bin/pg_ctl")
 
@@ -37,23 +35,14 @@ def test_reads_answer_503_not_500_while_postgres_restarts_and_recover(market, tm
     directory = data_directory()
     if directory is None:
         pytest.skip("the test database is not a local cluster this test can restart (pg_ctl, data directory)")
-    port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": TEST_DATABASE_URL,
         "REDIS_URL": TEST_REDIS_URL,
         "RESPONSE_CACHE": "false",
         "DB_POOL_TIMEOUT_S": "2",
         "RATE_LIMIT_DEFAULT": "100000/minute",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "LOG_LEVEL": "WARNING",
     }
-    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "-w", "2"]
-    api = subprocess.Popen(
-        [*command, "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     statuses: Counter[int] = Counter()
     retry_after: set[str | None] = set()
     stop = threading.Event()
@@ -74,36 +63,27 @@ def test_reads_answer_503_not_500_while_postgres_restarts_and_recover(market, tm
             if response.status_code == 503:
                 retry_after.add(response.headers.get("Retry-After"))
 
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/api/v1/games", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+    with serve_api(env) as base:
         threads += [threading.Thread(target=client) for _ in range(8)]
         for thread in threads:
             thread.start()
-        time.sleep(1.5)
-        restart = ["runuser", "-u", "postgres", "--", str(PG_CTL), "-D", directory, "restart", "-m", "fast", "-w"]
-        subprocess.run(restart, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
-        back = time.monotonic()
-        recovered = None
-        while recovered is None and time.monotonic() - back < 15:
-            if all(requests.get(f"{base}/api/v1/leaderboard?limit=5", timeout=5).status_code == 200 for _ in range(3)):
-                recovered = time.monotonic() - back
-            else:
-                time.sleep(0.1)
-        time.sleep(1)
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=20)
-        api.terminate()
-        api.wait(timeout=15)
+        try:
+            time.sleep(1.5)
+            restart = ["runuser", "-u", "postgres", "--", str(PG_CTL), "-D", directory, "restart", "-m", "fast", "-w"]
+            subprocess.run(restart, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
+            back = time.monotonic()
+            recovered = None
+            while recovered is None and time.monotonic() - back < 15:
+                leaderboard = f"{base}/api/v1/leaderboard?limit=5"
+                if all(requests.get(leaderboard, timeout=5).status_code == 200 for _ in range(3)):
+                    recovered = time.monotonic() - back
+                else:
+                    time.sleep(0.1)
+            time.sleep(1)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=20)
     print(f"statuses {dict(statuses)}, Retry-After {retry_after}, 200 again after {recovered} s")
     assert set(statuses) <= {200, 503}, statuses  # no 500, and the API never stopped answering
     assert retry_after <= {"5"}, retry_after

@@ -8,10 +8,8 @@ within 5 s of Redis coming back.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -22,8 +20,7 @@ import pytest
 import redis
 import requests
 
-from service.core.settings import PROJECT_ROOT
-from tests.helpers import TEST_DATABASE_URL, free_port
+from tests.helpers import TEST_DATABASE_URL, free_port, serve_api
 
 DOCUMENTED = {200, 304, 429, 503}
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -47,36 +44,18 @@ def start_redis(port: int, directory: Path) -> subprocess.Popen[bytes]:
 
 @pytest.fixture
 def api_with_own_redis(tmp_path: Path, market) -> Iterator[tuple[str, int, list[subprocess.Popen[bytes]]]]:
-    redis_port, api_port = free_port(), free_port()
+    redis_port = free_port()
     servers = [start_redis(redis_port, tmp_path)]
     env = {
-        **os.environ,
         "DATABASE_URL": TEST_DATABASE_URL,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "LOG_LEVEL": "WARNING",
         "RATE_LIMIT_DEFAULT": "100000/minute",
     }
-    api = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "-w", "2",
-         "-b", f"127.0.0.1:{api_port}", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{api_port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, "gunicorn did not start"
-        time.sleep(0.1)
     try:
-        yield base, redis_port, servers
+        with serve_api(env) as base:
+            yield base, redis_port, servers
     finally:
-        api.terminate()
-        api.wait(timeout=15)
         for server in servers:
             server.kill()
             server.wait(timeout=5)
