@@ -141,6 +141,14 @@ def test_an_admin_recomputes_a_range_as_a_job_and_watches_its_progress(
     assert done["status"] == "finished"
     assert done["progress"]["done"] == done["progress"]["total"] > 3
     assert done["result"]["rows"]["metrics"] > 0
-    refused = client.post("/api/v1/admin/recompute", json={"from": last, "to": first}, headers=admin)
-    assert refused.status_code == 422
-    assert client.post("/api/v1/admin/recompute", json={"from": "x", "to": last}, headers=admin).status_code == 422
+    queued = Queue("default", connection=redis_db).count
+    for body in (
+        {"from": last, "to": first},  # upside down
+        {"from": "x", "to": last},
+        {"from": first},  # no end
+        {"from": first, "to": last, "everything": True},  # an unknown field
+        {"from": first, "to": last, "resummarise": "maybe"},
+    ):
+        refused = client.post("/api/v1/admin/recompute", json=body, headers=admin)
+        assert (refused.status_code, refused.get_json()["code"]) == (422, "validation_error"), body
+    assert Queue("default", connection=redis_db).count == queued  # nothing was queued
