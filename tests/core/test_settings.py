@@ -38,6 +38,9 @@ def test_values_come_from_the_environment():
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"BOXPRO_ENV": "production"}, "JWT_SECRET_KEY"),
         ({"BOXPRO_ENV": "production", "JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY"),
+        ({"DATA_MODE": "staging"}, "DATA_MODE must be one of demo, live"),
+        ({"PIPELINE_DEBOUNCE_S": "-1"}, "PIPELINE_DEBOUNCE_S must not be negative"),
+        ({"DB_POOL_TIMEOUT_S": "soon"}, "DB_POOL_TIMEOUT_S must be a number"),
     ],
 )
 def test_bad_settings_fail_at_start_with_the_variable_named(env, message):
