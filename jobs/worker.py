@@ -9,8 +9,10 @@ from typing import Any
 
 import redis
 import rq
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import Queue
+from rq.registry import StartedJobRegistry
 
 from service.core.cache import record_job
 
@@ -31,3 +33,23 @@ class Worker(rq.Worker):
         except redis.RedisError:  # the job's own result is what matters
             log.warning("could not record job stats", extra={"job_id": job.id})
         return ok
+
+
+def recover_abandoned(connection: redis.Redis, job_id: str) -> bool:
+    """Hand the job of a worker that died outright (SIGKILL, out of memory) to RQ's own abandoned-job
+    handling now: its failure callback runs, then its Retry policy re-queues it (or it moves to the
+    failed registry). Left alone, RQ notices only once the job's heartbeat lapses (its timeout + 60 s)
+    and a worker's maintenance next runs (every 10 min), so a killed fetch would wait that long.
+    Only this job's executions are expired; jobs of live workers are not touched."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    registry = StartedJobRegistry(job.origin, connection=connection)
+    members = [m.decode() if isinstance(m, bytes) else str(m) for m in connection.zrange(registry.key, 0, -1)]
+    executions = [m for m in members if registry.parse_job_id(m) == job_id]
+    if not executions:
+        return False
+    connection.zadd(registry.key, dict.fromkeys(executions, 0), xx=True)
+    registry.cleanup(timestamp=0)  # exactly the entries expired just above
+    return True

@@ -4,7 +4,7 @@
 # TimescaleDB from Debian 13's source package when it is missing. Idempotent and fast when all is there.
 . "$(dirname "$0")/lib.sh"
 
-PACKAGES=(postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION redis-server cmake build-essential
+PACKAGES=(procps postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION redis-server cmake build-essential
           xz-utils libssl-dev libkrb5-dev wrk)
 
 missing=()

@@ -1,13 +1,17 @@
 # Shared settings for the project's scripts. Source it; do not run it.
-# Every value can be overridden by the environment or by a .env file at the project root.
+# Every value can be set in a .env file at the project root, and the environment wins over it (as
+# in the Python settings): a test or an operator's one-off `PG_PORT=... make run` is never overridden.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -f "$ROOT/.env" ]]; then
+  environment="$(export -p)"
   set -a
   # shellcheck disable=SC1091
   . "$ROOT/.env"
   set +a
+  eval "$environment"
+  unset environment
 fi
 
 PG_VERSION=15

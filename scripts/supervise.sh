@@ -1,8 +1,8 @@
 # Process supervision for `make run`: source it, then `supervise NAME COMMAND...` in the background for
 # each long-running process, and `stop_supervised` on exit.
 #
-# Each process runs in a session of its own (so that its children, such as an RQ worker's scheduler
-# and work-horses, are stopped with it) under a restart loop: when it exits or is killed, what is left
+# Each process runs in a session of its own, so that every process it started is stopped with it: an
+# RQ work-horse moves to a process group of its own, but stays in its worker's session under a restart loop: when it exits or is killed, what is left
 # of its group is stopped, `on_exit NAME` runs if defined (the worker deregisters there), and it starts
 # again after a pause that doubles from 1 s up to 30 s (back to 1 s once it ran a minute). The others
 # keep running meanwhile: the API keeps answering whatever else dies. A hand-written loop rather than
@@ -20,7 +20,7 @@ supervise() {
     pid=$!
     echo "$pid" >"$SUPERVISE_DIR/$name.pid"
     wait "$pid" && status=0 || status=$?
-    kill -TERM -- "-$pid" 2>/dev/null || true  # its children, if it left any
+    signal_session TERM "$pid"  # what it left behind: a killed worker's horse would run on
     [[ -f "$SUPERVISE_DIR/stopping" ]] && break
     if declare -F on_exit >/dev/null; then on_exit "$name" || true; fi
     (( SECONDS - started >= 60 )) && delay=1
@@ -32,8 +32,30 @@ supervise() {
 
 stop_supervised() {
   touch "$SUPERVISE_DIR/stopping"
-  local file
+  local file session left deadline=$((SECONDS + ${STOP_TIMEOUT_S:-20})) sessions=()
   for file in "$SUPERVISE_DIR"/*.pid; do
-    [[ -f "$file" ]] && kill -TERM -- "-$(cat "$file")" 2>/dev/null || true
+    [[ -f "$file" ]] && sessions+=("$(cat "$file")")
   done
+  for session in "${sessions[@]}"; do
+    signal_session TERM "$session"
+  done
+  # SIGTERM lets each finish what it is doing (gunicorn its requests, the worker its job); return only
+  # when all are gone, so `make run` never exits leaving processes behind. What outstays the grace
+  # period is killed (a killed worker's job is retried by the next worker: `jobs forget-worker`).
+  while (( SECONDS < deadline )); do
+    left=0
+    for session in "${sessions[@]}"; do
+      pgrep -s "$session" >/dev/null && left=1
+    done
+    (( left )) || return 0
+    sleep 0.2
+  done
+  for session in "${sessions[@]}"; do
+    signal_session KILL "$session"
+  done
+}
+
+# Signal every process of a supervised process's session (its id is the leader's pid).
+signal_session() {
+  [[ "$2" =~ ^[1-9][0-9]*$ ]] && pkill "-$1" -s "$2" 2>/dev/null || true
 }

@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 PIN_MAX_AGE = timedelta(minutes=30)
 DEFAULT_QUEUE = "default"
 DEFER_MARGIN = timedelta(minutes=5)  # after a quota reset, before calling again
-RETRY = Retry(max=3, interval=[30, 120, 600])  # workers run --with-scheduler, which Retry intervals need
 OBSERVATIONS = ("snapshots", "sales", "price_points")  # what the pipeline computes from
 
 
@@ -293,7 +292,10 @@ def enqueue_fetches(kind: str, batch_size: int | None = None, slot_minutes: int 
             ids[start : start + size],
             job_id=job_id,
             job_timeout=900,
-            retry=RETRY,
+            # Workers run --with-scheduler, which Retry intervals need.
+            retry=Retry(max=len(settings.fetch_retry_s), interval=list(settings.fetch_retry_s))
+            if settings.fetch_retry_s
+            else None,
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,
         )

@@ -25,6 +25,8 @@ SCRIPT_VARIABLES = (
     ("API_PORT", "8000", "its port"),
     ("DASHBOARD_PORT", "9181", "where `make run` serves rq-dashboard"),
     ("GUNICORN_WORKERS", "4", "API processes (gunicorn.conf.py)"),
+    ("WORKER_NAME", "<hostname>-make-run-worker", "the RQ worker's name under `make run`"),
+    ("STOP_TIMEOUT_S", "20", "on Ctrl-C, processes get this long to finish their work, then are killed"),
     ("SIM_BACKFILL_DAYS", "90", "days of simulated history `make run` creates on first start"),
     ("VAR_DIR", ".var", "where the private services keep their state"),
     ("TEST_DATABASE_URL", "", "run the tests against this server instead of the private one (with TEST_REDIS_URL)"),

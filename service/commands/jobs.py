@@ -11,6 +11,7 @@ from rq import Queue, Worker
 from rq_scheduler import Scheduler
 
 from jobs import schedule
+from jobs.worker import recover_abandoned
 from service.commands import settings as _settings
 from service.extensions import redis_client
 
@@ -101,16 +102,17 @@ def jobs_check_scheduler(this_host: bool) -> None:
 @click.argument("name")
 def jobs_forget_worker(name: str) -> None:
     """Deregister worker NAME, which died without saying so (SIGKILL, out of memory): it no longer counts
-    as live. The job it held is RQ's to recover: once that job's heartbeat lapses, the workers' own
-    maintenance retries it by its Retry policy."""
-    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=redis_client())
+    as live, and the job it held is handed to RQ's abandoned-job handling at once (its Retry policy
+    re-queues it) instead of after its heartbeat lapses."""
+    connection = redis_client()
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
     if worker is None:
         click.echo(f"no worker {name!r} is registered")
         return
+    job_id = worker.get_current_job_id()
     worker.register_death()
-    click.echo(
-        f"deregistered {name}" + (f" (its job {job} will be retried)" if (job := worker.get_current_job_id()) else "")
-    )
+    recovered = job_id is not None and recover_abandoned(connection, job_id)
+    click.echo(f"deregistered {name}" + (f"; its job {job_id} was handed back to RQ" if recovered else ""))
 
 
 @jobs_cli.command("scheduler")

@@ -46,6 +46,8 @@ class Settings:
     data_mode: str = "demo"
     # How long a write's pipeline request waits for more writes to join it (service/core/recompute.py).
     pipeline_debounce_s: float = 30.0
+    # A failed marketplace fetch job runs again after these pauses (RQ Retry; a killed worker's job too).
+    fetch_retry_s: tuple[int, ...] = (30, 120, 600)
     log_level: str = "INFO"
     jwt_secret_key: str = field(default="", repr=False)
     statement_timeout_ms: int = 15_000
@@ -93,6 +95,12 @@ class Settings:
             ),
             "pipeline_debounce_s": env.number(
                 "PIPELINE_DEBOUNCE_S", d.pipeline_debounce_s, "the pipeline starts this long after a write asks for it"
+            ),
+            "fetch_retry_s": _seconds_list(
+                env,
+                "FETCH_RETRY_S",
+                d.fetch_retry_s,
+                "a failed marketplace fetch job runs again after each of these pauses, s (empty: never)",
             ),
             "log_level": env.text("LOG_LEVEL", d.log_level, "DEBUG, INFO, WARNING or ERROR").upper(),
             "statement_timeout_ms": env.integer(
@@ -157,3 +165,14 @@ class Settings:
                 raise SettingsError(f"{name}: {exc}") from None
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+
+
+def _seconds_list(env: Env, name: str, default: tuple[int, ...], help: str) -> tuple[int, ...]:
+    values = env.csv(name, tuple(map(str, default)), help)
+    try:
+        seconds = tuple(int(value) for value in values)
+    except ValueError:
+        raise SettingsError(f"{name} must be whole seconds separated by commas, got {','.join(values)!r}") from None
+    if any(value < 0 for value in seconds):
+        raise SettingsError(f"{name} must not be negative, got {','.join(values)!r}")
+    return seconds
