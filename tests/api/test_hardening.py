@@ -4,10 +4,19 @@ database outages answered 500, and a deeply nested JSON body answered 500."""
 from __future__ import annotations
 
 import pytest
+import requests
 from psycopg.conninfo import make_conninfo
 
 from service.app import create_app
-from tests.helpers import TEST_DATABASE_URL, bearer, clear_of_window_edges, make_settings, register
+from tests.helpers import (
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    bearer,
+    clear_of_window_edges,
+    make_settings,
+    register,
+    serve_api,
+)
 
 
 def test_a_valid_token_does_not_lift_the_per_address_login_and_register_limit(client, db):
@@ -78,3 +87,19 @@ def test_every_response_carries_a_content_security_policy(client, db):
     assert docs.status_code == 200
     csp = docs.headers["Content-Security-Policy"]
     assert "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net" in csp  # where Swagger UI comes from
+
+
+def test_requests_gunicorn_refuses_itself_are_answered_in_the_json_error_shape(db):
+    """A request line over 4 KiB or an oversized header never reaches the app: gunicorn answers it.
+    That answer is JSON in the error shape, with the security headers, not gunicorn's HTML page."""
+    with serve_api({"DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL}, workers=1) as base:
+        long_line = requests.get(f"{base}/api/v1/products?q={'x' * 9000}", timeout=10)
+        big_header = requests.get(f"{base}/api/v1/games", headers={"X-Filler": "y" * 9000}, timeout=10)
+    for response, status, code in ((long_line, 414, "uri_too_long"), (big_header, 431, None)):
+        assert response.status_code == status, response.text[:200]
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        body = response.json()
+        assert body["status"] == status and body["message"]
+        assert code is None or body["code"] == code
