@@ -50,6 +50,7 @@ NEVER_EXPIRES = -1
 # rq-scheduler moves due jobs to their queues every INTERVAL_S seconds; an entry past its run time by
 # more than LATE_AFTER_S means no scheduler is doing that.
 INTERVAL_S = 5
+RECONCILE_EVERY_S = 60
 LATE_AFTER_S = 60
 
 
@@ -93,11 +94,29 @@ def reconcile(scheduler: Scheduler, entries: tuple[Entry, ...]) -> Changes:
     return Changes(created, kept, cancelled)
 
 
-def scheduler(connection: Redis, *, running: bool = False) -> Scheduler:
-    """rq-scheduler over `connection`. The one that will run registers under a name that starts with
-    its host, so that a container's healthcheck finds its own (`health(..., host=)`)."""
-    name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}" if running else None
-    return Scheduler(connection=connection, interval=INTERVAL_S, name=name)
+def scheduler(connection: Redis) -> Scheduler:
+    """rq-scheduler over `connection`, to read or change what it holds."""
+    return Scheduler(connection=connection, interval=INTERVAL_S)
+
+
+class ReconcilingScheduler(Scheduler):
+    """The rq-scheduler that runs: it registers under a name that starts with its host, so that a
+    container's healthcheck finds its own (`health(..., host=)`), and it reconciles the schedule when it
+    starts and again every RECONCILE_EVERY_S. A Redis that comes back without its data (a restart
+    without persistence, a lost volume, a failover) holds no entry, and rq-scheduler would run nothing,
+    silently, until its next restart; this way the schedule is back within a minute."""
+
+    def __init__(self, connection: Redis, entries: tuple[Entry, ...]) -> None:
+        name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        super().__init__(connection=connection, interval=INTERVAL_S, name=name)
+        self.entries = entries
+        self._reconciled_at = -float("inf")
+
+    def enqueue_jobs(self) -> list[Job]:
+        if time.monotonic() - self._reconciled_at >= RECONCILE_EVERY_S:
+            reconcile(self, self.entries)
+            self._reconciled_at = time.monotonic()
+        return super().enqueue_jobs()
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ start_redis() {
   port_taken "$REDIS_HOST" "$REDIS_PORT" && die "port $REDIS_HOST:$REDIS_PORT is taken by another server; set REDIS_PORT"
   mkdir -p "$REDIS_DIR"
   log "starting Redis on $REDIS_HOST:$REDIS_PORT"
-  redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" --daemonize yes --save "" --appendonly no \
+  # Append-only persistence, as docker-compose runs it: queued jobs and the schedule survive a restart.
+  redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" --daemonize yes --save "" --appendonly yes \
     --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" >/dev/null
   for _ in $(seq 50); do redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
   die "Redis did not start (log: $REDIS_DIR/redis.log)"

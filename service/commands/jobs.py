@@ -117,7 +117,6 @@ def jobs_forget_worker(name: str) -> None:
 
 @jobs_cli.command("scheduler")
 def jobs_scheduler() -> None:
-    """Reconcile the schedule, then run rq-scheduler (what `make run` and docker-compose start)."""
-    scheduler = schedule.scheduler(redis_client(), running=True)
-    schedule.reconcile(scheduler, _entries())
-    scheduler.run()
+    """Run rq-scheduler, reconciling the schedule as it starts and every minute after (what `make run`
+    and docker-compose start)."""
+    schedule.ReconcilingScheduler(redis_client(), _entries()).run()

@@ -84,7 +84,7 @@ def test_health_wants_a_live_scheduler_on_the_named_host(redis_db):
     schedule.reconcile(schedule.scheduler(redis_db), (TICK, NIGHTLY))
     assert schedule.health(redis_db, (TICK, NIGHTLY)) == schedule.Health([], [], [])
     assert not schedule.health(redis_db, (TICK, NIGHTLY)).ok
-    running = schedule.scheduler(redis_db, running=True)
+    running = schedule.ReconcilingScheduler(redis_db, (TICK, NIGHTLY))
     running.register_birth()  # what rq-scheduler's run() does first, then renews by heartbeat
     here = socket.gethostname()
     assert schedule.health(redis_db, (TICK, NIGHTLY), host=here) == schedule.Health([running.name], [], [])
@@ -95,7 +95,7 @@ def test_health_wants_a_live_scheduler_on_the_named_host(redis_db):
 
 
 def test_a_scheduler_without_heartbeats_is_dead(redis_db):
-    running = schedule.scheduler(redis_db, running=True)
+    running = schedule.ReconcilingScheduler(redis_db, (TICK, NIGHTLY))
     running.register_birth()
     assert 0 < redis_db.ttl(running.key) <= schedule.INTERVAL_S + 10  # each heartbeat renews it
     redis_db.expire(running.key, 1)  # a killed process sends none
@@ -125,3 +125,15 @@ def test_health_names_entries_no_scheduler_moved_on_time(redis_db):
     assert schedule.health(redis_db, (TICK, NIGHTLY)).ok
     redis_db.zadd(scheduler.scheduled_jobs_key, {TICK.job_id: time.time() - schedule.LATE_AFTER_S - 5})
     assert schedule.health(redis_db, (TICK, NIGHTLY)) == schedule.Health([scheduler.name], [], ["tick"])
+
+
+def test_the_running_scheduler_puts_back_a_schedule_redis_lost(redis_db, monkeypatch):
+    running = schedule.ReconcilingScheduler(redis_db, (TICK, NIGHTLY))
+    running.enqueue_jobs()  # its first round reconciles
+    assert schedule.health(redis_db, (TICK, NIGHTLY)).missing == []
+    redis_db.flushdb()  # Redis came back without its data
+    running.enqueue_jobs()
+    assert schedule.health(redis_db, (TICK, NIGHTLY)).missing == ["tick", "nightly"]  # not yet: once a minute
+    monkeypatch.setattr(schedule, "RECONCILE_EVERY_S", 0)
+    running.enqueue_jobs()
+    assert schedule.health(redis_db, (TICK, NIGHTLY)).missing == []
