@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service.app
 
-.PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline bench-api
+.PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline bench-api bench-soak
 
 run:            ## set everything up and run API, worker and scheduler until Ctrl-C
 	@scripts/run.sh
@@ -40,6 +40,9 @@ bench-pipeline: ## dataset M: backfill, one new day, vs pandas (last line: RESUL
 
 bench-api:      ## gunicorn + wrk on dataset M, with the bare-Flask ceiling (last line: RESULT api ...)
 	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.api
+
+bench-soak:     ## 5 min of mixed traffic through a Redis and a PostgreSQL restart (last line: RESULT soak ...)
+	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.soak
 
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'
