@@ -1,5 +1,5 @@
 """No Docker engine runs on our machines, so docker-compose.yml and the Dockerfile are checked
-statically, against what they must agree with: the processes `make run` starts (scripts/run.sh), the
+statically, against what they must agree with: the processes `make run` starts (scripts/run.sh, scripts/serve.sh), the
 variables the code reads (the settings' declarations), the app's commands and routes, and the files
 the code opens at run time."""
 
@@ -31,7 +31,8 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 OURS = sorted(name for name, service in SERVICES.items() if service.get("build") == ".")
 LONG_RUNNING = sorted(name for name, service in SERVICES.items() if service.get("restart") != "no")
 VENV_BIN = Path(sys.executable).parent
-RUN_SH = (ROOT / "scripts" / "run.sh").read_text()
+RUN_SH = (ROOT / "scripts" / "run.sh").read_text()  # set-up and data init, then serve.sh
+SERVE_SH = (ROOT / "scripts" / "serve.sh").read_text()  # the long-running processes
 DEPLOY_MD = (ROOT / "docs" / "DEPLOY.md").read_text()
 # Arguments that say where a process listens or connects: the same process differs there between
 # `make run` (loopback, private ports) and compose (every address, service names).
@@ -46,9 +47,9 @@ def normalised(command: list[str]) -> list[str]:
 
 
 def make_run_processes() -> list[list[str]]:
-    """The long-running processes scripts/run.sh starts (`supervise NAME <command> & pids+=($!)`), without
+    """The long-running processes scripts/serve.sh starts (`supervise NAME <command> & pids+=($!)`), without
     the supervisor, redirections and the worker's fixed `--name` (a compose worker is named by RQ)."""
-    lines = re.findall(r"^supervise \S+ (.+?)\s*&\s*pids\+=\(\$!\)\s*$", RUN_SH, re.MULTILINE)
+    lines = re.findall(r"^supervise \S+ (.+?)\s*&\s*pids\+=\(\$!\)\s*$", SERVE_SH, re.MULTILINE)
     commands = [[t for t in shlex.split(line) if not re.match(r"^\d*>", t)] for line in lines]
     for command in commands:
         if "--name" in command:
