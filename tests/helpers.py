@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import requests
+from rq import Queue, SimpleWorker
 
 from service.core.settings import PROJECT_ROOT, Settings
 
@@ -167,6 +168,18 @@ def bearer(token: str) -> dict[str, str]:
 def sign_in(client, email: str = "ann@example.com") -> dict[str, str]:
     """A new account's bearer header."""
     return bearer(register(client, email).get_json()["tokens"]["access_token"])
+
+
+def run_jobs(redis_db) -> None:
+    """Run every job queued on the default queue (retries included) in this process, then return."""
+    SimpleWorker([Queue("default", connection=redis_db)], connection=redis_db).work(burst=True)
+
+
+def link_token(message, page: str) -> str:
+    """The token of the link to `page` (verify-email, reset-password) in an e-mail."""
+    match = re.search(rf"/{page}\?token=([A-Za-z0-9_-]+)", message.get_content())
+    assert match, message.get_content()
+    return match.group(1)
 
 
 def assert_422(response, location: str, field: str) -> None:
