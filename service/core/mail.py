@@ -50,10 +50,11 @@ def message(settings: MailSettings, to: str, subject: str, text: str, *, message
 
 def send(settings: MailSettings, msg: EmailMessage) -> None:
     if settings.backend == "console":
-        log.info(
-            "e-mail (console backend, not sent)",
-            extra={"to": msg["To"], "subject": msg["Subject"], "body": msg.get_content()},
-        )
+        if settings.console_bodies:
+            extra = {"to": msg["To"], "subject": msg["Subject"], "body": msg.get_content()}
+            log.info("e-mail (console backend, not sent)", extra=extra)
+        else:  # production: the body's links would put live tokens into the logs
+            log.warning("e-mail NOT sent: MAIL_BACKEND=console", extra={"to": msg["To"], "subject": msg["Subject"]})
         return
     try:
         _send_smtp(settings, msg)

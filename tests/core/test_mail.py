@@ -86,6 +86,15 @@ def test_the_console_backend_logs_and_sends_nothing(caplog):
     assert record.to == "ann@example.com" and record.subject == "Hello" and "Body text" in record.body
 
 
+def test_in_production_the_console_backend_keeps_bodies_and_their_tokens_out_of_the_logs(caplog):
+    settings = MailSettings.read(Env({}), production=True)
+    with caplog.at_level(logging.INFO, logger="service.core.mail"):
+        mail.send(settings, a_message(settings))
+    (record,) = [r for r in caplog.records if r.name == "service.core.mail"]
+    assert record.levelno == logging.WARNING and "NOT sent" in record.msg
+    assert not hasattr(record, "body") and "Body text" not in str(vars(record))
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [

@@ -145,7 +145,8 @@ class Settings:
                 "true: webhooks may go to private addresses (tests, private deployments)",
             ),
         }
-        settings = cls(**services, **api, mail=MailSettings.read(env), env=env)
+        mail = MailSettings.read(env, production=services["environment"] == "production")
+        settings = cls(**services, **api, mail=mail, env=env)
         settings.validate()
         return settings
 

@@ -31,9 +31,12 @@ class MailSettings:
     email_verification_ttl_hours: int = 48
     # Password-reset requests per address (per IP they count against RATE_LIMIT_AUTH).
     rate_limit_password_reset: str = "3/hour"  # noqa: S105 - a rate, not a password
+    # The console backend logs whole messages, links and their tokens included: not in production,
+    # where logs are kept and read by others (it logs who and what, and warns that nothing was sent).
+    console_bodies: bool = True
 
     @classmethod
-    def read(cls, env: Env) -> MailSettings:
+    def read(cls, env: Env, *, production: bool = False) -> MailSettings:
         d = cls()
         env.section("E-mail and accounts")
         values: dict[str, Any] = {
@@ -77,7 +80,7 @@ class MailSettings:
                 "password-reset e-mails per address; more requests answer the same but send nothing",
             ),
         }
-        mail = cls(**values)
+        mail = cls(**values, console_bodies=not production)
         mail.validate()
         return mail
 
