@@ -68,8 +68,10 @@ def test_refresh_with_the_cookie_and_the_csrf_header_rotates_the_cookie(client, 
     rotated = client.get_cookie("refresh_token_cookie", path=REFRESH).value
     assert rotated != spent
     assert client.get("/api/v1/me", headers=bearer(response.get_json()["access_token"])).status_code == 200
-    # Again with the new cookie and its new CSRF value.
-    assert client.post(REFRESH, headers={"X-CSRF-TOKEN": csrf(client)}).status_code == 200
+    # Again with the new cookie and its new CSRF value, and with the access token a client may send
+    # on every call: the cookie is what counts.
+    access = bearer(response.get_json()["access_token"])
+    assert client.post(REFRESH, headers={"X-CSRF-TOKEN": csrf(client), **access}).status_code == 200
 
     # The spent cookie played again (a stolen copy): the session ends, for the newest tokens too.
     newest = client.post(REFRESH, headers={"X-CSRF-TOKEN": csrf(client)}).get_json()["access_token"]

@@ -87,7 +87,8 @@ def _session_tokens(issued: dict[str, Any], session: str) -> dict[str, Any]:
 
 
 @blp.route("/auth/refresh", methods=["POST"])
-@jwt_required(refresh=True, locations=["headers", "cookies"])
+# The cookie first: a web client that sends its access token on every call still refreshes by its cookie.
+@jwt_required(refresh=True, locations=["cookies", "headers"])
 @blp.response(200, Tokens)
 @blp.alt_response(401, description="Missing, invalid, spent or revoked refresh token, or a missing or wrong CSRF token")
 @blp.doc(
