@@ -175,6 +175,13 @@ def run_jobs(redis_db) -> None:
     SimpleWorker([Queue("default", connection=redis_db)], connection=redis_db).work(burst=True)
 
 
+def queued_jobs(redis_db) -> list[str]:
+    """The functions of the jobs waiting on the default queue, but the verification e-mails that
+    registering the tests' accounts queues."""
+    jobs = Queue("default", connection=redis_db).jobs
+    return [job.func_name for job in jobs if job.func_name != "jobs.mail.send_email"]
+
+
 def link_token(message, page: str) -> str:
     """The token of the link to `page` (verify-email, reset-password) in an e-mail."""
     match = re.search(rf"/{page}\?token=([A-Za-z0-9_-]+)", message.get_content())
