@@ -9,8 +9,9 @@ import time
 from dataclasses import replace
 
 import pytest
+import redis
 
-from service.core import account_tokens
+from service.core import account_tokens, alerts, outbox
 from tests.helpers import PASSWORD, bearer, clear_of_window_edges, link_token, register, run_jobs
 
 NEW_PASSWORD = "purple elephant umbrella"
@@ -162,12 +163,8 @@ def test_password_resets_are_limited_per_address_and_per_ip(client, db, redis_db
 
 
 def test_a_reset_that_cannot_be_queued_is_a_503_for_everyone(app, client, db, monkeypatch):
-    import redis as redis_lib
-
-    from service.core import outbox
-
     def down(*_args, **_kwargs):
-        raise redis_lib.ConnectionError("Redis is down")
+        raise redis.ConnectionError("Redis is down")
 
     monkeypatch.setattr(outbox.Queue, "enqueue", down)
     register(client)
@@ -186,3 +183,14 @@ def test_alert_emails_are_a_preference_of_the_account(client, db):
     for body in ({}, {"alert_emails": "maybe"}, {"alert_emails": True, "role": "admin"}):
         assert client.patch("/api/v1/me", json=body, headers=headers).status_code == 422
     assert client.patch("/api/v1/me", json={"alert_emails": False}).status_code == 401
+
+
+def test_with_redis_down_registration_works_and_the_sweep_sends_the_email_later(app, client, db, redis_db, smtp):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app.extensions, "boxpro.redis", redis.Redis(port=1, socket_connect_timeout=0.2))
+        assert register(client).status_code == 201
+    row = db.execute("SELECT status, enqueued_at FROM emails").fetchone()
+    assert (row["status"], row["enqueued_at"]) == ("pending", None)  # kept, waiting for a job
+    assert alerts.dispatch(db, redis_db) == 1  # what the webhook-sweep entry runs
+    run_jobs(redis_db)
+    assert smtp.last()["Subject"] == "Confirm your e-mail address"
