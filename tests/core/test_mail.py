@@ -10,7 +10,7 @@ import pytest
 
 from service.core import mail
 from service.core.settings import Env, MailSettings, SettingsError
-from tests.fakes.smtp import refused_port, smtp_env, smtp_server
+from tests.fakes.smtp import refused_port, self_signed, smtp_env, smtp_server
 
 
 def settings_for(port: int, **extra: str) -> MailSettings:
@@ -76,6 +76,32 @@ def test_starttls_against_a_server_without_it_fails_instead_of_sending_in_clear(
         with pytest.raises(mail.TemporaryFailure, match="STARTTLS"):
             mail.send(settings, a_message(settings))
     assert box.messages == []
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return self_signed(tmp_path_factory.mktemp("smtp-tls"))
+
+
+# The fake's implicit-TLS server requires AUTH without knowing it runs under TLS (see tests/fakes/smtp.py).
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_with_a_login_and_the_certificate_verified(certificate, monkeypatch, security):
+    users = {"boxpro": "s3cret pass"}
+    with smtp_server(tls=security, cert=certificate, users=users) as (port, box):
+        settings = settings_for(port, SMTP_SECURITY=security, SMTP_USER="boxpro", SMTP_PASSWORD="s3cret pass")
+        # A certificate nobody vouches for is refused: nothing is sent, the password never leaves.
+        with pytest.raises(mail.TemporaryFailure, match="CERTIFICATE_VERIFY_FAILED"):
+            mail.send(settings, a_message(settings))
+        assert box.logins == [] and box.messages == []
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # now our CA list trusts it
+        mail.send(settings, a_message(settings))
+        assert box.logins == ["boxpro"] and box.last()["Subject"] == "Hello"
+
+        wrong = settings_for(port, SMTP_SECURITY=security, SMTP_USER="boxpro", SMTP_PASSWORD="guess")
+        with pytest.raises(mail.PermanentFailure, match="535"):
+            mail.send(wrong, a_message(wrong))
 
 
 def test_the_console_backend_logs_and_sends_nothing(caplog):
