@@ -16,13 +16,15 @@ import psycopg
 import pytest
 import redis
 from psycopg.conninfo import make_conninfo
+from rq import Retry
 
 from jobs import pipeline
 from jobs.marketplaces import registry
 from jobs.sim import driver
 from service.app import create_app
-from service.core import migrations
+from service.core import migrations, outbox
 from service.core.settings import PROJECT_ROOT, Settings
+from tests.fakes.smtp import Mailbox, smtp_env, smtp_server
 from tests.helpers import (
     MARKET_NOW,
     TEST_DATABASE_URL,
@@ -146,3 +148,15 @@ def admin(client, db):
 def user(client, db):
     """An ordinary user's bearer header (ann@example.com)."""
     return bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])
+
+
+@pytest.fixture
+def smtp(monkeypatch) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback, and the environment that makes job functions (run by a burst
+    worker in this process) send through it, against the test database and Redis. Retries follow at
+    once, so a burst worker plays every attempt."""
+    with smtp_server() as (port, box):
+        for name, value in {**smtp_env(port), "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(outbox, "RETRY", Retry(max=2))
+        yield box

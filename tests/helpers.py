@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import requests
+from rq import Queue, SimpleWorker
 
 from service.core.settings import PROJECT_ROOT, Settings
 
@@ -169,6 +170,25 @@ def sign_in(client, email: str = "ann@example.com") -> dict[str, str]:
     return bearer(register(client, email).get_json()["tokens"]["access_token"])
 
 
+def run_jobs(redis_db) -> None:
+    """Run every job queued on the default queue (retries included) in this process, then return."""
+    SimpleWorker([Queue("default", connection=redis_db)], connection=redis_db).work(burst=True)
+
+
+def queued_jobs(redis_db) -> list[str]:
+    """The functions of the jobs waiting on the default queue, but the verification e-mails that
+    registering the tests' accounts queues."""
+    jobs = Queue("default", connection=redis_db).jobs
+    return [job.func_name for job in jobs if job.func_name != "jobs.mail.send_email"]
+
+
+def link_token(message, page: str) -> str:
+    """The token of the link to `page` (verify-email, reset-password) in an e-mail."""
+    match = re.search(rf"/{page}\?token=([A-Za-z0-9_-]+)", message.get_content())
+    assert match, message.get_content()
+    return match.group(1)
+
+
 def assert_422(response, location: str, field: str) -> None:
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["details"][location]
@@ -188,6 +208,10 @@ BODIES = {
     ("POST", "/api/v1/me/watchlist"): {"product": "op-02-box"},
     ("PUT", "/api/v1/me/webhook"): {"url": "https://evil.example.com/steal"},
     ("POST", "/api/v1/me/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
+    ("PATCH", "/api/v1/me"): {"alert_emails": True},
+    ("POST", "/api/v1/auth/verify-email"): {"token": "x" * 43},
+    ("POST", "/api/v1/auth/password-reset"): {"email": "ann@example.com"},
+    ("POST", "/api/v1/auth/password-reset/confirm"): {"token": "x" * 43, "password": "purple elephant umbrella"},
     ("POST", "/api/v1/admin/games"): {"code": "lorcana", "name": "Lorcana"},
     ("PATCH", "/api/v1/admin/games/<string:code>"): {"name": "Renamed"},
     ("POST", "/api/v1/admin/jobs"): {"name": "sim-tick"},

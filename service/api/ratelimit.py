@@ -33,7 +33,15 @@ from service.core.settings import Rate
 log = logging.getLogger(__name__)
 
 EXEMPT = frozenset({"health.liveness", "health.readiness", "telemetry.metrics", "static"})
-STRICT = frozenset({"auth.login", "auth.register"})
+# Endpoints on the stricter budget (RATE_LIMIT_AUTH), counted per client address in a scope of their
+# own: password guesses, and requests that make us send e-mail (so a burst of failed logins does not
+# also lock an address out of the password reset).
+STRICT = {
+    "auth.login": "auth",
+    "auth.register": "auth",
+    "auth.request_password_reset": "mail",
+    "auth.resend_verification": "mail",
+}
 REDIS_RETRY_S = 5.0
 
 # KEYS: counter[, data version]; ARGV: window seconds, limit[, cache key prefix, cache key suffix].
@@ -70,11 +78,12 @@ class RateLimiter:
     def check(self, endpoint: str | None, cache_key: tuple[str, str] | None) -> None:
         """Count this request; 429 when over. With `cache_key` (prefix, suffix around the data
         version), the cache lookup rides along and lands in g.cache_lookup as (key, entry)."""
-        scope, rate = ("auth", self.strict) if endpoint in STRICT else ("api", self.default)
+        strict = STRICT.get(endpoint or "")
+        scope, rate = (strict, self.strict) if strict else ("api", self.default)
         window = int(time.time() // rate.seconds)
         # Signing in and signing up count per address whatever the request carries: a token of one's
         # own must not buy more password guesses.
-        who = f"ip:{request.remote_addr}" if scope == "auth" else caller()
+        who = f"ip:{request.remote_addr}" if strict else caller()
         counter = f"boxpro:rl:{scope}:{who}:{window}"
         count = self._count(counter, rate, cache_key)
         if count > rate.amount:
@@ -127,3 +136,11 @@ def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str)
         return None
 
     return limiter
+
+
+def over_limit(app: Flask, key: str, rate: Rate) -> bool:
+    """Count one use of `key` (say, one address asking for password resets) against `rate`, in Redis
+    with the other counters (in memory while Redis is unreachable); True when over it."""
+    limiter: RateLimiter = app.extensions["boxpro.ratelimit"]
+    window = int(time.time() // rate.seconds)
+    return limiter._count(f"boxpro:rl:{key}:{window}", rate, None) > rate.amount

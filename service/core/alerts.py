@@ -1,7 +1,8 @@
 """Alerts: evaluation in SQL (sql/functions/alerts.sql), and handing deliveries to RQ.
 
-Evaluation writes notifications and `pending` webhook deliveries in one statement. `dispatch`
-hands pending deliveries to RQ after the evaluating transaction committed; the delivery job
+Evaluation writes notifications, `pending` webhook deliveries and alert e-mails (for verified users
+who opted in) in one statement. `dispatch` hands pending deliveries and e-mails (service/core/outbox.py)
+to RQ after the evaluating transaction committed; the delivery job
 (jobs/webhooks.py) sends one signed POST and RQ's Retry policy repeats it with growing delays. A
 delivery that loses its job (Redis flushed, enqueue failed) is picked up again by the `webhook-sweep`
 schedule entry, so nothing is lost.
@@ -18,6 +19,7 @@ import psycopg
 import redis
 from rq import Queue, Retry
 
+from service.core import outbox
 from service.core.sql import query
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,11 @@ def evaluate_listings(
 
 
 def dispatch(conn: psycopg.Connection[Any], client: redis.Redis, limit: int = 1000) -> int:
-    """Enqueue a delivery job for each pending delivery without a live job. Returns how many."""
+    """Enqueue a job for each pending webhook delivery and e-mail without a live job. Returns how many."""
+    return _dispatch_deliveries(conn, client, limit) + outbox.dispatch(conn, client)
+
+
+def _dispatch_deliveries(conn: psycopg.Connection[Any], client: redis.Redis, limit: int) -> int:
     cur = conn.cursor(row_factory=psycopg.rows.tuple_row)
     ids = [r[0] for r in cur.execute(query("alerts/pending_deliveries"), {"stale_after": STALE_AFTER, "limit": limit})]
     if not ids:

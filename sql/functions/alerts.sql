@@ -3,7 +3,8 @@
 --   evaluate_listing_alerts(...)   at ingest time, after listing-change inference: new listing below
 -- Firing sets last_fired_at under the row lock of an UPDATE whose WHERE re-checks the cooldown, so
 -- two evaluations running at once fire an alert once. Each firing becomes a notification, plus a
--- pending webhook delivery when the user has a webhook (jobs/webhooks.py sends those).
+-- pending webhook delivery when the user has a webhook (jobs/webhooks.py sends those) and a pending
+-- e-mail when the user verified their address and opted in to alert e-mails (jobs/mail.py).
 
 -- Whether an alert may fire at p_now: never fired, or its cooldown has passed (inlined by the planner).
 CREATE OR REPLACE FUNCTION alert_cooled_down(p_last_fired timestamptz, p_cooldown_hours integer, p_now timestamptz)
@@ -12,7 +13,8 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT p_last_fired IS NULL OR p_last_fired <= p_now - make_interval(hours => p_cooldown_hours)
 $$;
 
--- The firing step: reads pg_temp.due_alerts (alert_id, message, details), returns counts.
+-- The firing step: reads pg_temp.due_alerts (alert_id, message, details), returns counts
+-- (`deliveries`: webhook deliveries and e-mails, the work handed to RQ).
 CREATE OR REPLACE FUNCTION fire_due_alerts(p_now timestamptz)
 RETURNS TABLE (fired integer, deliveries integer)
 LANGUAGE plpgsql AS $$
@@ -32,8 +34,14 @@ BEGIN
         INSERT INTO webhook_deliveries (notification_id, user_id, url)
         SELECT i.id, i.user_id, w.url FROM inbox i JOIN webhooks w USING (user_id)
         RETURNING 1
+    ), mailed AS (
+        INSERT INTO emails (user_id, kind, notification_id)
+        SELECT i.user_id, 'alert', i.id FROM inbox i JOIN users u ON u.id = i.user_id
+        WHERE u.alert_emails AND u.email_verified_at IS NOT NULL
+        RETURNING 1
     )
-    SELECT (SELECT count(*) FROM inbox)::integer, (SELECT count(*) FROM queued)::integer;
+    SELECT (SELECT count(*) FROM inbox)::integer,
+           ((SELECT count(*) FROM queued) + (SELECT count(*) FROM mailed))::integer;
 END;
 $$;
 

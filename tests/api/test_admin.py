@@ -6,6 +6,7 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from service.core.ingest import writer
+from tests.helpers import queued_jobs
 
 ROUTES = [
     ("get", "/api/v1/admin/ingest-runs", None),
@@ -19,7 +20,7 @@ def test_admin_routes_refuse_anonymous_and_ordinary_users(client, user, redis_db
     assert getattr(client, method)(path, json=body).status_code == 401
     refused = getattr(client, method)(path, json=body, headers=user)
     assert (refused.status_code, refused.get_json()["code"]) == (403, "forbidden")
-    assert Queue("default", connection=redis_db).count == 0
+    assert queued_jobs(redis_db) == []
 
 
 def test_a_demoted_admin_loses_access_at_once(client, admin, db):

@@ -15,9 +15,32 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from tests.helpers import BODIES, CATALOG_TABLES, MARKET_NOW, OWNED_TABLES, bearer, fill, metrics, register, snapshot
+from tests.helpers import (
+    BODIES,
+    CATALOG_TABLES,
+    MARKET_NOW,
+    OWNED_TABLES,
+    bearer,
+    fill,
+    metrics,
+    queued_jobs,
+    register,
+    snapshot,
+)
 
-PRIVATE = re.compile(r"^/api/v1/(me|admin)(/|$)")
+# Signed-in routes: /me, /admin, and the account's own e-mail actions under /auth.
+PRIVATE = re.compile(r"^/api/v1/(me|admin)(/|$)|^/api/v1/auth/verify-email/resend$")
+# Every other /auth route is for callers without an access token (or, refresh, with a refresh token);
+# logout needs one but is checked in test_auth.py (calling it here would end the test's session).
+PUBLIC_AUTH = {
+    ("POST", "/api/v1/auth/register"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/verify-email"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
+}
 
 
 def private_routes(app) -> list[tuple[str, str, str]]:
@@ -69,6 +92,19 @@ def test_the_matrix_covers_every_private_route(app):
     assert {m for m, _, _ in routes} == {"GET", "POST", "PATCH", "PUT", "DELETE"}
 
 
+def test_every_auth_route_is_private_or_known_public(app):
+    """A new /auth route must be put in the matrix (PRIVATE) or declared public here."""
+    auth_routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/auth/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    private = {(m, r) for m, r, _ in private_routes(app)}
+    assert auth_routes - private == PUBLIC_AUTH
+    assert ("POST", "/api/v1/auth/verify-email/resend") in private
+
+
 def test_no_valid_token_no_access(app, client, ann, db):
     _, ids = ann
     with app.app_context():
@@ -105,7 +141,7 @@ def test_users_get_403_on_every_admin_route(app, client, ann, db, redis_db):
         response = call(client, method, rule, ids, headers)
         assert (response.status_code, response.get_json()["code"]) == (403, "forbidden"), (method, rule)
     assert snapshot(db, OWNED_TABLES + CATALOG_TABLES) == before
-    assert redis_db.keys("rq:queue:*") == []  # no job was triggered
+    assert queued_jobs(redis_db) == []  # no job was triggered
 
 
 def test_no_user_reads_or_changes_anothers_things(app, client, ann, db):

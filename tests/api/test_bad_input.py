@@ -13,10 +13,14 @@ PUBLIC_WRITES = [
     ("POST", "/api/v1/auth/register"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/verify-email"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
 ]
 # Routes that take no body ignore one (logging out would also end this test's session).
 NO_BODY = {
     "/api/v1/auth/logout",
+    "/api/v1/auth/verify-email/resend",
     "/api/v1/me/notifications/<int:notification_id>/read",
     "/api/v1/me/notifications/read",
 }

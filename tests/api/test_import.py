@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rq import Queue
+
+from tests.helpers import queued_jobs
 
 URL = "/api/v1/admin/import"
 
@@ -28,7 +29,7 @@ def test_listings_csv_is_imported_once(client, admin, products, db, redis_db):
     assert response.status_code == 201, response.get_json()
     result = response.get_json()
     assert result["written"] == {"snapshots": 3, "listing_snapshots": 5}
-    assert result["pipeline_job"] is not None and Queue("default", connection=redis_db).count == 1
+    assert result["pipeline_job"] is not None and len(queued_jobs(redis_db)) == 1
     # The two op-01 snapshots were paired: one unit of a1 went, a2 was delisted, a3 appeared.
     events = db.execute("SELECT event FROM listing_events ORDER BY listing_id").fetchall()
     assert sorted(e["event"] for e in events) == ["DELISTED", "LISTED", "QTY_DOWN"]

@@ -2,10 +2,26 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, validate
 
+SESSION_KINDS = ("bearer", "cookie")
+
+
+def _email() -> fields.Email:
+    return fields.Email(required=True, validate=validate.Length(3, 254))
+
 
 class Credentials(Schema):
-    email = fields.Email(required=True, validate=validate.Length(3, 254))
+    email = _email()
     password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+    session = fields.String(
+        load_default="bearer",
+        load_only=True,
+        validate=validate.OneOf(SESSION_KINDS),
+        metadata={
+            "description": "bearer (default, mobile): both tokens in the body. cookie (the web client): the "
+            "refresh token in an httpOnly cookie for POST /api/v1/auth/refresh, with the CSRF token in the "
+            "readable cookie csrf_refresh_token, to send back as X-CSRF-TOKEN"
+        },
+    )
 
     @post_load
     def _normalise(self, data: dict, **_: object) -> dict:
@@ -23,11 +39,19 @@ class User(Schema):
     email = fields.String(required=True)
     role = fields.String(required=True)
     created_at = fields.DateTime()
+    email_verified = fields.Boolean(required=True, metadata={"description": "The address was confirmed by e-mail"})
+    alert_emails = fields.Boolean(
+        required=True, metadata={"description": "Alert firings are e-mailed (once the address is verified)"}
+    )
+
+
+class UserChange(Schema):
+    alert_emails = fields.Boolean(required=True)
 
 
 class Tokens(Schema):
     access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True)
+    refresh_token = fields.String(metadata={"description": "Absent in cookie sessions: it is in the cookie"})
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives"})
 
@@ -35,3 +59,25 @@ class Tokens(Schema):
 class Registered(Schema):
     user = fields.Nested(User, required=True)
     tokens = fields.Nested(Tokens, required=True)
+
+
+class EmailToken(Schema):
+    token = fields.String(required=True, validate=validate.Length(1, 200), metadata={"description": "From the link"})
+
+
+class PasswordResetRequest(Schema):
+    email = _email()
+
+    @post_load
+    def _normalise(self, data: dict, **_: object) -> dict:
+        data["email"] = data["email"].strip().lower()
+        return data
+
+
+class PasswordReset(Schema):
+    token = fields.String(required=True, validate=validate.Length(1, 200), metadata={"description": "From the link"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+
+
+class Accepted(Schema):
+    message = fields.String(required=True)

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, get_jwt
 
-from service.api.auth import sessions
+from service.api.auth import cookies, sessions
 from service.api.errors import error_response
 from service.core.sql import query
 from service.extensions import database
@@ -54,7 +54,10 @@ def current_user_id() -> int:
 
 
 def init_auth(app: Flask, secret: str) -> JWTManager:
-    app.config.update(JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["headers"], JWT_ALGORITHM="HS256")
+    # Bearer tokens everywhere; the refresh route alone also reads the web client's cookie (cookies.py).
+    app.config.update(
+        JWT_SECRET_KEY=secret, JWT_TOKEN_LOCATION=["headers"], JWT_ALGORITHM="HS256", **cookies.JWT_CONFIG
+    )
     jwt = JWTManager(app)
 
     @jwt.token_in_blocklist_loader

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from service.core.settings.env import PROJECT_ROOT, Env, SettingsError
+from service.core.settings.mail import MailSettings
 
-__all__ = ["PROJECT_ROOT", "Env", "Rate", "Settings", "SettingsError"]
+__all__ = ["PROJECT_ROOT", "Env", "MailSettings", "Rate", "Settings", "SettingsError"]
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
@@ -69,6 +70,8 @@ class Settings:
     webhook_timeout_s: float = 10.0
     # When set, GET /metrics wants it as a bearer token (Prometheus' `authorization` setting).
     metrics_token: str = field(default="", repr=False)
+    # E-mail (verification, password reset, alerts) and the links in it (settings/mail.py).
+    mail: MailSettings = field(default_factory=MailSettings)
     migrations_dir: Path = PROJECT_ROOT / "migrations"
     sql_dir: Path = PROJECT_ROOT / "sql"
     # The environment these settings were read from, for the sections other modules read (marketplaces).
@@ -142,7 +145,8 @@ class Settings:
                 "true: webhooks may go to private addresses (tests, private deployments)",
             ),
         }
-        settings = cls(**services, **api, env=env)
+        mail = MailSettings.read(env, production=services["environment"] == "production")
+        settings = cls(**services, **api, mail=mail, env=env)
         settings.validate()
         return settings
 
@@ -158,7 +162,11 @@ class Settings:
         for origin in self.cors_origins:
             if not origin.startswith(("https://", "http://")) or origin.endswith("/"):
                 raise SettingsError(f"CORS_ORIGINS entries look like https://app.example.com, got {origin!r}")
-        for name, rate in (("RATE_LIMIT_DEFAULT", self.rate_limit_default), ("RATE_LIMIT_AUTH", self.rate_limit_auth)):
+        for name, rate in (
+            ("RATE_LIMIT_DEFAULT", self.rate_limit_default),
+            ("RATE_LIMIT_AUTH", self.rate_limit_auth),
+            ("RATE_LIMIT_PASSWORD_RESET", self.mail.rate_limit_password_reset),
+        ):
             try:
                 Rate.parse(rate)
             except ValueError as exc:

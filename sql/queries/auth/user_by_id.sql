@@ -1,1 +1,3 @@
-SELECT id, email, role, password_hash, created_at, password_changed_at FROM users WHERE id = %(id)s;
+SELECT id, email, role, password_hash, created_at, password_changed_at,
+       email_verified_at IS NOT NULL AS email_verified, alert_emails
+FROM users WHERE id = %(id)s;

@@ -1,0 +1,1 @@
+UPDATE emails SET enqueued_at = now() WHERE id = ANY (%(ids)s);
