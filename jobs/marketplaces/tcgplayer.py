@@ -109,7 +109,8 @@ def _same_name(a: str, b: str) -> bool:
 def map_products() -> dict[str, Any]:
     """Catalog look-up: give products without a TCGplayer source the TCGplayer product whose name is
     exactly theirs among the sealed products of their game. Only an unambiguous match is taken, and
-    its image URL with it."""
+    its image URL with it; products mapped otherwise (the catalog CSV, an admin) get theirs from the
+    catalog's product details."""
     return fetch.job(ADAPTER, "map-tcgplayer-products", _map)
 
 
@@ -139,6 +140,20 @@ def _map(run: fetch.Run, config: Config) -> None:
         )
         run.result.written["product_sources"] += cur.rowcount
         _record_images(run, image_urls([row], {external_id: product_id}))
+    _catalog_images(run, api)
+
+
+def _catalog_images(run: fetch.Run, api: TcgplayerApi) -> None:
+    """The image URLs of mapped products that have none yet, 250 product details a call."""
+    rows = run.conn.execute(query("images/mapped_without_image"), {"marketplace": MARKETPLACE}).fetchall()
+    product_map = {str(external_id): product_id for external_id, product_id in rows}
+    for ids in batches(sorted(product_map)):
+        try:
+            details = api.products(ids)
+        except MarketplaceError as exc:
+            run.fail(f"products {ids[0]}..{ids[-1]} ({len(ids)}): catalog details not fetched: {exc}")
+            continue
+        _record_images(run, image_urls(details, product_map))
 
 
 def _record_images(run: fetch.Run, urls: dict[int, str]) -> None:

@@ -126,7 +126,7 @@ def test_the_catalog_look_up_maps_unmapped_products_by_exact_name(db, products, 
     db.execute("DELETE FROM product_sources WHERE marketplace = 'tcgplayer' AND product_id <> %s", [products[2]])
     db.execute("UPDATE products SET name = 'OP-0' WHERE id = %s", [products[1]])  # matches two by substring
     result = tcgplayer.map_products()
-    assert result["written"] == {"product_sources": 1, "image_source_urls": 1}
+    assert result["written"] == {"product_sources": 1, "image_source_urls": 2}  # the mapped one's and products[2]'s
     assert result["rejected"] == {"no_match": 1}  # 'OP-0' is not exactly any product's name
     mapped = db.execute(
         "SELECT product_id, external_id FROM product_sources WHERE marketplace = 'tcgplayer' ORDER BY product_id"
@@ -189,12 +189,18 @@ def test_a_failed_product_list_leaves_the_prices_standing(db, products, fake_mar
     assert [r["image_source_url"] for r in _image_columns(db)] == [None, None, None]
 
 
-def test_mapping_a_product_keeps_its_image_url(db, products, fake_market, marketplace_env, redis_db):
+def test_the_mapping_job_keeps_the_image_urls_of_new_and_earlier_mappings(
+    db, products, fake_market, marketplace_env, redis_db
+):
     db.execute("DELETE FROM product_sources WHERE marketplace = 'tcgplayer' AND product_id = %s", [products[0]])
-    tcgplayer.map_products()
-    assert [r["image_source_url"] for r in _image_columns(db)] == [
-        fake_market.image_url(fake_market.products[0]),
-        None,
-        None,
-    ]
-    assert _image_jobs(redis_db) == [images.job_id(products[0])]
+    db.execute("UPDATE product_sources SET active = false WHERE product_id = %s", [products[2]])
+    result = tcgplayer.map_products()
+    # products[0] by its look-up, products[1] (mapped by the catalog CSV, say) by its catalog details;
+    # a deactivated source is not asked about.
+    assert result["written"] == {"product_sources": 1, "image_source_urls": 2}
+    expected = [fake_market.image_url(p) for p in fake_market.products]
+    assert [r["image_source_url"] for r in _image_columns(db)] == [expected[0], expected[1], None]
+    assert _image_jobs(redis_db) == sorted(images.job_id(p) for p in products[:2])
+    details = [c for c in fake_market.requests if c.path.startswith("/tcgplayer/v1.39.0/catalog/products/")]
+    assert [c.path for c in details] == ["/tcgplayer/v1.39.0/catalog/products/450002"]
+    assert tcgplayer.map_products()["written"] == {}  # nothing left to map or to look up
