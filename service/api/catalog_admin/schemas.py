@@ -36,7 +36,7 @@ class ProductFields(Schema):
     msrp_usd = fields.Decimal(as_string=False, validate=MONEY, allow_none=True)
     packs_per_box = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True)
     image_override_url = fields.Url(
-        schemes={"https"},
+        schemes={"https", "http"},  # http only where IMAGE_ALLOW_PRIVATE says so (routes.py)
         validate=validate.Length(max=2000),
         allow_none=True,
         metadata={
