@@ -3,6 +3,8 @@ test database: stored once, refused for good reasons, retried for passing ones."
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from rq import Queue, Retry, SimpleWorker
 
@@ -154,6 +156,29 @@ def test_without_the_private_switch_only_public_https_hosts_are_called(
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     images.record_sources(db, {products[0]: url})
     assert image_jobs.download_image(products[0])["error"] == reason
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused(db, products, settings, monkeypatch):
+    # The resolver is the outside world here: a hostile name server pointing a public name inward.
+    answers = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", 443))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: answers)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    images.record_sources(db, {products[0]: "https://cdn.example.com/box.png"})
+    result = image_jobs.download_image(products[0])
+    assert result["error"] == "refused: cdn.example.com resolves to a non-public address"
+
+
+def test_redirects_are_followed_a_few_times_only(db, fake_market, image_env):
+    product_id, _ = _source(db, fake_market)
+    path = image_path(fake_market.products[0].tcgplayer_id)
+    fake_market.images["/cdn/moved.png"] = fake_market.images[path]
+    fake_market.faults.append(Fault(path, 302, b"", headers={"Location": "/cdn/moved.png"}))
+    assert image_jobs.download_image(product_id)["status"] == "stored"
+    assert [c.path for c in fake_market.calls("/cdn/")] == [path, "/cdn/moved.png"]
+
+    other, _ = _source(db, fake_market, 1)
+    fake_market.faults.append(Fault("/cdn/", 302, b"", headers={"Location": "/cdn/again.png"}, times=10))
+    assert image_jobs.download_image(other)["error"] == "refused: more than 3 redirects"
 
 
 def test_the_sweep_queues_what_needs_a_download_and_nothing_else(db, fake_market, image_env, redis_db):
