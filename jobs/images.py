@@ -114,45 +114,64 @@ def _read(response: requests.Response, settings: Settings, deadline: float) -> I
     return Image(data, content_type, images.digest(data))
 
 
+class WantedUrlMoved(Exception):
+    """The product's wanted URL changed while its image was being downloaded."""
+
+
+MAX_MOVES = 3  # follow a URL that keeps changing under the download this often; then the sweep does
+
+
 def download_image(product_id: int) -> dict[str, Any]:
     """RQ job: store the product's wanted image unless it is stored already (idempotent: a retry or a
-    duplicate job finds the work done). Raises ImageUnavailable while RQ has retries left."""
+    duplicate job finds the work done). Raises ImageUnavailable while RQ has retries left. An admin
+    who changes the URL during the download gets the new one: the job starts over."""
     settings = Settings.from_env()
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        wanted = conn.execute(query("images/wanted"), {"product_id": product_id}).fetchone()
-        if wanted is None:
-            return {"product_id": product_id, "status": "no such product"}
-        _, url, held, downloaded_url, error = wanted
-        if url is None:
-            changed = _attach(conn, product_id, None, None) if held else False
-            return _done(settings, product_id, "no image URL", changed=changed)
-        if held and downloaded_url == url and error is None:
-            return {"product_id": product_id, "status": "stored already"}
-        try:
-            image = fetch(url, settings)
-        except ImageRefused as exc:
-            return _failed(conn, product_id, url, f"refused: {exc}")
-        except ImageUnavailable as exc:
-            result = _failed(conn, product_id, url, f"unavailable: {exc}")
-            if not _last_attempt():
-                raise
-            return result
-        with conn.transaction():
-            conn.execute(
-                query("images/insert"),
-                {"sha256": image.sha256, "content_type": image.content_type, "data": image.data},
-            )
-            changed = _attach(conn, product_id, url, image.sha256)
-            conn.execute(query("images/record_download"), {"product_id": product_id, "url": url, "error": None})
+        for _ in range(MAX_MOVES):
+            try:
+                return _download(conn, settings, product_id)
+            except WantedUrlMoved:
+                log.info("box image URL changed during its download; starting over", extra={"product_id": product_id})
+    return {"product_id": product_id, "status": "moved"}
+
+
+def _download(conn: psycopg.Connection[Any], settings: Settings, product_id: int) -> dict[str, Any]:
+    wanted = conn.execute(query("images/wanted"), {"product_id": product_id}).fetchone()
+    if wanted is None:
+        return {"product_id": product_id, "status": "no such product"}
+    _, url, held, downloaded_url, error = wanted
+    if url is None:
+        changed = _attach(conn, product_id, None, None) if held else False
+        return _done(settings, product_id, "no image URL", changed=changed)
+    if held and downloaded_url == url and error is None:
+        return {"product_id": product_id, "status": "stored already"}
+    try:
+        image = fetch(url, settings)
+    except ImageRefused as exc:
+        return _failed(conn, product_id, url, f"refused: {exc}")
+    except ImageUnavailable as exc:
+        result = _failed(conn, product_id, url, f"unavailable: {exc}")
+        if not _last_attempt():
+            raise
+        return result
+    with conn.transaction():
+        conn.execute(
+            query("images/insert"), {"sha256": image.sha256, "content_type": image.content_type, "data": image.data}
+        )
+        changed = _attach(conn, product_id, url, image.sha256)
+        conn.execute(query("images/record_download"), {"product_id": product_id, "url": url, "error": None})
     log.info("box image stored", extra={"product_id": product_id, "sha256": image.sha256, "bytes": len(image.data)})
     return _done(settings, product_id, "stored", changed=changed, sha256=image.sha256, bytes=len(image.data))
 
 
 def _attach(conn: psycopg.Connection[Any], product_id: int, url: str | None, sha256: str | None) -> bool:
-    """Point the product at the image (None: at none); False when the wanted URL moved meanwhile or
-    the product showed this image already. An image no product shows any more is deleted."""
+    """Point the product at the image (None: at none), unless its wanted URL is no longer `url`
+    (WantedUrlMoved, which rolls the transaction back); False when it showed this image already. An
+    image no product shows any more is deleted."""
     row = conn.execute(query("images/attach"), {"product_id": product_id, "url": url, "sha256": sha256}).fetchone()
-    if row is None or row[0] == sha256:
+    if row is None:
+        raise WantedUrlMoved(product_id)
+    if row[0] == sha256:
         return False
     if row[0] is not None:
         conn.execute(query("images/drop_unused"), {"sha256": row[0]})

@@ -4,7 +4,10 @@ test database: stored once, refused for good reasons, retried for passing ones."
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
+import psycopg
 import pytest
 from rq import Queue, Retry, SimpleWorker
 
@@ -129,6 +132,29 @@ def test_a_new_url_is_downloaded_again_and_the_old_image_goes(db, fake_market, i
     assert second["image_sha256"] == images.digest(png((1, 2, 3))) and second["image_url"] != first["image_url"]
     assert second["stored"] == 1  # the image no product shows any more was deleted
     assert int(redis_db.get(cache.DATA_VERSION_KEY)) == 2
+
+
+def test_a_url_changed_during_the_download_is_followed(db, fake_market, image_env, monkeypatch, settings):
+    monkeypatch.setenv("IMAGE_TIMEOUT_S", "5")
+    product_id, _ = _source(db, fake_market)
+    fake_market.images["/cdn/admin.png"] = (png((5, 5, 5)), "image/png")
+    fake_market.faults.append(Fault("/cdn/product/", 200, delay_s=1.0))  # the first download is slow...
+
+    def admin_changes_the_url() -> None:  # ...and an admin sets an override while it runs
+        time.sleep(0.3)
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE products SET image_override_url = %s WHERE id = %s",
+                [fake_market.base_url + "/cdn/admin.png", product_id],
+            )
+
+    admin = threading.Thread(target=admin_changes_the_url)
+    admin.start()
+    result = image_jobs.download_image(product_id)
+    admin.join()
+    assert result["status"] == "stored" and result["sha256"] == images.digest(png((5, 5, 5)))
+    assert [c.path.split("/")[-1] for c in fake_market.calls("/cdn/")][-1] == "admin.png"
+    assert _state(db, product_id)["stored"] == 1  # the first download's image was not kept
 
 
 def test_the_same_image_for_two_products_is_stored_once(db, fake_market, image_env):
