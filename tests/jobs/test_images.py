@@ -229,11 +229,3 @@ def test_an_image_no_url_wants_any_more_is_taken_down(db, fake_market, image_env
     image_jobs.download_image(product_id)
     assert _state(db, product_id)["image_url"] is None and _state(db, product_id)["stored"] == 0
     assert image_jobs.sync_images()["pending"] == 0
-
-
-def test_magic_bytes_decide_the_type():
-    assert images.sniff(png((0, 0, 0))) == "image/png"
-    assert images.sniff(b"\xff\xd8\xff\xe0\0\x10JFIF") == "image/jpeg"
-    assert images.sniff(b"RIFF\x24\0\0\0WEBPVP8 ") == "image/webp"
-    assert images.sniff(b"RIFF\x24\0\0\0WAVEfmt ") is None
-    assert images.sniff(b"GIF89a") is None and images.sniff(SVG) is None and images.sniff(b"") is None
