@@ -34,6 +34,8 @@ CORE: tuple[Entry, ...] = (
     # Writes queue the pipeline themselves; this serves what an outage or a settings change left behind.
     Entry("pipeline-catch-up", "jobs.tasks.run_requested_pipeline", "*/10 * * * *", timeout=3600),
     Entry("webhook-sweep", "jobs.tasks.dispatch_webhooks", "*/10 * * * *", timeout=300),
+    # Downloads are queued by whatever changes an image URL; this catches lost enqueues and refusals.
+    Entry("images", "jobs.images.sync_images", "7,37 * * * *", timeout=300),
     Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
 )
 # The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry policy,

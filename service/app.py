@@ -26,6 +26,7 @@ from service.api.catalog.routes import blp as catalog_bp
 from service.api.catalog_admin.routes import blp as catalog_admin_bp
 from service.api.errors import register_error_handlers
 from service.api.health.routes import blp as health_bp
+from service.api.images.routes import blp as images_bp
 from service.api.imports.routes import blp as imports_bp
 from service.api.leaderboard.routes import blp as leaderboard_bp
 from service.api.market.routes import blp as market_bp
@@ -114,6 +115,7 @@ BLUEPRINTS = (
     auth_bp,
     catalog_bp,
     product_data_bp,
+    images_bp,
     leaderboard_bp,
     market_bp,
     price_check_bp,

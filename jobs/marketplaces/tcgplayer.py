@@ -9,6 +9,7 @@ the same product sources, in the same shapes; only its settings, rate limit and 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,14 +33,18 @@ from jobs.marketplaces.tcgplayer_api import (
     TcgplayerApi,
     TcgplayerConfig,
     batches,
+    image_urls,
     price_points,
     results,
 )
 from jobs.periodic import Entry
+from service.core import images
 from service.core.ingest import writer
 from service.core.marketplaces import Marketplace
 from service.core.settings import Env
 from service.core.sql import query
+
+log = logging.getLogger(__name__)
 
 LAST_UPDATED_KEY = "boxpro:marketplace:tcgcsv:last_updated"
 
@@ -103,7 +108,9 @@ def _same_name(a: str, b: str) -> bool:
 
 def map_products() -> dict[str, Any]:
     """Catalog look-up: give products without a TCGplayer source the TCGplayer product whose name is
-    exactly theirs among the sealed products of their game. Only an unambiguous match is taken."""
+    exactly theirs among the sealed products of their game. Only an unambiguous match is taken, and
+    its image URL with it; products mapped otherwise (the catalog CSV, an admin) get theirs from the
+    catalog's product details."""
     return fetch.job(ADAPTER, "map-tcgplayer-products", _map)
 
 
@@ -121,16 +128,40 @@ def _map(run: fetch.Run, config: Config) -> None:
             run.fail(f"product {product_id}: catalog look-up failed: {exc}")
             continue
         matches = {
-            str(r["productId"]) for r in found if _same_name(str(r.get("name") or r.get("cleanName") or ""), name)
+            str(r["productId"]): r for r in found if _same_name(str(r.get("name") or r.get("cleanName") or ""), name)
         }
         if len(matches) != 1:
             run.result.rejected["no_match" if not matches else "ambiguous_match"] += 1
             continue
+        external_id, row = matches.popitem()
         cur = run.conn.execute(
             query("marketplaces/insert_external_source"),
-            {"product_id": product_id, "marketplace": MARKETPLACE, "external_id": matches.pop()},
+            {"product_id": product_id, "marketplace": MARKETPLACE, "external_id": external_id},
         )
         run.result.written["product_sources"] += cur.rowcount
+        _record_images(run, image_urls([row], {external_id: product_id}))
+    _catalog_images(run, api)
+
+
+def _catalog_images(run: fetch.Run, api: TcgplayerApi) -> None:
+    """The image URLs of mapped products that have none yet, 250 product details a call."""
+    rows = run.conn.execute(query("images/mapped_without_image"), {"marketplace": MARKETPLACE}).fetchall()
+    product_map = {str(external_id): product_id for external_id, product_id in rows}
+    for ids in batches(sorted(product_map)):
+        try:
+            details = api.products(ids)
+        except MarketplaceError as exc:
+            run.fail(f"products {ids[0]}..{ids[-1]} ({len(ids)}): catalog details not fetched: {exc}")
+            continue
+        _record_images(run, image_urls(details, product_map))
+
+
+def _record_images(run: fetch.Run, urls: dict[int, str]) -> None:
+    """Keep the image URLs TCGplayer gives, and queue the downloads of those that changed."""
+    changed = images.record_sources(run.conn, urls)
+    if changed:
+        run.result.written["image_source_urls"] += len(changed)
+        images.request_downloads(run.redis, changed)
 
 
 # --- the tcgcsv mirror -----------------------------------------------------------------------------
@@ -170,8 +201,21 @@ def _mirror(run: fetch.Run, config: Config, force: bool) -> None:
             points, rejected = price_points(rows, product_map, updated)
             run.result.rejected.update(rejected)
             run.result.add(writer.write_price_points(run.conn, MARKETPLACE, points, run_id=run.run_id))
+            if any(str(row.get("productId")) in product_map for row in rows):
+                _mirror_images(run, api, category, group, product_map)
     if not run.failures:
         run.redis.set(LAST_UPDATED_KEY, updated.isoformat())
+
+
+def _mirror_images(run: fetch.Run, api: TcgcsvApi, category: int, group: int, product_map: dict[str, int]) -> None:
+    """The image URLs of a group that holds products of ours, from its product list."""
+    try:
+        rows = api.products(category, group)
+    except MarketplaceError as exc:  # images can wait for the next sync; the prices stand
+        log.warning("tcgcsv product list not fetched", extra={"category": category, "group": group, "error": str(exc)})
+        run.result.rejected["product_list_not_fetched"] += 1
+        return
+    _record_images(run, image_urls(rows, product_map))
 
 
 # --- replay ----------------------------------------------------------------------------------------

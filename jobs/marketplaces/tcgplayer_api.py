@@ -171,6 +171,18 @@ def price_points(
     return points, rejected
 
 
+def image_urls(rows: Sequence[Mapping[str, Any]], product_map: Mapping[str, int]) -> dict[int, str]:
+    """Our products' image URLs in catalog rows (the API's products, the mirror's product lists), as
+    given: whether they may be fetched is the download job's call (jobs/images.py)."""
+    found: dict[int, str] = {}
+    for row in rows:
+        product_id = product_map.get(str(row.get("productId")))
+        url = row.get("imageUrl")
+        if product_id is not None and isinstance(url, str) and url.startswith(("https://", "http://")):
+            found[product_id] = url.strip()[:2000]
+    return found
+
+
 def _redact_token(body: Any) -> Any:
     if isinstance(body, Mapping) and "access_token" in body:
         return {**body, "access_token": "<redacted>", "userName": "<redacted>"}
@@ -306,3 +318,8 @@ class TcgcsvApi:
 
     def prices(self, category_id: int, group_id: int, context: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         return results(self.client.get(f"{self.base}/tcgplayer/{category_id}/{group_id}/prices", context=context))
+
+    def products(self, category_id: int, group_id: int) -> list[Mapping[str, Any]]:
+        """A group's catalog rows (names, image URLs)."""
+        url = f"{self.base}/tcgplayer/{category_id}/{group_id}/products"
+        return results(self.client.get(url, context={"kind": "tcgcsv.products"}))

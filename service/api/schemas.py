@@ -28,7 +28,13 @@ class ProductSummary(Schema):
     set_name = fields.String(allow_none=True)
     product_type = fields.String(required=True)
     release_date = fields.Date(allow_none=True)
-    image_url = fields.String(allow_none=True)
+    image_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...);"
+            " null when none is stored (show a placeholder)"
+        },
+    )
     reprint_risk = fields.String(required=True)
 
 

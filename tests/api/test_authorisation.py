@@ -1,6 +1,7 @@
 """The authorisation matrix, over every user and admin route the app has (read from its URL map, so a
 new route is covered the day it is added):
 
+- every other read under /api/v1 is listed as public, and answers without a token;
 - no token, an expired, a tampered or a revoked token: 401 everywhere;
 - an ordinary user: 403 on every admin route;
 - one user can never read or change another's watchlist, alerts, notifications, webhook or portfolio.
@@ -40,6 +41,26 @@ PUBLIC_AUTH = {
     ("POST", "/api/v1/auth/verify-email"),
     ("POST", "/api/v1/auth/password-reset"),
     ("POST", "/api/v1/auth/password-reset/confirm"),
+}
+
+
+# The public reads (rate-limited per address): a route under /api/v1 is private (above) or listed here,
+# so whether a new one needs a token is decided, not forgotten.
+PUBLIC_READS = {
+    "/api/v1/games",
+    "/api/v1/leaderboard",
+    "/api/v1/market/index",
+    "/api/v1/market/index/history",
+    "/api/v1/movers",
+    "/api/v1/price-check",
+    "/api/v1/products",
+    "/api/v1/products/<string:product>",
+    "/api/v1/products/<string:product>/history",
+    "/api/v1/products/<string:product>/image",
+    "/api/v1/products/<string:product>/listings",
+    "/api/v1/products/<string:product>/rank-history",
+    "/api/v1/products/<string:product>/sales",
+    "/api/v1/products/<string:product>/sparkline.svg",
 }
 
 
@@ -103,6 +124,23 @@ def test_every_auth_route_is_private_or_known_public(app):
     private = {(m, r) for m, r, _ in private_routes(app)}
     assert auth_routes - private == PUBLIC_AUTH
     assert ("POST", "/api/v1/auth/verify-email/resend") in private
+
+
+def test_every_read_is_private_or_listed_public(app):
+    reads = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and "GET" in rule.methods and not PRIVATE.match(rule.rule)
+    }
+    assert reads == PUBLIC_READS
+
+
+def test_public_reads_answer_without_a_token(client, ann):
+    _, ids = ann
+    for rule in sorted(PUBLIC_READS):
+        response = client.get(fill(rule, ids))
+        # 404 (no market index yet, no image stored) and 422 (price-check wants a price) are answers too.
+        assert response.status_code not in (401, 403) and response.status_code < 500, rule
 
 
 def test_no_valid_token_no_access(app, client, ann, db):

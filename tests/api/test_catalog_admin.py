@@ -62,7 +62,7 @@ def test_games_and_products_lifecycle(client, admin, products, db, redis_db):
         {**NEW_BOX, "slug": "Not A Slug"},
         {**NEW_BOX, "msrp_usd": -5},
         {**NEW_BOX, "reprint_risk": "HUGE"},
-        {**NEW_BOX, "image_url": "javascript:alert(1)"},
+        {**NEW_BOX, "image_override_url": "javascript:alert(1)"},
         {**NEW_BOX, "name": ""},
         {**NEW_BOX, "unknown": 1},
         {k: v for k, v in NEW_BOX.items() if k != "product_type"},

@@ -38,7 +38,7 @@ def fake_market(db: psycopg.Connection, products: list[int]) -> Iterator[FakeMar
             [product.product_id, product.query, DEFAULT_EXCLUDE_TERMS],
         )
     fake = FakeMarketplaces(fakes)
-    fake.base_url = fake.start()  # type: ignore[attr-defined]
+    fake.start()
     try:
         yield fake
     finally:
@@ -79,7 +79,7 @@ def marketplace_env(
     monkeypatch: pytest.MonkeyPatch, fake_market: FakeMarketplaces, settings: Settings, redis_db
 ) -> dict[str, str]:
     """The environment of the fetch jobs, set in this process; returned for worker subprocesses."""
-    env = market_env(fake_market.base_url, settings)  # type: ignore[attr-defined]
+    env = market_env(fake_market.base_url, settings)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env

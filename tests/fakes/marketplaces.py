@@ -1,6 +1,10 @@
 """Fake TCGplayer (official API and the tcgcsv mirror) and eBay (Browse, Marketplace Insights, OAuth)
 served over real HTTP on loopback from the simulated market's state, in the real JSON shapes.
 
+The same server is TCGplayer's image host (`/cdn/...`, the catalog's and the mirror's `imageUrl`): each
+product has a real PNG there; tests put other bodies in `images` (too large, not an image) or delete one
+(a 404).
+
 Faults are injected per request: a status with headers and body (429 + Retry-After, 500/503, eBay's
 429 errorId 2001, 401), a delay longer than the client's timeout, a malformed or truncated body, or a
 connection closed mid-body. Every request is recorded (time, path, query, headers) for assertions.
@@ -9,10 +13,13 @@ connection closed mid-body. Every request is recorded (time, path, query, header
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import struct
 import threading
 import time
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +47,7 @@ class Fault:
     times: int = 1
     query: dict[str, str] = field(default_factory=dict)
     cut_connection: bool = False  # announce a longer body than is sent, then close
+    unsized: bool = False  # send the body with no Content-Length, ended by closing the connection
 
     def matches(self, path: str, query: dict[str, str]) -> bool:
         return self.times > 0 and self.path in path and all(query.get(k) == v for k, v in self.query.items())
@@ -62,6 +70,21 @@ class FakeProduct:
     query: str
     name: str
     group_id: int
+
+
+def png(rgb: tuple[int, int, int], size: int = 2) -> bytes:
+    """A real PNG image of one colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def image_path(tcgplayer_id: str) -> str:
+    return f"/cdn/product/{tcgplayer_id}_200w.png"
 
 
 def ebay_error(error_id: int, message: str) -> dict[str, Any]:
@@ -112,6 +135,11 @@ class FakeMarketplaces:
         }
         # Called after a search page at this offset was served: the market moving while a client pages.
         self.after_page: dict[int, Any] = {}
+        # The image host: path -> (body, Content-Type); a missing path is a 404.
+        self.images: dict[str, tuple[bytes, str]] = {
+            image_path(p.tcgplayer_id): (png((40 * i % 256, 90, 160)), "image/png") for i, p in enumerate(products)
+        }
+        self.base_url = ""
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -222,7 +250,11 @@ class FakeMarketplaces:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
+
+    def image_url(self, product: FakeProduct) -> str:
+        return self.base_url + image_path(product.tcgplayer_id)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -260,6 +292,17 @@ class FakeMarketplaces:
                 handler.wfile.flush()
                 handler.close_connection = True
                 return
+            if fault.unsized:
+                record.status = fault.status
+                handler.send_response(fault.status)
+                handler.send_header("Connection", "close")
+                handler.end_headers()
+                handler.close_connection = True
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client had enough
+                    handler.wfile.write(
+                        fault.body if isinstance(fault.body, bytes) else json.dumps(fault.body).encode()
+                    )
+                return
             if fault.body is not None or fault.status != 200:
                 self._send(handler, record, fault.status, fault.body if fault.body is not None else {}, fault.headers)
                 return
@@ -284,10 +327,11 @@ class FakeMarketplaces:
         try:
             handler.send_response(status)
             ctype = "text/plain" if isinstance(body, str) else "application/json"
-            handler.send_header("Content-Type", ctype)
+            handler.send_header("Content-Type", headers.get("Content-Type", ctype))
             handler.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
-                handler.send_header(name, value)
+                if name != "Content-Type":
+                    handler.send_header(name, value)
             handler.end_headers()
             handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -314,6 +358,11 @@ class FakeMarketplaces:
             return self._tcgcsv(path.removeprefix("/tcgcsv"))
         if path.startswith("/ebay/"):
             return self._ebay(method, path.removeprefix("/ebay"), query, form, handler)
+        if path.startswith("/cdn/") and method == "GET":
+            if path not in self.images:
+                return 404, b"<html>Not Found</html>", {"Content-Type": "text/html"}
+            body, content_type = self.images[path]
+            return 200, body, {"Content-Type": content_type, "Cache-Control": "max-age=86400"}
         return 404, {"errors": ["no such API"]}, {}
 
     # --- TCGplayer ---------------------------------------------------------------------------------
@@ -366,6 +415,7 @@ class FakeMarketplaces:
                     "cleanName": p.name,
                     "categoryId": CATEGORY,
                     "groupId": p.group_id,
+                    "imageUrl": self.image_url(p),
                     "url": f"https://www.tcgplayer.com/product/{p.tcgplayer_id}",
                 }
                 for p in found
@@ -402,6 +452,24 @@ class FakeMarketplaces:
                 }
             )
             return 200, {**envelope, "results": rows}, {}  # prices leave out totalItems
+        if len(parts) == 4 and parts[3] == "products":
+            group = int(parts[2])
+            rows = [
+                {
+                    "productId": int(p.tcgplayer_id),
+                    "name": p.name,
+                    "cleanName": p.name,
+                    "imageUrl": self.image_url(p),
+                    "categoryId": int(parts[1]),
+                    "groupId": group,
+                    "url": f"https://www.tcgplayer.com/product/{p.tcgplayer_id}",
+                    "extendedData": [],
+                }
+                for p in self.products
+                if p.group_id == group
+            ]
+            rows.append({"productId": UNTRACKED_PRODUCT, "name": "Not ours", "imageUrl": None, "groupId": group})
+            return 200, {"totalItems": len(rows), **envelope, "results": rows}, {}
         return 404, {"success": False, "errors": ["Not found."], "results": []}, {}
 
     # --- eBay --------------------------------------------------------------------------------------

@@ -25,6 +25,6 @@ def test_a_failed_catalog_look_up_fails_the_map_job(db, products, fake_market, m
     assert run["kind"] == "map-tcgplayer-products" and run["status"] == "failed"
     assert run["error"].startswith(f"product {products[0]}: catalog look-up failed: GET ")
     assert f"product {products[1]}" not in run["error"]  # the other look-up went through...
-    assert run["rows_written"] == {"product_sources": 1}  # ...and its mapping was kept
+    assert run["rows_written"] == {"product_sources": 1, "image_source_urls": 2}  # ...and its mapping was kept
     mapped = db.execute("SELECT product_id FROM product_sources WHERE marketplace = 'tcgplayer' ORDER BY 1").fetchall()
     assert [m["product_id"] for m in mapped] == [products[1], products[2]]

@@ -24,6 +24,7 @@ from service.core.settings import Env
 ENTRY_NAMES = {
     "sim-tick",
     "webhook-sweep",
+    "images",
     "raw-payload-retention",
     "ebay-listings",
     "ebay-sales",

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask import current_app
 from psycopg import errors, sql
 
 from service.api.blueprint import Blueprint
@@ -25,6 +26,7 @@ from service.api.catalog_admin.schemas import (
 )  # fmt: skip
 from service.api.common import envelope
 from service.api.errors import ApiError
+from service.core import images, urls
 from service.core.cache import bump_data_version
 from service.core.catalog import slugify
 from service.core.sql import query
@@ -67,8 +69,28 @@ def _update(name: str, columns: tuple[str, ...], key: int, body: dict[str, Any])
 
 def _product(product_id: int) -> dict[str, Any]:
     row = find_product(str(product_id))
+    row |= database().fetch_one("catalog_admin/product_image", {"id": product_id}) or {}
     row["sources"] = database().fetch_all("catalog_admin/sources", {"product_id": product_id})
     return row
+
+
+def _check_image_url(body: dict[str, Any]) -> None:
+    """The service will download an admin's image URL: a public https host only (the SSRF guard)."""
+    url = body.get("image_override_url")
+    if url is None:
+        return
+    try:
+        urls.check_url(url, allow_private=current_app.config["SETTINGS"].image_allow_private)
+    except urls.UnsafeUrl as exc:
+        raise ApiError(
+            422, "The request is not valid; see details.", details={"json": {"image_override_url": [str(exc)]}}
+        ) from None
+
+
+def _image_changed(body: dict[str, Any], product_id: int) -> None:
+    """A new override (or none) may change the wanted image: its download job says whether."""
+    if "image_override_url" in body:
+        images.request_downloads(redis_client(), [product_id])
 
 
 @blp.route("/games", methods=["POST"])
@@ -106,6 +128,7 @@ def update_game(body: dict[str, Any], code: str) -> dict[str, Any]:
 @blp.alt_response(409, description="A product with this slug exists")
 def create_product(body: dict[str, Any]) -> dict[str, Any]:
     """Add a product to the catalog."""
+    _check_image_url(body)
     slug = body.get("slug") or slugify(body["name"])
     if not slug:
         raise ApiError(422, "The name gives no slug; give one.", details={"json": {"slug": ["required"]}})
@@ -114,6 +137,7 @@ def create_product(body: dict[str, Any]) -> dict[str, Any]:
         row = database().fetch_one("catalog_admin/create_product", params)
     assert row is not None
     _changed()
+    _image_changed(body, row["id"])
     return _product(row["id"])
 
 
@@ -134,9 +158,11 @@ def get_product(product: str) -> dict[str, Any]:
 def update_product(body: dict[str, Any], product: str) -> dict[str, Any]:
     """Change catalog fields (null clears an optional one)."""
     product_id = find_product(product)["id"]
+    _check_image_url(body)
     with constraint_errors("The product"):
         _update("catalog_admin/update_product", PRODUCT_COLUMNS, product_id, body)
     _changed()
+    _image_changed(body, product_id)
     return _product(product_id)
 
 

@@ -35,7 +35,16 @@ class ProductFields(Schema):
     release_date = fields.Date(allow_none=True)
     msrp_usd = fields.Decimal(as_string=False, validate=MONEY, allow_none=True)
     packs_per_box = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True)
-    image_url = fields.Url(schemes={"https"}, validate=validate.Length(max=2000), allow_none=True)
+    image_override_url = fields.Url(
+        schemes={"https", "http"},  # http only where IMAGE_ALLOW_PRIVATE says so (routes.py)
+        validate=validate.Length(max=2000),
+        allow_none=True,
+        metadata={
+            "description": "The box image's URL (https, a public host), chosen by an admin: it wins over the"
+            " marketplaces' and fetches leave it alone; null hands the image back to the marketplaces."
+            " The service downloads it and serves it at `image_url`."
+        },
+    )
     reprint_risk = fields.String(validate=validate.OneOf(["LOW", "UNCONFIRMED", "ELEVATED"]))
     estimated_total_supply = fields.Integer(validate=validate.Range(1, 10**12), allow_none=True)
     notes = fields.String(validate=validate.Length(0, 2000), allow_none=True)
@@ -71,6 +80,13 @@ class AdminSource(SourceIn):
 class AdminProduct(ProductIn):
     id = fields.Integer(required=True)
     slug = fields.String(required=True)
+    image_url = fields.String(
+        allow_none=True, metadata={"description": "Where the service serves the stored image; null until one is"}
+    )
+    image_source_url = fields.String(allow_none=True, metadata={"description": "The image URL a marketplace gives"})
+    image_error = fields.String(
+        allow_none=True, metadata={"description": "Why the last download of the wanted image failed, if it did"}
+    )
     sources = fields.List(fields.Nested(AdminSource))
 
 

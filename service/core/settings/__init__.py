@@ -68,6 +68,11 @@ class Settings:
     # Webhooks go to public addresses only, unless this is set (tests and private deployments).
     webhook_allow_private: bool = False
     webhook_timeout_s: float = 10.0
+    # Box images (jobs/images.py): downloaded from public https hosts only, unless this is set (tests,
+    # private deployments); at most this many bytes, within this many seconds per download.
+    image_allow_private: bool = False
+    image_max_bytes: int = 2 * 1024 * 1024
+    image_timeout_s: float = 10.0
     # When set, GET /metrics wants it as a bearer token (Prometheus' `authorization` setting).
     metrics_token: str = field(default="", repr=False)
     # E-mail (verification, password reset, alerts) and the links in it (settings/mail.py).
@@ -145,8 +150,22 @@ class Settings:
                 "true: webhooks may go to private addresses (tests, private deployments)",
             ),
         }
+        env.section("Box images")
+        images: dict[str, Any] = {
+            "image_allow_private": env.flag(
+                "IMAGE_ALLOW_PRIVATE",
+                d.image_allow_private,
+                "true: box images may come over http and from private addresses (tests, private deployments)",
+            ),
+            "image_max_bytes": env.integer(
+                "IMAGE_MAX_BYTES", d.image_max_bytes, "a larger box image is refused", minimum=1024
+            ),
+            "image_timeout_s": env.number(
+                "IMAGE_TIMEOUT_S", d.image_timeout_s, "a box image download gives up after this long", minimum=0.1
+            ),
+        }
         mail = MailSettings.read(env, production=services["environment"] == "production")
-        settings = cls(**services, **api, mail=mail, env=env)
+        settings = cls(**services, **api, **images, mail=mail, env=env)
         settings.validate()
         return settings
 

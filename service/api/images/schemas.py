@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ImageArgs(Schema):
+    v = fields.String(
+        validate=validate.Regexp(r"^[0-9a-f]{1,64}$"),
+        metadata={"description": "The image's version, as `image_url` gives it: the answer may be cached for good"},
+    )
