@@ -125,11 +125,10 @@ def daily_metrics(raw: Raw, last_day: date) -> dict[tuple[int, date], dict[str, 
         first_days[p["product_id"]] = min(p["observed_at"].date(), first_days.get(p["product_id"], date.max))
 
     # volume_24h: the data's clock is the end of the hour of the latest complete snapshot or sale up to
-    # the end of last_day; the day it falls inside counts the 24 hours before it, every other day itself.
+    # the end of last_day; a day that ends after it counts the 24 hours before it, every other day itself.
     seen = [s["observed_at"] for s in raw.snapshots if s["complete"]] + [s["sold_at"] for s in raw.sales]
     latest = max((t for t in seen if t < day_end(last_day)), default=None)
     clock = latest.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1) if latest else None
-    partial_day = clock.date() if clock and clock != day_end(clock.date()) - timedelta(days=1) else None
     last_24h: dict[int, Decimal] = defaultdict(Decimal)
     for sale in raw.sales:
         if clock and clock - timedelta(hours=24) <= sale["sold_at"] < clock:
@@ -185,7 +184,7 @@ def daily_metrics(raw: Raw, last_day: date) -> dict[tuple[int, date], dict[str, 
             m["units_sold"] = sum(s["quantity"] for s in day_sales)
             m["sales_count"] = len(day_sales)
             m["volume_usd"] = sum((s["unit_price"] * s["quantity"] for s in day_sales), Decimal(0))
-            m["volume_24h"] = last_24h[product] if d == partial_day else m["volume_usd"]
+            m["volume_24h"] = last_24h[product] if clock and day_end(d) > clock else m["volume_usd"]
             m["avg_sale_price"] = cents(m["volume_usd"] / m["units_sold"]) if m["units_sold"] else None
             m["median_sale_price"] = cents(median([s["unit_price"] for s in day_sales]))
             m["units_added"] = added.get((product, d), 0)

@@ -58,6 +58,16 @@ CREATE OR REPLACE FUNCTION clamp(v double precision, lo double precision, hi dou
 RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT greatest(lo, least(hi, v)) $$;
 
+-- The data's clock before p_before: the end of the hour of the latest complete snapshot or sale
+-- (null without any), from the hourly rollups' time indexes. volume_24h counts back from it.
+CREATE OR REPLACE FUNCTION data_clock(p_before timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT greatest(
+        (SELECT max(bucket) FROM marketplace_hourly WHERE bucket < p_before AND snapshots > 0),
+        (SELECT max(bucket) FROM sales_hourly WHERE bucket < p_before)
+    ) + interval '1 hour'
+$$;
+
 CREATE OR REPLACE FUNCTION compute_product_metrics(p_from date, p_to date, p_product_ids integer[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -71,7 +81,7 @@ DECLARE
     v_cap     double precision := setting('days_to_plus_20pct_cap');
     v_min_start date;
     v_data_end timestamptz;
-    v_partial_day date;
+    v_earlier_end timestamptz;
     v_written integer;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_unified,
@@ -126,19 +136,15 @@ BEGIN
 
     -- volume_24h, the sales of the last 24 hours (SPEC §5). The data's clock is the end of the hour of
     -- the latest observation (a complete snapshot or a sale) up to the end of p_to: two probes of the
-    -- hourly rollups' time index. A day that ends before it is whole, and its last 24 hours are its
-    -- UTC day (volume_usd); the one day the clock falls inside (the latest, still filling) takes the
-    -- 24 hours before the clock, from the hourly rollup. The clock is the data's, not the wall's, so a
-    -- recompute gives the same number.
-    v_data_end := greatest(
-        (SELECT max(bucket) FROM marketplace_hourly WHERE bucket < (p_to + 1)::timestamptz AND snapshots > 0),
-        (SELECT max(bucket) FROM sales_hourly WHERE bucket < (p_to + 1)::timestamptz)
-    ) + interval '1 hour';
-    v_partial_day := CASE WHEN v_data_end <> v_data_end::date::timestamptz THEN v_data_end::date END;
+    -- hourly rollups' time index. A day that ends by then is whole, and its last 24 hours are its UTC
+    -- day (volume_usd). A day that ends after it -- the latest, still filling, or one the data has
+    -- not reached yet (just after midnight) -- takes the 24 hours before the clock, from the hourly
+    -- rollup. The clock is the data's, not the wall's, so a recompute gives the same numbers.
+    v_data_end := data_clock((p_to + 1)::timestamptz);
     CREATE TEMP TABLE metric_last_24h ON COMMIT DROP AS
     SELECT product_id, sum(volume_usd) AS volume_24h
     FROM sales_hourly
-    WHERE v_partial_day >= v_min_start
+    WHERE v_data_end < (p_to + 1)::timestamptz
       AND bucket >= v_data_end - interval '24 hours' AND bucket < v_data_end
     GROUP BY product_id;
 
@@ -245,7 +251,8 @@ BEGIN
            u.floor_price, u.floor_low, u.active_listings, u.units_listed, nf.units_near_floor,
            u.visible_market_cap, u.last_snapshot_at,
            f.units_sold, f.sales_count, f.volume_usd,
-           CASE WHEN g.day = v_partial_day THEN coalesce(l24.volume_24h, 0) ELSE f.volume_usd END AS volume_24h,
+           CASE WHEN (g.day + 1)::timestamptz > v_data_end THEN coalesce(l24.volume_24h, 0) ELSE f.volume_usd END
+               AS volume_24h,
            round(f.volume_usd / nullif(f.units_sold, 0), 2) AS avg_sale_price,
            round(f.median_sale_price, 2) AS median_sale_price,
            f.units_added,
@@ -255,7 +262,7 @@ BEGIN
     LEFT JOIN metric_unified u USING (product_id, day)
     LEFT JOIN metric_near_floor nf USING (product_id, day)
     LEFT JOIN metric_market_prices tcg USING (product_id, day)
-    LEFT JOIN metric_last_24h l24 ON g.day = v_partial_day AND l24.product_id = g.product_id
+    LEFT JOIN metric_last_24h l24 ON l24.product_id = g.product_id
     -- No TCGplayer market price in [d - carry, d]: the median unit sale price over [d - 6, d].
     LEFT JOIN LATERAL (
         SELECT median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_7d
@@ -407,14 +414,16 @@ BEGIN
     ORDER BY i.day, i.product_id;
     GET DIAGNOSTICS v_written = ROW_COUNT;
 
-    -- The stored day just before each product's fresh days was perhaps the latest when it was written,
-    -- its volume_24h then the 24 hours up to that clock; later data makes it whole: its UTC day.
+    -- Stored days before the fresh ones that ended after the clock of their time (the clock of the
+    -- data before the fresh days) counted the 24 hours up to it; data since makes them whole days.
+    v_earlier_end := data_clock(v_min_start::timestamptz);
     UPDATE product_metrics_daily m
     SET volume_24h = m.volume_usd
     FROM metric_spans s
-    WHERE m.product_id = s.product_id AND m.day = s.start_day - 1
-      AND m.day >= v_min_start - 1  -- a constant bound, for chunk exclusion
-      AND m.day IS DISTINCT FROM v_partial_day AND m.volume_24h <> m.volume_usd;
+    WHERE m.product_id = s.product_id AND m.day < s.start_day
+      AND m.day >= (v_earlier_end - interval '1 day')::date  -- a constant bound, for chunk exclusion
+      AND (m.day + 1)::timestamptz > v_earlier_end AND (m.day + 1)::timestamptz <= v_data_end
+      AND m.volume_24h <> m.volume_usd;
     RETURN v_written;
 END;
 $$;
