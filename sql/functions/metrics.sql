@@ -60,12 +60,15 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT greatest(lo, least(hi, 
 
 -- The data's clock before p_before: the end of the hour of the latest complete snapshot or sale
 -- (null without any), from the hourly rollups' time indexes. volume_24h counts back from it.
+-- PL/pgSQL, whose body is checked when run: this file is applied before the rollups exist.
 CREATE OR REPLACE FUNCTION data_clock(p_before timestamptz) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-    SELECT greatest(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN greatest(
         (SELECT max(bucket) FROM marketplace_hourly WHERE bucket < p_before AND snapshots > 0),
         (SELECT max(bucket) FROM sales_hourly WHERE bucket < p_before)
-    ) + interval '1 hour'
+    ) + interval '1 hour';
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION compute_product_metrics(p_from date, p_to date, p_product_ids integer[] DEFAULT NULL)
