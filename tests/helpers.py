@@ -134,6 +134,7 @@ def metrics(db, product_id: int, day: date, **values) -> None:
         "units_sold": 0,
         "sales_count": 0,
         "volume_usd": 0,
+        "volume_24h": values.get("volume_usd", 0),  # equal on every day but the latest, still filling
         "units_added": 0,
         "insufficient_history": False,
         "low_liquidity": False,

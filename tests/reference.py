@@ -48,7 +48,7 @@ class Raw:
 def load_raw(conn: Any) -> Raw:
     raw = Raw(
         settings={r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM settings")},
-        products={r["id"]: r for r in conn.execute("SELECT id, game, reprint_risk FROM products")},
+        products={r["id"]: r for r in conn.execute("SELECT id, game, reprint_risk, active FROM products")},
         market_price_sources={
             r["code"] for r in conn.execute("SELECT code FROM marketplaces WHERE market_price_source")
         },
@@ -124,6 +124,16 @@ def daily_metrics(raw: Raw, last_day: date) -> dict[tuple[int, date], dict[str, 
     for p in raw.price_points:
         first_days[p["product_id"]] = min(p["observed_at"].date(), first_days.get(p["product_id"], date.max))
 
+    # volume_24h: the data's clock is the end of the hour of the latest complete snapshot or sale up to
+    # the end of last_day; a day that ends after it counts the 24 hours before it, every other day itself.
+    seen = [s["observed_at"] for s in raw.snapshots if s["complete"]] + [s["sold_at"] for s in raw.sales]
+    latest = max((t for t in seen if t < day_end(last_day)), default=None)
+    clock = latest.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1) if latest else None
+    last_24h: dict[int, Decimal] = defaultdict(Decimal)
+    for sale in raw.sales:
+        if clock and clock - timedelta(hours=24) <= sale["sold_at"] < clock:
+            last_24h[sale["product_id"]] += sale["unit_price"] * sale["quantity"]
+
     result: dict[tuple[int, date], dict[str, Any]] = {}
     for product, first in first_days.items():
         days = [first + timedelta(days=i) for i in range((last_day - first).days + 1)]
@@ -174,6 +184,7 @@ def daily_metrics(raw: Raw, last_day: date) -> dict[tuple[int, date], dict[str, 
             m["units_sold"] = sum(s["quantity"] for s in day_sales)
             m["sales_count"] = len(day_sales)
             m["volume_usd"] = sum((s["unit_price"] * s["quantity"] for s in day_sales), Decimal(0))
+            m["volume_24h"] = last_24h[product] if clock and day_end(d) > clock else m["volume_usd"]
             m["avg_sale_price"] = cents(m["volume_usd"] / m["units_sold"]) if m["units_sold"] else None
             m["median_sale_price"] = cents(median([s["unit_price"] for s in day_sales]))
             m["units_added"] = added.get((product, d), 0)
@@ -268,7 +279,8 @@ RISK_ORDER = {"LOW": 0, "UNCONFIRMED": 1, "ELEVATED": 2}
 
 
 def ranks(raw: Raw, metrics: dict[tuple[int, date], dict[str, Any]]) -> dict[tuple[str, int, date], int]:
-    """Competition ranks per day and scope ('all' and each game) with SPEC §5's tie-breaks."""
+    """Competition ranks per day and scope ('all' and each game) with SPEC §5's tie-breaks, among the
+    active products (the ones the leaderboard shows)."""
 
     def key(product: int, m: dict[str, Any]) -> tuple:
         def desc(v: float | None) -> tuple:
@@ -286,6 +298,8 @@ def ranks(raw: Raw, metrics: dict[tuple[int, date], dict[str, Any]]) -> dict[tup
 
     groups: dict[tuple[str, date], list[tuple[tuple, int]]] = defaultdict(list)
     for (product, day), m in metrics.items():
+        if not raw.products[product]["active"]:
+            continue
         for scope in ("all", raw.products[product]["game"]):
             groups[(scope, day)].append((key(product, m), product))
     result = {}

@@ -9,7 +9,7 @@ from typing import Any
 from flask_jwt_extended import jwt_required
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import EXCLUDE, RAISE
+from marshmallow import EXCLUDE, RAISE, Schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
@@ -67,10 +67,30 @@ def allow_body(max_bytes: int) -> Any:
     return mark
 
 
+class NoQuery(Schema):
+    """The query arguments of a route that takes none: any parameter is unknown, hence a 422."""
+
+
+QUERY_LOCATIONS = ("query", "querystring")
+
+
+def takes_query(view: Any) -> bool:
+    """Whether a view declares query arguments (`@blp.arguments(..., location="query")`)."""
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") in QUERY_LOCATIONS for p in parameters)
+
+
 class Blueprint(SmorestBlueprint):
     """Every resource's blueprint: strict argument parsing, and an auth decorator that also documents it."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Any = None, *a: Any, **kw: Any) -> None:
+        """A view that declares no query arguments still gets its query string checked (against
+        NoQuery), so no route can forget it: `/games?foo=1` is a 422 like `/leaderboard?foo=1`."""
+        if callable(view_func) and not isinstance(view_func, type) and not takes_query(view_func):
+            view_func = self.arguments(NoQuery, location="query", as_kwargs=True)(view_func)
+        super().add_url_rule(rule, endpoint, view_func, *a, **kw)
 
     def login_required(self, view: Any) -> Any:
         """A valid access token is needed (401 otherwise); OpenAPI shows the bearer scheme and the 401."""

@@ -43,6 +43,12 @@ def envelope(rows: list[dict[str, Any]], *, total: int, limit: int, offset: int,
     return {"data": rows, "meta": {"total": total, "limit": limit, "offset": offset, "data_mode": data_mode(), **meta}}
 
 
+def whole_list(rows: list[dict[str, Any]], **meta: Any) -> dict[str, Any]:
+    """An unpaged list (a history, a portfolio) in the same envelope: every row, so total and limit
+    are the row count and offset is 0; `meta` adds what the list is of."""
+    return envelope(rows, total=len(rows), limit=len(rows), offset=0, **meta)
+
+
 def latest_day() -> date | None:
     row = database().fetch_one("api/latest_day")
     return row["day"] if row else None

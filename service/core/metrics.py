@@ -72,11 +72,10 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "volume_24h",
         "money",
-        "Sales volume of the day in USD (unit price x quantity)",
-        column="volume_usd",
+        "Sales volume of the last 24 hours in USD (unit price x quantity): on the latest day, the 24 hours up "
+        "to the end of the hour of the latest observation; on earlier days, the UTC day (volume_usd)",
         summary=True,
         sortable=True,
-        flow=True,
     ),
     Metric("volume_7d", "money", "Sales volume of the trailing 7 days", summary=True, sortable=True),
     Metric("volume_30d", "money", "Sales volume of the trailing 30 days", summary=True, sortable=True),
@@ -148,6 +147,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("low_liquidity", "flag", "Fewer than 3 active listings", summary=True),
     Metric("stale", "flag", "No complete snapshot in the 48 hours before the end of the day", summary=True),
     # History only.
+    Metric(
+        "volume_usd",
+        "money",
+        "Sales volume of the UTC day in USD (unit price x quantity): the flow the volume indicators sum",
+        flow=True,
+    ),
     Metric("floor_low", "money", "The lowest floor seen during the day"),
     Metric("units_near_floor", "integer", "Units priced (landed) within near_floor_band (20 %) of the floor"),
     Metric("sales_count", "integer", "Sales in the day", flow=True),

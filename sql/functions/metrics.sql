@@ -58,6 +58,19 @@ CREATE OR REPLACE FUNCTION clamp(v double precision, lo double precision, hi dou
 RETURNS double precision
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT greatest(lo, least(hi, v)) $$;
 
+-- The data's clock before p_before: the end of the hour of the latest complete snapshot or sale
+-- (null without any), from the hourly rollups' time indexes. volume_24h counts back from it.
+-- PL/pgSQL, whose body is checked when run: this file is applied before the rollups exist.
+CREATE OR REPLACE FUNCTION data_clock(p_before timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN greatest(
+        (SELECT max(bucket) FROM marketplace_hourly WHERE bucket < p_before AND snapshots > 0),
+        (SELECT max(bucket) FROM sales_hourly WHERE bucket < p_before)
+    ) + interval '1 hour';
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION compute_product_metrics(p_from date, p_to date, p_product_ids integer[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql
@@ -70,11 +83,13 @@ DECLARE
     v_a30     double precision := 2.0 / (setting('ema_long_days') + 1);
     v_cap     double precision := setting('days_to_plus_20pct_cap');
     v_min_start date;
+    v_data_end timestamptz;
+    v_earlier_end timestamptz;
     v_written integer;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.metric_spans, pg_temp.metric_grid, pg_temp.metric_levels, pg_temp.metric_unified,
         pg_temp.metric_near_floor, pg_temp.metric_flows, pg_temp.metric_base, pg_temp.metric_running,
-        pg_temp.metric_earlier, pg_temp.metric_windows, pg_temp.metric_market_prices;
+        pg_temp.metric_earlier, pg_temp.metric_windows, pg_temp.metric_market_prices, pg_temp.metric_last_24h;
 
     -- Which days to compute per product: from its first observation day (first snapshot, sale or
     -- price point), resuming after its last stored day when that is before p_from. A product with a
@@ -121,6 +136,20 @@ BEGIN
     IF v_min_start IS NULL THEN
         RETURN 0;
     END IF;
+
+    -- volume_24h, the sales of the last 24 hours (SPEC §5). The data's clock is the end of the hour of
+    -- the latest observation (a complete snapshot or a sale) up to the end of p_to: two probes of the
+    -- hourly rollups' time index. A day that ends by then is whole, and its last 24 hours are its UTC
+    -- day (volume_usd). A day that ends after it -- the latest, still filling, or one the data has
+    -- not reached yet (just after midnight) -- takes the 24 hours before the clock, from the hourly
+    -- rollup. The clock is the data's, not the wall's, so a recompute gives the same numbers.
+    v_data_end := data_clock((p_to + 1)::timestamptz);
+    CREATE TEMP TABLE metric_last_24h ON COMMIT DROP AS
+    SELECT product_id, sum(volume_usd) AS volume_24h
+    FROM sales_hourly
+    WHERE v_data_end < (p_to + 1)::timestamptz
+      AND bucket >= v_data_end - interval '24 hours' AND bucket < v_data_end
+    GROUP BY product_id;
 
     CREATE TEMP TABLE metric_grid ON COMMIT DROP AS
     SELECT s.product_id, s.first_day, s.start_day, d::date AS day
@@ -225,6 +254,8 @@ BEGIN
            u.floor_price, u.floor_low, u.active_listings, u.units_listed, nf.units_near_floor,
            u.visible_market_cap, u.last_snapshot_at,
            f.units_sold, f.sales_count, f.volume_usd,
+           CASE WHEN (g.day + 1)::timestamptz > v_data_end THEN coalesce(l24.volume_24h, 0) ELSE f.volume_usd END
+               AS volume_24h,
            round(f.volume_usd / nullif(f.units_sold, 0), 2) AS avg_sale_price,
            round(f.median_sale_price, 2) AS median_sale_price,
            f.units_added,
@@ -234,6 +265,7 @@ BEGIN
     LEFT JOIN metric_unified u USING (product_id, day)
     LEFT JOIN metric_near_floor nf USING (product_id, day)
     LEFT JOIN metric_market_prices tcg USING (product_id, day)
+    LEFT JOIN metric_last_24h l24 ON l24.product_id = g.product_id
     -- No TCGplayer market price in [d - carry, d]: the median unit sale price over [d - 6, d].
     LEFT JOIN LATERAL (
         SELECT median_of(array_agg(s.unit_price ORDER BY s.unit_price)) AS median_7d
@@ -305,7 +337,7 @@ BEGIN
 
     INSERT INTO product_metrics_daily (
         day, product_id, history_days, floor_price, floor_low, active_listings, units_listed, units_near_floor,
-        visible_market_cap, units_sold, sales_count, volume_usd, avg_sale_price, median_sale_price, units_added,
+        visible_market_cap, units_sold, sales_count, volume_usd, volume_24h, avg_sale_price, median_sale_price, units_added,
         market_price, volume_ema_7d, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d,
         units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d,
         volume_7d, volume_30d, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d,
@@ -337,7 +369,8 @@ BEGIN
         LEFT JOIN prior p30 ON p30.product_id = w.product_id AND p30.day = w.day - 30
     )
     SELECT i.day, i.product_id, i.history_days, i.floor_price, i.floor_low, i.active_listings, i.units_listed,
-           i.units_near_floor, i.visible_market_cap, i.units_sold, i.sales_count, i.volume_usd, i.avg_sale_price,
+           i.units_near_floor, i.visible_market_cap, i.units_sold, i.sales_count, i.volume_usd, i.volume_24h,
+           i.avg_sale_price,
            i.median_sale_price, i.units_added, i.market_price,
            i.volume_ema_7d, i.volume_ema_30d, i.units_sold_ema_7d,
            CASE WHEN i.history_days >= 7 THEN i.volume_7d / 7 END,
@@ -383,6 +416,17 @@ BEGIN
     -- the index read them (a product's history reads through the primary key either way).
     ORDER BY i.day, i.product_id;
     GET DIAGNOSTICS v_written = ROW_COUNT;
+
+    -- Stored days before the fresh ones that ended after the clock of their time (the clock of the
+    -- data before the fresh days) counted the 24 hours up to it; data since makes them whole days.
+    v_earlier_end := data_clock(v_min_start::timestamptz);
+    UPDATE product_metrics_daily m
+    SET volume_24h = m.volume_usd
+    FROM metric_spans s
+    WHERE m.product_id = s.product_id AND m.day < s.start_day
+      AND m.day >= (v_earlier_end - interval '1 day')::date  -- a constant bound, for chunk exclusion
+      AND (m.day + 1)::timestamptz > v_earlier_end AND (m.day + 1)::timestamptz <= v_data_end
+      AND m.volume_24h <> m.volume_usd;
     RETURN v_written;
 END;
 $$;

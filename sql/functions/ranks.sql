@@ -2,6 +2,9 @@
 -- sold_avg_30d desc, days_to_plus_20pct asc, reprint risk (LOW first); competition ranking, so
 -- products equal on every key share a rank and the next rank is skipped. The product id only orders
 -- equal products for display. The ranks of 1 and 7 days before are stored beside each rank.
+-- Only active products are ranked: the leaderboard shows only them, so its ranks have no gaps. A
+-- product's (de)activation asks for the latest day to be ranked again (service/api/catalog_admin);
+-- older days keep the ranks they were given until they are recomputed.
 CREATE OR REPLACE FUNCTION reprint_risk_order(risk text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE risk WHEN 'LOW' THEN 0 WHEN 'UNCONFIRMED' THEN 1 WHEN 'ELEVATED' THEN 2 ELSE 3 END
@@ -19,7 +22,7 @@ BEGIN
                reprint_risk_order(p.reprint_risk) AS risk
         FROM product_metrics_daily m
         JOIN products p ON p.id = m.product_id
-        WHERE m.day BETWEEN p_from AND p_to
+        WHERE m.day BETWEEN p_from AND p_to AND p.active
     )
     SELECT day, 'all'::text AS scope, product_id,
            rank() OVER (PARTITION BY day

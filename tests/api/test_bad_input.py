@@ -6,6 +6,8 @@ Per-endpoint value checks (types, ranges, huge limits) live with each resource's
 
 from __future__ import annotations
 
+import re
+
 from tests.helpers import BODIES, CATALOG_TABLES, OWNED_TABLES, fill, snapshot
 
 WRITES = {"POST", "PUT", "PATCH"}
@@ -87,3 +89,17 @@ def test_nul_characters_are_refused_not_crashed_on(client, admin, products, db):
     response = client.post("/api/v1/me/portfolio", json=body, headers=admin)
     assert response.status_code == 400 and response.get_json()["code"] == "bad_request"
     assert db.execute("SELECT count(*) AS n FROM holdings").fetchone()["n"] == 0
+
+
+def test_every_get_route_in_the_spec_refuses_an_unknown_query_parameter(client, admin, products):
+    """Routes that declare no query arguments too (`/games` once answered 200): the blueprint gives
+    every route a query check, so none can forget it."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    gets = sorted(path for path, operations in paths.items() if "get" in operations)
+    assert len(gets) >= 25 and "/api/v1/games" in gets and "/health" in gets
+    ids = {"product": "op-01-box", "job_id": "x", "alert_id": 1, "holding_id": 1}
+    for path in gets:
+        concrete = re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), "x")), path)
+        response = client.get(f"{concrete}?bogus_parameter=1", headers=admin)
+        assert response.status_code == 422, (path, response.status_code)
+        assert "bogus_parameter" in response.get_json()["details"]["query"], path

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
+from jobs import pipeline
 from service.core import cache
+from tests.helpers import MARKET_LAST_DAY
 
 
 def count(db, table: str) -> int:
@@ -125,3 +128,36 @@ def test_ordinary_users_cannot_change_the_catalog(client, user, products, db):
     assert client.post("/api/v1/admin/products", json=NEW_BOX, headers=user).status_code == 403
     assert client.delete("/api/v1/admin/products/op-01-box", headers=user).status_code == 403
     assert db.execute("SELECT bool_and(active) AS ok FROM products").fetchone()["ok"] is True
+
+
+def ranks(client, path: str = "/api/v1/leaderboard") -> list[int]:
+    return [row["rank"] for row in client.get(path).get_json()["data"]]
+
+
+def test_a_deactivated_product_leaves_no_gap_in_the_ranks(client, admin, market, db, settings):
+    """Ranks are stored per day over active products only; deactivating one asks the pipeline for the
+    latest day again, and that run closes the gap (the leaderboard once showed ranks 2, 3)."""
+    assert ranks(client) == [1, 2, 3]
+    top = client.get("/api/v1/leaderboard").get_json()["data"][0]["product"]
+    assert client.delete(f"/api/v1/admin/products/{top['slug']}", headers=admin).status_code == 204
+    asked = [row["from_day"] for row in db.execute("SELECT from_day FROM pipeline_requests").fetchall()]
+    assert [day.isoformat() for day in asked] == [MARKET_LAST_DAY]
+    pipeline.run(settings.database_url, asked[0], asked[0], redis_client=redis.Redis.from_url(settings.redis_url))
+    assert ranks(client) == [1, 2]
+    for game in ("one-piece", "pokemon"):
+        shown = ranks(client, f"/api/v1/leaderboard?game={game}")
+        assert shown == list(range(1, len(shown) + 1)), game
+    stored = db.execute(
+        "SELECT count(*) AS n FROM product_ranks_daily WHERE product_id = %s AND day = %s", [top["id"], asked[0]]
+    ).fetchone()
+    assert stored["n"] == 0  # no rank at all, in any scope, on the recomputed day
+    assert db.execute("SELECT count(*) AS n FROM pipeline_requests").fetchone()["n"] == 0  # served
+
+
+def test_a_change_of_what_ranks_depend_on_asks_for_a_rerank(client, admin, market, db):
+    client.patch("/api/v1/admin/products/op-01-box", json={"notes": "no effect on ranks"}, headers=admin)
+    assert db.execute("SELECT count(*) AS n FROM pipeline_requests").fetchone()["n"] == 0
+    client.patch("/api/v1/admin/products/op-01-box", json={"reprint_risk": "ELEVATED"}, headers=admin)
+    client.patch("/api/v1/admin/products/op-01-box", json={"active": True}, headers=admin)
+    reasons = [row["reason"] for row in db.execute("SELECT reason FROM pipeline_requests ORDER BY id").fetchall()]
+    assert len(reasons) == 2 and "reprint_risk" in reasons[0] and "active" in reasons[1]

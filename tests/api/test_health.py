@@ -71,8 +71,8 @@ def test_readiness_tells_how_fresh_the_metrics_are(client, db, redis_db, product
     assert empty == {"ok": True, "latest_metrics_day": None, "metrics_updated_at": None, "metrics_age_seconds": None}
     db.execute(
         """INSERT INTO product_metrics_daily (day, product_id, history_days, units_sold, sales_count, volume_usd,
-                                              units_added, insufficient_history, low_liquidity, stale)
-           VALUES ('2026-03-01', %s, 1, 0, 0, 0, 0, true, true, false)""",
+                                              volume_24h, units_added, insufficient_history, low_liquidity, stale)
+           VALUES ('2026-03-01', %s, 1, 0, 0, 0, 0, 0, true, true, false)""",
         [products[0]],
     )
     bump_data_version(redis_db)

@@ -85,13 +85,13 @@ def test_every_product_row_points_at_the_stored_image_and_null_without_one(clien
         leaderboard = client.get("/api/v1/leaderboard").get_json()["data"]
         listed = client.get("/api/v1/products").get_json()["data"]
         watchlist = client.get("/api/v1/me/watchlist", headers=signed_in).get_json()["data"]
-        movers = client.get("/api/v1/movers?period=1d").get_json()
+        movers = client.get("/api/v1/movers?period=1d").get_json()["data"]  # gainers, then losers
         return {
             "leaderboard": {r["product"]["id"]: r["product"]["image_url"] for r in leaderboard},
             "products": {r["id"]: r["image_url"] for r in listed},
             "detail": {p: client.get(f"/api/v1/products/{p}").get_json()["product"]["image_url"] for p in market},
             "watchlist": {r["product"]["id"]: r["product"]["image_url"] for r in watchlist},
-            "movers": {r["product"]["id"]: r["product"]["image_url"] for r in movers["gainers"] + movers["losers"]},
+            "movers": {r["product"]["id"]: r["product"]["image_url"] for r in movers},
         }
 
     before = image_urls()

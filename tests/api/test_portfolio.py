@@ -27,13 +27,15 @@ def test_holdings_are_valued_at_the_floor_with_pnl_overall_and_per_game(client, 
     assert holding["pnl_pct"] == pytest.approx((floor - 100) / 100 * 100)
     client.post("/api/v1/me/portfolio", headers=ann, json={"product": "sv-151-box", "quantity": 1, "unit_cost": 50})
     body = client.get("/api/v1/me/portfolio", headers=ann).get_json()
-    assert len(body["holdings"]) == 2
+    assert len(body["data"]) == body["meta"]["total"] == 2
+    assert body["data"][0]["slug"] == "sv-151-box"  # newest acquisition first
     total_value = 2 * floor + floor_of(client, "sv-151-box")
-    assert body["totals"]["cost_basis"] == 250
-    assert body["totals"]["value"] == pytest.approx(total_value)
-    assert body["totals"]["pnl_pct"] == pytest.approx((total_value - 250) / 250 * 100)
-    assert set(body["by_game"]) == {"one-piece", "pokemon"}
-    assert body["by_game"]["pokemon"]["cost_basis"] == 50
+    totals = body["meta"]["totals"]
+    assert totals["cost_basis"] == 250
+    assert totals["value"] == pytest.approx(total_value)
+    assert totals["pnl_pct"] == pytest.approx((total_value - 250) / 250 * 100)
+    assert set(body["meta"]["by_game"]) == {"one-piece", "pokemon"}
+    assert body["meta"]["by_game"]["pokemon"]["cost_basis"] == 50
 
 
 def test_update_delete_and_history(client, market):
@@ -47,13 +49,15 @@ def test_update_delete_and_history(client, market):
         f"/api/v1/me/portfolio/{holding['id']}", headers=ann, json={"quantity": 3, "notes": "sealed"}
     )
     assert (patched.get_json()["quantity"], patched.get_json()["notes"]) == (3, "sealed")
-    history = client.get("/api/v1/me/portfolio/history?from=2026-02-20", headers=ann).get_json()["data"]
+    body = client.get("/api/v1/me/portfolio/history?from=2026-02-20", headers=ann).get_json()
+    assert (body["meta"]["from"], body["meta"]["to"]) == ("2026-02-20", MARKET_LAST_DAY)
+    history = body["data"]
     assert history[0]["day"] == "2026-02-25"  # nothing held before it was acquired
     assert history[-1]["day"] == MARKET_LAST_DAY
     assert history[-1]["cost_basis"] == 240
     assert history[-1]["value"] == pytest.approx(3 * floor_of(client, "op-01-box"))
     assert client.delete(f"/api/v1/me/portfolio/{holding['id']}", headers=ann).status_code == 204
-    assert client.get("/api/v1/me/portfolio", headers=ann).get_json()["totals"]["cost_basis"] == 0
+    assert client.get("/api/v1/me/portfolio", headers=ann).get_json()["meta"]["totals"]["cost_basis"] == 0
 
 
 @pytest.mark.parametrize(
@@ -79,7 +83,7 @@ def test_one_user_cannot_read_or_change_anothers_holdings(client, market, db):
     holding = client.post(
         "/api/v1/me/portfolio", headers=ann, json={"product": "op-01-box", "quantity": 1, "unit_cost": 10}
     ).get_json()
-    assert client.get("/api/v1/me/portfolio", headers=bob).get_json()["holdings"] == []
+    assert client.get("/api/v1/me/portfolio", headers=bob).get_json()["data"] == []
     assert client.patch(f"/api/v1/me/portfolio/{holding['id']}", headers=bob, json={"quantity": 9}).status_code == 404
     assert client.delete(f"/api/v1/me/portfolio/{holding['id']}", headers=bob).status_code == 404
     assert db.execute("SELECT quantity FROM holdings").fetchone()["quantity"] == 1

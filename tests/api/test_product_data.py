@@ -12,10 +12,12 @@ from tests.helpers import MARKET_LAST_DAY, assert_422
 
 def test_daily_history_defaults_and_chosen_metrics(client, market):
     body = client.get("/api/v1/products/op-01-box/history").get_json()
-    assert body["interval"] == "1d"
-    assert body["metrics"] == ["floor_price", "market_price", "volume_usd", "units_sold", "active_listings"]
+    meta = body["meta"]
+    assert (meta["interval"], meta["to"], meta["from"]) == ("1d", MARKET_LAST_DAY, "2025-12-01")  # 90 days
+    assert meta["metrics"] == ["floor_price", "market_price", "volume_usd", "units_sold", "active_listings"]
+    assert meta["product_id"] == client.get("/api/v1/products/op-01-box").get_json()["product"]["id"]
     assert body["data"][-1]["period"] == MARKET_LAST_DAY
-    assert len(body["data"]) == 21
+    assert len(body["data"]) == meta["total"] == meta["limit"] == 21
     chosen = client.get("/api/v1/products/op-01-box/history?metrics=volume_ema_7d,momentum&from=2026-02-25").get_json()
     assert [set(row) for row in chosen["data"]] == [{"period", "volume_ema_7d", "momentum"}] * 5
 
@@ -85,7 +87,7 @@ def test_sales_listings_and_rank_history(client, market, db):
     assert landed[0] == floor
 
     ranks = client.get("/api/v1/products/op-01-box/rank-history?scope=one-piece").get_json()
-    assert ranks["scope"] == "one-piece"
+    assert (ranks["meta"]["scope"], ranks["meta"]["to"], ranks["meta"]["total"]) == ("one-piece", MARKET_LAST_DAY, 21)
     assert {r["rank"] for r in ranks["data"]} <= {1, 2}
     assert client.get("/api/v1/products/no-such-box/rank-history").status_code == 404
 

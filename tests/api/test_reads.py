@@ -123,9 +123,13 @@ def test_without_metrics_the_leaderboard_says_so(client, db):
 
 def test_movers_and_the_market_index(client, market):
     movers = client.get("/api/v1/movers?metric=floor&period=7d&limit=5").get_json()
-    assert (movers["day"], movers["metric"], movers["period"]) == (LAST_DAY, "floor", "7d")
-    for mover in movers["gainers"]:
-        assert mover["change_usd"] > 0
+    meta = movers["meta"]
+    assert (meta["day"], meta["metric"], meta["period"], meta["per_direction"]) == (LAST_DAY, "floor", "7d", 5)
+    assert meta["total"] == len(movers["data"])
+    directions = [m["direction"] for m in movers["data"]]
+    assert directions == sorted(directions)  # gainers first
+    for mover in movers["data"]:
+        assert (mover["change_usd"] > 0) == (mover["direction"] == "gainer")
         assert mover["price_before"] >= 5
     assert_422(client.get("/api/v1/movers?period=2d"), "query", "period")
     assert_422(client.get("/api/v1/movers?metric=volume"), "query", "metric")
@@ -138,6 +142,7 @@ def test_movers_and_the_market_index(client, market):
     history = client.get("/api/v1/market/index/history").get_json()
     assert [p["day"] for p in history["data"]] == sorted(p["day"] for p in history["data"])
     assert history["data"][0]["index_value"] == 1000
+    assert (history["meta"]["scope"], history["meta"]["to"], history["meta"]["total"]) == ("all", LAST_DAY, 21)
     assert_422(client.get(f"/api/v1/market/index/history?from={LAST_DAY}&to=2026-01-01"), "query", "from")
 
 
@@ -200,3 +205,37 @@ def test_the_sql_built_leaderboard_matches_the_marshmallow_shape(client, market)
         assert row == expected
     assert {row["change_1d"] for row in board} <= {"up", "down", "same", "new"}
     assert all(row["metrics"]["liquidity_label"] in {"High", "Moderate", "Low"} for row in board)
+
+
+LISTS = [  # every GET answering a list, signed in for /me/...
+    "/api/v1/games",
+    "/api/v1/products",
+    "/api/v1/leaderboard",
+    "/api/v1/movers",
+    "/api/v1/market/index/history",
+    "/api/v1/products/op-01-box/history",
+    "/api/v1/products/op-01-box/rank-history",
+    "/api/v1/products/op-01-box/sales",
+    "/api/v1/products/op-01-box/listings",
+    "/api/v1/me/watchlist",
+    "/api/v1/me/alerts",
+    "/api/v1/me/notifications",
+    "/api/v1/me/portfolio",
+    "/api/v1/me/portfolio/history",
+]
+
+
+def test_every_list_is_data_and_meta(client, market):
+    """SPEC §7: lists are {"data": [...], "meta": {total, limit, offset, ...}}, histories and the
+    portfolio too (they once answered {"holdings"}, {"gainers", "losers"}, {"product_id", "data"})."""
+    ann = sign_in(client, "ann@example.com")
+    holding = {"product": "op-01-box", "quantity": 1, "unit_cost": 1, "acquired_on": "2026-02-15"}
+    client.post("/api/v1/me/portfolio", headers=ann, json=holding)
+    client.post("/api/v1/me/watchlist", headers=ann, json={"product": "op-01-box"})
+    client.post("/api/v1/me/alerts", headers=ann, json={"product": "op-01-box", "kind": "floor_below", "price": 1})
+    for path in LISTS:
+        body = client.get(path, headers=ann).get_json()
+        assert set(body) == {"data", "meta"}, path
+        assert isinstance(body["data"], list), path
+        assert {"total", "limit", "offset", "data_mode"} <= set(body["meta"]), path
+        assert body["meta"]["total"] >= len(body["data"]) > 0 or path.endswith("/notifications"), path

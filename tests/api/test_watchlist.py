@@ -7,11 +7,17 @@ from tests.helpers import sign_in
 
 def test_watch_list_and_unwatch(client, market):
     ann = sign_in(client, "ann@example.com")
-    assert client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann).status_code == 201
+    added = client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann)
+    assert added.status_code == 201
     assert client.post("/api/v1/me/watchlist", json={"product": str(market[2])}, headers=ann).status_code == 201
-    assert client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann).status_code == 201
+    again = client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=ann)
+    assert again.status_code == 201
     listed = client.get("/api/v1/me/watchlist", headers=ann).get_json()
     assert listed["meta"]["total"] == 2
+    # Adding answers the row exactly as the list shows it (once only the input came back).
+    row = next(item for item in listed["data"] if item["product"]["slug"] == "op-01-box")
+    assert added.get_json() == again.get_json() == row
+    assert row["metrics"]["floor_price"] is not None and row["rank"] is not None
     assert {item["product"]["slug"] for item in listed["data"]} == {"op-01-box", "sv-151-box"}
     assert all(item["metrics"]["floor_price"] is not None for item in listed["data"])
     assert all(item["rank"] is not None for item in listed["data"])

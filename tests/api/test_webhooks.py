@@ -172,7 +172,9 @@ def test_lost_jobs_are_swept_up(db, client, products, redis_db, receiver, worker
 
 def test_setting_a_webhook(client, products, db):
     ann = sign_in(client)
-    assert client.get("/api/v1/me/webhook", headers=ann).status_code == 404
+    none_yet = client.get("/api/v1/me/webhook", headers=ann)  # once a 404: the normal state is no error
+    assert none_yet.status_code == 200
+    assert none_yet.get_json() == {"url": None, "created_at": None, "recent_deliveries": []}
     first = client.put("/api/v1/me/webhook", json={"url": "https://hooks.example.com/boxpro"}, headers=ann)
     assert first.status_code == 200
     assert first.get_json()["secret"].startswith("whsec_")
@@ -183,8 +185,10 @@ def test_setting_a_webhook(client, products, db):
     assert again["secret"] != first.get_json()["secret"]  # re-setting rotates the secret
     assert db.execute("SELECT count(*) AS n FROM webhooks").fetchone()["n"] == 1
     bob = sign_in(client, "bob@example.com")
-    assert client.get("/api/v1/me/webhook", headers=bob).status_code == 404
+    assert client.get("/api/v1/me/webhook", headers=bob).get_json()["url"] is None
     assert client.delete("/api/v1/me/webhook", headers=bob).status_code == 404
+    assert client.delete("/api/v1/me/webhook", headers=ann).status_code == 204
+    assert client.get("/api/v1/me/webhook", headers=ann).get_json()["url"] is None
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_the_sort_keys_are_the_catalogues_sortable_metrics():
 def test_history_charts_every_stored_number_by_its_column_name():
     numbers = tuple(m.column for m in metrics.METRICS if m.kind not in ("flag", "label"))
     assert numbers == DAILY
-    assert "volume_usd" in DAILY and "volume_24h" not in DAILY
+    assert {"volume_usd", "volume_24h"} <= set(DAILY)  # the UTC day's volume and the last 24 hours' apart
     assert set(FLOWS) >= {"units_sold", "sales_count", "volume_usd", "units_added"}  # SPEC §4's flows
     assert set(HOURLY) <= set(DAILY)
 
@@ -143,8 +143,8 @@ def test_the_api_shows_the_views_row_in_the_catalogues_order(client, db, product
     product's day as the view has it, labels included."""
     db.execute(
         """INSERT INTO product_metrics_daily (day, product_id, history_days, floor_price, units_sold, sales_count,
-                  volume_usd, units_added, liquidity_score, insufficient_history, low_liquidity, stale)
-           VALUES (%s, %s, 9, 101.50, 2, 2, 203.00, 1, 55, false, true, false)""",
+                  volume_usd, volume_24h, units_added, liquidity_score, insufficient_history, low_liquidity, stale)
+           VALUES (%s, %s, 9, 101.50, 2, 2, 203.00, 203.00, 1, 55, false, true, false)""",
         [date(2026, 3, 1), products[0]],
     )
     board = client.get("/api/v1/leaderboard").get_json()["data"]

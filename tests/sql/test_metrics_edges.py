@@ -144,3 +144,40 @@ def test_the_cli_catches_up_and_checks_its_window(runner, db, products):
     again = runner.invoke(args=["pipeline", "recompute", "--to", "2026-02-03"])
     assert again.exit_code == 0, again.output
     assert "summaries" in again.output
+
+
+def served_24h(db, product: int, day: int):
+    """volume_24h as the API serves it (the view metric_rows)."""
+    return db.execute(
+        "SELECT volume_24h FROM metric_rows WHERE product_id = %s AND day = %s", [product, DAY0 + timedelta(days=day)]
+    ).fetchone()["volume_24h"]
+
+
+def test_volume_24h_is_the_last_24_hours_on_the_latest_day_and_the_utc_day_before(db, products, settings):
+    """The data's clock is the end of the hour of the latest observation; a day that ends after it
+    looks back 24 hours from it (it was the UTC day, so at 13:00 a day's volume held only 13 hours,
+    and just after midnight none)."""
+    product = products[0]
+    observe(db, product, range(3))  # snapshots at 12:00 on days 0, 1, 2: the clock is day 2, 13:00
+    sales = [Sale(product, at(1, 20), "d1-20h", "100", 1), Sale(product, at(2, 3), "d2-03h", "50", 1)]
+    writer.write_sales(db, "sim-ebay", [*sales, Sale(product, at(2, 9), "d2-09h", "30", 1)], now=NOW)
+    run(settings, 2)
+    assert (metrics(db, product, 1)["volume_usd"], served_24h(db, product, 1)) == (100, 100)
+    assert (metrics(db, product, 2)["volume_usd"], served_24h(db, product, 2)) == (80, 180)
+
+    # Day 3's first data, and day 4 computed before any of its own: an incremental run of days 3-4.
+    batch = ListingBatch.from_snapshots("sim-tcgplayer", [Snapshot(product, at(3, 6), BOOK)])
+    writer.write_listing_batch(db, batch, now=NOW)
+    writer.write_sales(db, "sim-ebay", [Sale(product, at(3, 1), "d3-01h", "10", 1)], now=NOW)
+    pipeline.run(settings.database_url, DAY0 + timedelta(days=3), DAY0 + timedelta(days=4))
+    assert served_24h(db, product, 2) == 80  # whole now: its UTC day
+    # The clock is day 3, 07:00: [day 2 07:00, day 3 07:00) holds the sales of 09:00 and 01:00.
+    assert (metrics(db, product, 3)["volume_usd"], served_24h(db, product, 3)) == (10, 40)
+    assert (metrics(db, product, 4)["volume_usd"], served_24h(db, product, 4)) == (0, 40)
+
+    # Day 5's data makes days 3 and 4 whole, though the run computes day 5 only.
+    batch = ListingBatch.from_snapshots("sim-tcgplayer", [Snapshot(product, at(5, 12), BOOK)])
+    writer.write_listing_batch(db, batch, now=NOW)
+    writer.write_sales(db, "sim-ebay", [Sale(product, at(5, 2), "d5-02h", "5", 1)], now=NOW)
+    pipeline.run(settings.database_url, DAY0 + timedelta(days=5), DAY0 + timedelta(days=5))
+    assert [served_24h(db, product, day) for day in (3, 4, 5)] == [10, 0, 5]

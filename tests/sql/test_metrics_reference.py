@@ -80,6 +80,8 @@ def market(db, products, settings):
     bait = Snapshot(gapped, START + timedelta(days=30, hours=3), [Listing("bait", "s", "1.00", 5)], complete=False)
     writer.write_listing_batch(db, ListingBatch.from_snapshots("sim-tcgplayer", [bait]), now=NOW)
     clone_product(db, products[1], clone)
+    # Inactive, the simulator left it alone; active again, it is ranked (only active products are) beside its twin.
+    db.execute("UPDATE products SET active = true WHERE id = %s", [clone])
     return {"gapped": gapped, "clone": clone, "twin": products[1], "late": products[2]}
 
 

@@ -11,9 +11,9 @@ DAY = date(2026, 3, 10)
 def put(db, product: int, day: date, floor: float | None, listings: int = 5, market: float | None = None) -> None:
     db.execute(
         """INSERT INTO product_metrics_daily (day, product_id, history_days, floor_price, market_price, active_listings,
-                                             units_sold, sales_count, volume_usd, units_added, insufficient_history,
-                                             low_liquidity, stale)
-           VALUES (%s, %s, 30, %s, %s, %s, 0, 0, 0, 0, false, false, false)""",
+                                             units_sold, sales_count, volume_usd, volume_24h, units_added,
+                                             insufficient_history, low_liquidity, stale)
+           VALUES (%s, %s, 30, %s, %s, %s, 0, 0, 0, 0, 0, false, false, false)""",
         [day, product, floor, market, listings],
     )
 

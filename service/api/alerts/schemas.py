@@ -112,7 +112,7 @@ class Delivery(Schema):
 
 
 class Webhook(Schema):
-    url = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    url = fields.String(required=True, allow_none=True, metadata={"description": "null while no webhook is set"})
+    created_at = fields.DateTime(required=True, allow_none=True, metadata={"description": "null while none is set"})
     secret = fields.String(metadata={"description": "Signing secret; shown only when the webhook is set"})
     recent_deliveries = fields.List(fields.Nested(Delivery))

@@ -26,7 +26,7 @@ from service.api.catalog_admin.schemas import (
 )  # fmt: skip
 from service.api.common import envelope
 from service.api.errors import ApiError
-from service.core import images, urls
+from service.core import images, recompute, urls
 from service.core.cache import bump_data_version
 from service.core.catalog import slugify
 from service.core.sql import query
@@ -35,6 +35,8 @@ from service.extensions import database, redis_client
 blp = Blueprint("catalog-admin", __name__, url_prefix="/api/v1/admin", description="The catalog (admins only)")
 PRODUCT_COLUMNS = tuple(ProductFields().fields)
 SOURCE_COLUMNS = tuple(SourceFields().fields)
+# The catalog fields the stored ranks depend on: who is ranked, the reprint-risk tie-break, the game scope.
+RANKED_BY = ("active", "reprint_risk", "game")
 
 
 @contextmanager
@@ -54,6 +56,17 @@ def constraint_errors(what: str) -> Iterator[None]:
 def _changed() -> None:
     """Cached responses show catalog fields: move the cache on (a Redis outage is logged, not raised)."""
     bump_data_version(redis_client())
+
+
+def _rerank(product_id: int, why: str) -> None:
+    """Ranks are stored per day (product_ranks_daily): ask the pipeline to rank the latest computed day
+    again, so that a deactivated product leaves no gap in the leaderboard's ranks."""
+    with database().connection() as conn:
+        latest = conn.execute(query("pipeline/last_computed_day")).fetchone()
+        if latest is None or latest["day"] is None:
+            return  # nothing ranked yet
+        recompute.mark(conn, latest["day"], f"product {product_id}: {why}")
+    recompute.request_run(redis_client(), current_app.config["SETTINGS"].pipeline_debounce_s)
 
 
 def _update(name: str, columns: tuple[str, ...], key: int, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -161,6 +174,8 @@ def update_product(body: dict[str, Any], product: str) -> dict[str, Any]:
     _check_image_url(body)
     with constraint_errors("The product"):
         _update("catalog_admin/update_product", PRODUCT_COLUMNS, product_id, body)
+    if changed := [field for field in RANKED_BY if field in body]:
+        _rerank(product_id, f"{', '.join(changed)} changed")
     _changed()
     _image_changed(body, product_id)
     return _product(product_id)
@@ -171,8 +186,11 @@ def update_product(body: dict[str, Any], product: str) -> dict[str, Any]:
 @blp.response(204)
 @blp.alt_response(404, description="No such product")
 def deactivate_product(product: str) -> None:
-    """Deactivate a product: it leaves listings and fetches; its history is kept."""
-    database().fetch_one("catalog_admin/deactivate_product", {"id": find_product(product)["id"]})
+    """Deactivate a product: it leaves listings, fetches and the ranks (from the latest day on, once the
+    pipeline has run); its history is kept."""
+    product_id = find_product(product)["id"]
+    database().fetch_one("catalog_admin/deactivate_product", {"id": product_id})
+    _rerank(product_id, "deactivated")
     _changed()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from service.api.blueprint import Blueprint
 from service.api.caching import cached
-from service.api.common import PRODUCT_FIELDS, data_mode, metrics_day
+from service.api.common import PRODUCT_FIELDS, metrics_day, whole_list
 from service.api.errors import ApiError
 from service.api.market.schemas import IndexArgs, IndexHistory, IndexHistoryArgs, MarketIndex, Movers, MoversArgs
 from service.extensions import database
@@ -45,16 +45,7 @@ def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
             details={"query": {"from": [f"must be on or before `to`, and at most {MAX_HISTORY_DAYS} days before"]}},
         )
     rows = database().fetch_all("api/market_index_history", {"scope": args["scope"], "from": first, "to": last})
-    return {
-        "data": rows,
-        "meta": {
-            "scope": args["scope"],
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "total": len(rows),
-            "data_mode": data_mode(),
-        },
-    }
+    return whole_list(rows, scope=args["scope"], from_=first, to=last)
 
 
 @blp.route("/movers")
@@ -62,18 +53,11 @@ def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(MoversArgs, location="query")
 @blp.response(200, Movers)
 def movers(args: dict[str, Any]) -> dict[str, Any]:
-    """Top gainers and losers by floor or market price, ignoring noise (SPEC §5)."""
+    """Top gainers and losers by floor or market price, ignoring noise (SPEC §5): the gainers first
+    (biggest rise first), then the losers (biggest fall first), each with its `direction` and `place`."""
     day = metrics_day(args.get("date"))
     rows = database().fetch_all(
         "api/movers", {"day": day, "metric": args["metric"], "days": int(args["period"][:-1]), "limit": args["limit"]}
     )
-    shaped = {"gainer": [], "loser": []}  # type: dict[str, list[dict[str, Any]]]
-    for row in rows:
-        shaped[row["direction"]].append({**row, "product": {key: row[key] for key in PRODUCT_FIELDS}})
-    return {
-        "day": day,
-        "metric": args["metric"],
-        "period": args["period"],
-        "gainers": shaped["gainer"],
-        "losers": shaped["loser"],
-    }
+    movers = [{**row, "product": {key: row[key] for key in PRODUCT_FIELDS}} for row in rows]  # gainers first
+    return whole_list(movers, day=day, metric=args["metric"], period=args["period"], per_direction=args["limit"])

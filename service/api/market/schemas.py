@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.api.common import Meta
 from service.api.schemas import ProductSummary
 
 SCOPE = validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
@@ -60,9 +61,15 @@ class IndexPoint(Schema):
     fear_greed_label = fields.String()
 
 
+class IndexHistoryMeta(Meta):
+    scope = fields.String(required=True, metadata={"description": "'all' or a game code"})
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+
+
 class IndexHistory(Schema):
     data = fields.List(fields.Nested(IndexPoint), required=True)
-    meta = fields.Dict(required=True)
+    meta = fields.Nested(IndexHistoryMeta, required=True)
 
 
 class MoversArgs(Schema):
@@ -73,7 +80,8 @@ class MoversArgs(Schema):
 
 
 class Mover(Schema):
-    place = fields.Integer(required=True)
+    direction = fields.String(required=True, metadata={"description": "gainer or loser"})
+    place = fields.Integer(required=True, metadata={"description": "1 for the biggest move of its direction"})
     product = fields.Nested(ProductSummary, required=True)
     price_before = fields.Decimal(as_string=False)
     price_now = fields.Decimal(as_string=False)
@@ -82,9 +90,13 @@ class Mover(Schema):
     active_listings = fields.Integer()
 
 
-class Movers(Schema):
+class MoversMeta(Meta):
     day = fields.Date(required=True)
-    metric = fields.String(required=True)
-    period = fields.String(required=True)
-    gainers = fields.List(fields.Nested(Mover), required=True)
-    losers = fields.List(fields.Nested(Mover), required=True)
+    metric = fields.String(required=True, metadata={"description": "floor or market"})
+    period = fields.String(required=True, metadata={"description": "The window of the change: 1d, 7d or 30d"})
+    per_direction = fields.Integer(required=True, metadata={"description": "At most this many gainers and losers"})
+
+
+class Movers(Schema):
+    data = fields.List(fields.Nested(Mover), required=True, metadata={"description": "Gainers, then losers"})
+    meta = fields.Nested(MoversMeta, required=True)

@@ -9,7 +9,7 @@ from typing import Any
 from service.api.auth import tokens
 from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
-from service.api.common import latest_day
+from service.api.common import latest_day, whole_list
 from service.api.errors import ApiError
 from service.api.portfolio.schemas import (
     HistoryArgs,
@@ -36,15 +36,13 @@ def _holding(holding_id: int) -> dict[str, Any]:
 @blp.login_required
 @blp.response(200, Portfolio)
 def portfolio() -> dict[str, Any]:
-    """Holdings valued at the latest floor (else market price); totals overall and per game."""
+    """Holdings valued at the latest floor (else market price), newest first; the totals, overall and
+    per game, are in `meta`."""
     user = {"user_id": tokens.current_user_id()}
     totals = database().fetch_all("portfolio/totals", user)
     overall = next((t for t in totals if t["game"] is None), ZERO)
-    return {
-        "holdings": database().fetch_all("portfolio/holdings", user),
-        "totals": overall,
-        "by_game": {t["game"]: t for t in totals if t["game"] is not None},
-    }
+    by_game = {t["game"]: t for t in totals if t["game"] is not None}
+    return whole_list(database().fetch_all("portfolio/holdings", user), totals=overall, by_game=by_game)
 
 
 @blp.route("", methods=["POST"])
@@ -111,7 +109,7 @@ def portfolio_history(args: dict[str, Any]) -> dict[str, Any]:
     """Value and cost basis per day over [from, to] (at most three years)."""
     last = args.get("to") or latest_day()
     if last is None:
-        return {"data": []}
+        return whole_list([], from_=args.get("from_"), to=None)
     first = args.get("from_") or last - timedelta(days=90)
     if first > last or (last - first).days > 3 * 366:
         raise ApiError(
@@ -120,4 +118,4 @@ def portfolio_history(args: dict[str, Any]) -> dict[str, Any]:
             details={"query": {"from": ["must be on or before `to`, at most three years before"]}},
         )
     rows = database().fetch_all("portfolio/history", {"user_id": tokens.current_user_id(), "from": first, "to": last})
-    return {"data": rows}
+    return whole_list(rows, from_=first, to=last)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.api.common import Meta
 from service.api.schemas import MONEY
 
 
@@ -45,10 +46,16 @@ class Totals(Schema):
     pnl_pct = fields.Float(allow_none=True)
 
 
+class PortfolioMeta(Meta):
+    totals = fields.Nested(Totals, required=True, metadata={"description": "Every holding together"})
+    by_game = fields.Dict(
+        keys=fields.String(), values=fields.Nested(Totals), required=True, metadata={"description": "By game code"}
+    )
+
+
 class Portfolio(Schema):
-    holdings = fields.List(fields.Nested(Holding), required=True)
-    totals = fields.Nested(Totals, required=True)
-    by_game = fields.Dict(keys=fields.String(), values=fields.Nested(Totals), required=True)
+    data = fields.List(fields.Nested(Holding), required=True, metadata={"description": "The holdings, newest first"})
+    meta = fields.Nested(PortfolioMeta, required=True)
 
 
 class HistoryArgs(Schema):
@@ -63,5 +70,14 @@ class ValuePoint(Schema):
     priced_all = fields.Boolean()
 
 
+NO_METRICS_YET = {"description": "null before any metrics"}
+
+
+class PortfolioHistoryMeta(Meta):
+    from_ = fields.Date(required=True, allow_none=True, data_key="from", metadata=NO_METRICS_YET)
+    to = fields.Date(required=True, allow_none=True, metadata=NO_METRICS_YET)
+
+
 class PortfolioHistory(Schema):
     data = fields.List(fields.Nested(ValuePoint), required=True)
+    meta = fields.Nested(PortfolioHistoryMeta, required=True)

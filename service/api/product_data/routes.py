@@ -14,7 +14,7 @@ from psycopg import sql
 from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.catalog.routes import find_product
-from service.api.common import envelope, latest_day
+from service.api.common import data_mode, envelope, latest_day, whole_list
 from service.api.errors import ApiError
 from service.api.product_data.schemas import (
     DAILY,
@@ -134,9 +134,14 @@ def history(args: dict[str, Any], product: str) -> Any:
         fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
     )
     with database().connection() as conn:
-        data = conn.execute(as_json, params).fetchone()["data"]  # type: ignore[index]
-    head = json.dumps({"product_id": found["id"], "interval": interval, "metrics": metrics})
-    return current_app.response_class(f'{head[:-1]}, "data": {data}}}', mimetype="application/json")
+        points = conn.execute(as_json, params).fetchone()
+    assert points is not None
+    meta = {"total": points["total"], "limit": points["total"], "offset": 0, "data_mode": data_mode()}
+    meta |= {"product_id": found["id"], "interval": interval, "metrics": metrics}
+    meta |= {"from": first.isoformat(), "to": last.isoformat()}
+    return current_app.response_class(
+        f'{{"data": {points["data"]}, "meta": {json.dumps(meta)}}}', mimetype="application/json"
+    )
 
 
 @blp.route("/<string:product>/sales")
@@ -190,7 +195,7 @@ def rank_history(args: dict[str, Any], product: str) -> dict[str, Any]:
     rows = database().fetch_all(
         "api/product_rank_history", {"product_id": found["id"], "scope": args["scope"], "from": first, "to": last}
     )
-    return {"product_id": found["id"], "scope": args["scope"], "data": rows}
+    return whole_list(rows, product_id=found["id"], scope=args["scope"], from_=first, to=last)
 
 
 def sparkline_svg(values: list[float | None], width: int, height: int) -> str:

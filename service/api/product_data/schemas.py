@@ -24,11 +24,17 @@ class HistoryArgs(Schema):
     to = fields.Date(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
 
 
-class History(Schema):
+class HistoryMeta(Meta):
     product_id = fields.Integer(required=True)
     interval = fields.String(required=True)
-    metrics = fields.List(fields.String(), required=True)
+    metrics = fields.List(fields.String(), required=True, metadata={"description": "The charted metrics, in order"})
+    from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day (UTC)"})
+    to = fields.Date(required=True, metadata={"description": "Last day (UTC)"})
+
+
+class History(Schema):
     data = fields.List(fields.Dict(), required=True, metadata={"description": "{period, <metric>: value, ...}"})
+    meta = fields.Nested(HistoryMeta, required=True)
 
 
 class SalesArgs(PageArgs):
@@ -85,10 +91,16 @@ class RankPoint(Schema):
     rank_7d_ago = fields.Integer(allow_none=True)
 
 
-class RankHistory(Schema):
+class RankHistoryMeta(Meta):
     product_id = fields.Integer(required=True)
-    scope = fields.String(required=True)
+    scope = fields.String(required=True, metadata={"description": "'all' or a game code"})
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+
+
+class RankHistory(Schema):
     data = fields.List(fields.Nested(RankPoint), required=True)
+    meta = fields.Nested(RankHistoryMeta, required=True)
 
 
 class SparklineArgs(Schema):

@@ -9,7 +9,7 @@ from service.api.blueprint import Blueprint
 from service.api.catalog.routes import find_product
 from service.api.common import PageArgs, envelope, latest_day, split_row
 from service.api.errors import ApiError
-from service.api.watchlist.schemas import WatchlistAdd, WatchlistPage
+from service.api.watchlist.schemas import WatchlistAdd, WatchlistItem, WatchlistPage
 from service.extensions import database
 
 blp = Blueprint("watchlist", __name__, url_prefix="/api/v1/me/watchlist", description="The user's watchlist")
@@ -21,28 +21,32 @@ blp = Blueprint("watchlist", __name__, url_prefix="/api/v1/me/watchlist", descri
 @blp.response(200, WatchlistPage)
 def watchlist(args: dict[str, Any]) -> dict[str, Any]:
     """The watched products, newest first, with the latest day's metrics and rank."""
-    rows = database().fetch_all(
-        "watchlist/list",
-        {"user_id": tokens.current_user_id(), "day": latest_day(), "limit": args["limit"], "offset": args["offset"]},
-    )
-    items = []
-    for row in rows:
-        shaped = split_row({k: v for k, v in row.items() if k != "added_at"})
-        if shaped["metrics"].get("day") is None:
-            shaped["metrics"] = None
-        items.append({"added_at": row["added_at"], **shaped})
-    return envelope(items, total=rows[0]["total"] if rows else 0, limit=args["limit"], offset=args["offset"])
+    rows = _items(limit=args["limit"], offset=args["offset"])
+    total = rows[0]["total"] if rows else 0
+    return envelope([_shaped(row) for row in rows], total=total, limit=args["limit"], offset=args["offset"])
+
+
+def _items(*, product_id: int | None = None, limit: int = 1, offset: int = 0) -> list[dict[str, Any]]:
+    params = {"user_id": tokens.current_user_id(), "day": latest_day(), "product_id": product_id}
+    return database().fetch_all("watchlist/list", {**params, "limit": limit, "offset": offset})
+
+
+def _shaped(row: dict[str, Any]) -> dict[str, Any]:
+    shaped = split_row({k: v for k, v in row.items() if k != "added_at"})
+    if shaped["metrics"].get("day") is None:
+        shaped["metrics"] = None
+    return {"added_at": row["added_at"], **shaped}
 
 
 @blp.route("", methods=["POST"])
 @blp.login_required
 @blp.arguments(WatchlistAdd)
-@blp.response(201, WatchlistAdd)
+@blp.response(201, WatchlistItem)
 def add(body: dict[str, Any]) -> dict[str, Any]:
-    """Watch a product (adding one already watched changes nothing)."""
+    """Watch a product (adding one already watched changes nothing); the item as the watchlist lists it."""
     product = find_product(body["product"])
     database().fetch_one("watchlist/add", {"user_id": tokens.current_user_id(), "product_id": product["id"]})
-    return {"product": product["slug"]}
+    return _shaped(_items(product_id=product["id"])[0])
 
 
 @blp.route("/<string:product>", methods=["DELETE"])
