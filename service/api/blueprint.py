@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from service.api import openapi
 from service.api.auth import tokens
 from service.api.errors import ApiError, ErrorSchema, http_exception_response
 from service.extensions import database
@@ -22,6 +23,9 @@ class Api(SmorestApi):
     """flask-smorest's Api, answering errors in the project's one JSON shape (service/api/errors.py)."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, **options: Any) -> None:
+        super()._init_spec(marshmallow_plugin=openapi.ContractPlugin(), **options)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_exception_response(error)
@@ -68,9 +72,50 @@ def allow_body(max_bytes: int) -> Any:
 
 
 class Blueprint(SmorestBlueprint):
-    """Every resource's blueprint: strict argument parsing, and an auth decorator that also documents it."""
+    """Every resource's blueprint: strict argument parsing, auth decorators that also document
+    themselves, and the contract of every operation derived in one place (service/api/openapi.py):
+    its operationId from the view's name, its error responses from the route's shape."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_contract_doc)
+
+    def add_url_rule(
+        self, rule: str, endpoint: str | None = None, view_func: Any = None, *args: Any, **kwargs: Any
+    ) -> None:
+        super().add_url_rule(rule, endpoint, view_func, *args, **kwargs)
+        path = (self.url_prefix or "") + rule
+        for method, doc in self._docs[self._endpoints[-1]].items():
+            if method != "parameters":  # the route's shared parameters, not an operation
+                doc["contract"] = {"operation_id": openapi.operation_id(view_func.__name__, method), "path": path}
+
+    @staticmethod
+    def _prepare_contract_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], *, method: str, **_: Any
+    ) -> dict[str, Any]:
+        contract = doc_info["contract"]
+        doc["operationId"] = contract["operation_id"]  # @blp.doc(operationId=...) still overrides it
+        manual = doc_info.get("manual_doc", {})  # what @blp.doc says, merged in after this
+        takes_body = "requestBody" in doc or "requestBody" in manual
+        openapi.document_errors(doc, contract["path"], method, takes_body=takes_body, signed_in="security" in manual)
+        return doc
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        openapi.record(openapi.INPUT_SCHEMAS, schema)
+        return super().arguments(schema, *args, **kwargs)
+
+    def response(self, status_code: Any, schema: Any = None, *args: Any, **kwargs: Any) -> Any:
+        openapi.record(openapi.RESPONSE_SCHEMAS, schema)
+        return super().response(status_code, schema, *args, **kwargs)
+
+    def alt_response(self, status_code: Any, response: Any = None, *, schema: Any = None, **kwargs: Any) -> Any:
+        """An error response without a schema of its own has the error schema, so clients parse it."""
+        if response is None and schema is None and int(status_code) >= 400:
+            schema = ErrorSchema
+        openapi.record(openapi.RESPONSE_SCHEMAS, schema)
+        return super().alt_response(status_code, response, schema=schema, **kwargs)
 
     def login_required(self, view: Any) -> Any:
         """A valid access token is needed (401 otherwise); OpenAPI shows the bearer scheme and the 401."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,20 @@ def whole_cents(amount: Decimal) -> None:
 MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
 
 
+def enum(title: str, values: Iterable[str], *, names: Iterable[str] = (), **kwargs: Any) -> fields.String:
+    """A string from a fixed set, documented as an enum named `title`. Client generators make one class
+    per title (fields with the same title must list the same values, in the same order), its members
+    named after the values, or after `names` where a value is no identifier ("7d" -> SEVEN_DAYS)."""
+    metadata = {"title": title, **kwargs.pop("metadata", {})}
+    if names := list(names):
+        metadata["x-enum-varnames"] = names
+    return fields.String(validate=validate.OneOf(list(values)), metadata=metadata, **kwargs)
+
+
+REPRINT_RISKS = ("LOW", "UNCONFIRMED", "ELEVATED")
+PERIODS = {"1d": "ONE_DAY", "7d": "SEVEN_DAYS", "30d": "THIRTY_DAYS"}
+
+
 class ProductSummary(Schema):
     id = fields.Integer(required=True)
     slug = fields.String(required=True)
@@ -29,7 +43,7 @@ class ProductSummary(Schema):
     product_type = fields.String(required=True)
     release_date = fields.Date(allow_none=True)
     image_url = fields.String(allow_none=True)
-    reprint_risk = fields.String(required=True)
+    reprint_risk = enum("ReprintRisk", REPRINT_RISKS, required=True)
 
 
 def metric_field(name: str) -> fields.Field:
@@ -46,7 +60,7 @@ def metric_field(name: str) -> fields.Field:
         case "flag":
             return fields.Boolean(metadata=meta)
         case "label":
-            return fields.String(allow_none=True, dump_only=True, metadata=meta)
+            return enum(metric.label_enum, metric.values, allow_none=True, dump_only=True, metadata=meta)
 
 
 # A product's day as the leaderboard, the watchlist and product detail show it: the catalogue's summary
@@ -57,11 +71,12 @@ MetricsSummary = Schema.from_dict(
 )
 
 MOVEMENT = "up, down, same, or new (no rank before); null without a rank"
+MOVEMENTS = ("up", "down", "same", "new")
 
 
 class RankMovement(Schema):
     rank = fields.Integer(allow_none=True)
     rank_1d_ago = fields.Integer(allow_none=True)
     rank_7d_ago = fields.Integer(allow_none=True)
-    change_1d = fields.String(allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
-    change_7d = fields.String(allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
+    change_1d = enum("RankChange", MOVEMENTS, allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
+    change_7d = enum("RankChange", MOVEMENTS, allow_none=True, dump_only=True, metadata={"description": MOVEMENT})

@@ -34,6 +34,8 @@ class Metric:
     summary: bool = False  # in the metrics object of leaderboard, watchlist and product detail rows
     sortable: bool = False  # a leaderboard sort key (a summary metric: the leaderboard sorts the view)
     flow: bool = False  # a flow: a weekly history sums it (levels and indicators take the week's last day)
+    values: tuple[str, ...] = ()  # a label's possible values (the view writes them), in the API's enum
+    label_enum: str = ""  # a label's enum name in the API (LiquidityLabel)
 
     def __post_init__(self) -> None:
         if not self.column and self.kind != "label":
@@ -107,7 +109,14 @@ METRICS: tuple[Metric, ...] = (
         summary=True,
         sortable=True,
     ),
-    Metric("liquidity_label", "label", "High (liquidity_score >= 70), Moderate (>= 40) or Low", summary=True),
+    Metric(
+        "liquidity_label",
+        "label",
+        "High (liquidity_score >= 70), Moderate (>= 40) or Low",
+        summary=True,
+        values=("High", "Moderate", "Low"),
+        label_enum="LiquidityLabel",
+    ),
     Metric(
         "days_to_plus_20pct",
         "number",

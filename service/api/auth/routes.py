@@ -102,6 +102,7 @@ def me() -> dict[str, Any]:
 
 
 @blp.route("/me/password", methods=["POST"])
+@blp.alt_response(403, description="The current password is wrong")
 @blp.login_required
 @blp.arguments(PasswordChange)
 @blp.response(204)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, validate
 
+from service.api.schemas import enum
+
 
 class Credentials(Schema):
     email = fields.Email(required=True, validate=validate.Length(3, 254))
@@ -21,7 +23,7 @@ class PasswordChange(Schema):
 class User(Schema):
     id = fields.Integer(required=True)
     email = fields.String(required=True)
-    role = fields.String(required=True)
+    role = enum("Role", ("user", "admin"), required=True)
     created_at = fields.DateTime()
 
 

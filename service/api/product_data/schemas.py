@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
+from service.api.schemas import enum
 from service.core import metrics
 
 # Daily and weekly history charts the catalogue's numbers, by column name; weekly sums the flows.
@@ -11,6 +12,8 @@ FLOWS = metrics.FLOWS
 # What sql/queries/api/product_history_hourly.sql computes from the hourly rollups.
 HOURLY = ("floor_price", "active_listings", "units_listed", "units_sold", "sales_count", "volume_usd")
 DEFAULT_METRICS = "floor_price,market_price,volume_usd,units_sold,active_listings"
+INTERVALS = {"1h": "HOUR", "1d": "DAY", "1w": "WEEK"}
+BASES = ("reported", "inferred")
 
 
 class HistoryArgs(Schema):
@@ -19,21 +22,21 @@ class HistoryArgs(Schema):
         validate=validate.Length(1, 2000),
         metadata={"description": f"Comma-separated; any of {', '.join(DAILY)}"},
     )
-    interval = fields.String(load_default="1d", validate=validate.OneOf(["1h", "1d", "1w"]))
+    interval = enum("Interval", INTERVALS, names=INTERVALS.values(), load_default="1d")
     from_ = fields.Date(data_key="from", metadata={"description": "First day (UTC)"})
     to = fields.Date(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
 
 
 class History(Schema):
     product_id = fields.Integer(required=True)
-    interval = fields.String(required=True)
+    interval = enum("Interval", INTERVALS, names=INTERVALS.values(), required=True)
     metrics = fields.List(fields.String(), required=True)
     data = fields.List(fields.Dict(), required=True, metadata={"description": "{period, <metric>: value, ...}"})
 
 
 class SalesArgs(PageArgs):
     marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
-    basis = fields.String(validate=validate.OneOf(["reported", "inferred"]))
+    basis = enum("SaleBasis", BASES)
     from_ = fields.Date(data_key="from")
     to = fields.Date()
 
@@ -44,7 +47,7 @@ class Sale(Schema):
     unit_price = fields.Decimal(as_string=False)
     shipping = fields.Decimal(as_string=False)
     quantity = fields.Integer()
-    basis = fields.String()
+    basis = enum("SaleBasis", BASES, metadata={"description": "reported by the marketplace, or inferred"})
 
 
 class SalesPage(Schema):
@@ -92,8 +95,8 @@ class RankHistory(Schema):
 
 
 class SparklineArgs(Schema):
-    metric = fields.String(
-        load_default="floor_price", validate=validate.OneOf(["floor_price", "market_price", "volume_usd", "units_sold"])
+    metric = enum(
+        "SparklineMetric", ("floor_price", "market_price", "volume_usd", "units_sold"), load_default="floor_price"
     )
     days = fields.Integer(load_default=30, validate=validate.Range(2, 365))
     width = fields.Integer(load_default=120, validate=validate.Range(20, 1000))
