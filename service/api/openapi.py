@@ -101,10 +101,34 @@ OPTIONAL = "optional"
 """Field metadata flag: a response property the server may leave out (`metadata={"optional": True}`)."""
 
 
+ENUM_KEYWORDS = ("type", "enum", "title", "x-enum-varnames")
+
+
 class ContractConverter(OpenAPIConverter):
     """A schema used only in responses lists every property as required: the server always sends
     each one (null where the field allows none), unless the field is flagged OPTIONAL. Input schemas
-    keep marshmallow's own `required`."""
+    keep marshmallow's own `required`.
+
+    A named enum (service/api/schemas.py `enum`) becomes one component schema that every field of
+    that name refers to, so generators make one class (Direction), not one per use."""
+
+    def field2property(self, field: fields.Field) -> dict[str, Any]:
+        prop: dict[str, Any] = super().field2property(field)
+        if "enum" not in prop or "title" not in prop:
+            return prop
+        values = [value for value in prop["enum"] if value is not None]
+        enum = {"type": "string", "title": prop["title"], "enum": values}
+        if "x-enum-varnames" in prop:
+            enum["x-enum-varnames"] = prop["x-enum-varnames"]
+        known = self.spec.components.schemas.get(prop["title"])
+        if known is None:
+            self.spec.components.schema(prop["title"], enum)
+        elif known != enum:
+            raise ValueError(f"enum {prop['title']} is declared with different values: {known} and {enum}")
+        ref = {"$ref": f"#/components/schemas/{prop['title']}"}
+        rest = {key: value for key, value in prop.items() if key not in ENUM_KEYWORDS}
+        nullable = len(values) < len(prop["enum"])
+        return {"anyOf": [ref, {"type": "null"}], **rest} if nullable else {**ref, **rest}
 
     def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
         jsonschema: dict[str, Any] = super().schema2jsonschema(schema)

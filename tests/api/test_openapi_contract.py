@@ -98,18 +98,25 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def test_every_enum_is_named_for_generators(spec):
     """A named enum becomes one class with readable members (Direction.ASC, Period.SEVEN_DAYS), not
-    VALUE_0 or one class per use."""
+    VALUE_0 or one class per use: one component schema, referred to wherever it is used."""
     for where, node in walk(spec):
         if "enum" not in node:
             continue
         assert node.get("title"), f"{where}: an enum without a title"
-        values = [value for value in node["enum"] if value is not None]
-        if not all(IDENTIFIER.fullmatch(str(value)) for value in values):
+        assert None not in node["enum"], f"{where}: null belongs beside the enum, not in it"
+        if not all(IDENTIFIER.fullmatch(str(value)) for value in node["enum"]):
             names = node.get("x-enum-varnames", [])
-            assert len(names) == len(values) and all(IDENTIFIER.fullmatch(n) for n in names), where
+            assert len(names) == len(node["enum"]) and all(IDENTIFIER.fullmatch(n) for n in names), where
+    schemas = spec["components"]["schemas"]
+    assert schemas["Period"]["x-enum-varnames"] == ["ONE_DAY", "SEVEN_DAYS", "THIRTY_DAYS"]
     params = {p["name"]: p for p in spec["paths"]["/api/v1/leaderboard"]["get"]["parameters"]}
-    assert params["direction"]["schema"]["type"] == "string"  # one enum, not "string or null"
-    assert None not in params["direction"]["schema"]["enum"]
+    assert params["direction"]["schema"] == {"$ref": "#/components/schemas/Direction"}  # not "or null"
+    assert schemas["LeaderboardMeta"]["properties"]["direction"]["$ref"] == "#/components/schemas/Direction"
+    change = schemas["LeaderboardRow"]["properties"]["change_1d"]["anyOf"]
+    assert change == [{"$ref": "#/components/schemas/RankChange"}, {"type": "null"}]
+    assert schemas["MetricsSummary"]["properties"]["liquidity_label"]["anyOf"][0] == {
+        "$ref": "#/components/schemas/LiquidityLabel"
+    }
 
 
 def test_properties_the_server_always_sends_are_required(spec):
