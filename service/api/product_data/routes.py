@@ -30,6 +30,7 @@ from service.api.product_data.schemas import (
     SalesPage,
     SparklineArgs,
 )  # fmt: skip
+from service.core import metrics as catalogue
 from service.core.sql import query
 from service.extensions import database
 
@@ -110,10 +111,12 @@ def product_history(args: dict[str, Any], product: str) -> Any:
     else:
         weekly = interval == "1w"
         columns = sql.SQL(", ").join(
-            sql.SQL("{agg} AS {name}").format(
-                agg=(sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
-                if weekly
-                else sql.SQL("m.{}").format(sql.Identifier(m)),
+            sql.SQL("{value} AS {name}").format(
+                value=sql.SQL(catalogue.BY_COLUMN[m].rounded("{}")).format(
+                    (sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
+                    if weekly
+                    else sql.SQL("m.{}").format(sql.Identifier(m))
+                ),
                 name=sql.Identifier(m),
             )
             for m in metrics
