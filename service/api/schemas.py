@@ -46,10 +46,11 @@ class ProductSummary(Schema):
     reprint_risk = enum("ReprintRisk", REPRINT_RISKS, required=True)
 
 
-def metric_field(name: str) -> fields.Field:
-    """The field of a catalogued metric (service/core/metrics.py): its type and description come from there."""
+def metric_field(name: str, *, optional: bool = False) -> fields.Field:
+    """The field of a catalogued metric (service/core/metrics.py): its type and description come from
+    there. `optional`: a response may leave it out (history points carry only the metrics asked for)."""
     metric = metrics.BY_NAME[name]
-    meta = {"description": metric.description}
+    meta: dict[str, Any] = {"description": metric.description, "optional": optional}
     match metric.kind:
         case "money":
             return fields.Decimal(as_string=False, allow_none=True, metadata=meta)

@@ -128,6 +128,17 @@ def test_properties_the_server_always_sends_are_required(spec):
     assert "required" not in schemas["HoldingPatch"]  # input keeps its own rules
 
 
+def test_loose_types_are_tight(spec):
+    schemas = spec["components"]["schemas"]
+    assert schemas["History"]["properties"]["data"]["items"] == {"$ref": "#/components/schemas/HistoryPoint"}
+    point = schemas["HistoryPoint"]
+    assert point["required"] == ["period"]  # and the metrics asked for, each typed
+    assert point["properties"]["units_sold"]["type"] == ["integer", "null"]
+    assert point["properties"]["momentum"]["type"] == ["number", "null"]
+    assert schemas["JobState"]["properties"]["result"]["type"] == ["object", "null"]
+    assert schemas["JobState"]["properties"]["status"] == {"$ref": "#/components/schemas/JobStatus"}
+
+
 def test_summaries_are_written_for_clients(spec):
     for method, path, op in operations(spec):
         text = f"{op.get('summary', '')} {op.get('description', '')}"

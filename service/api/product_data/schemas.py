@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import enum
+from service.api.schemas import enum, metric_field
 from service.core import metrics
 
 # Daily and weekly history charts the catalogue's numbers, by column name; weekly sums the flows.
@@ -27,11 +27,31 @@ class HistoryArgs(Schema):
     to = fields.Date(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
 
 
+# A point of a history: its period and the metrics asked for, by column name (volume_usd, not volume_24h).
+HistoryPoint = Schema.from_dict(
+    {
+        "period": fields.String(
+            required=True,
+            metadata={
+                "description": "The day (YYYY-MM-DD; a week's Monday for 1w), or the hour for 1h (ISO 8601 date-time)",
+                "example": "2026-03-01",
+            },
+        ),
+        **{column: metric_field(metrics.BY_COLUMN[column].name, optional=True) for column in DAILY},
+    },
+    name="HistoryPoint",
+)
+
+
 class History(Schema):
     product_id = fields.Integer(required=True)
     interval = enum("Interval", INTERVALS, names=INTERVALS.values(), required=True)
     metrics = fields.List(fields.String(), required=True)
-    data = fields.List(fields.Dict(), required=True, metadata={"description": "{period, <metric>: value, ...}"})
+    data = fields.List(
+        fields.Nested(HistoryPoint),
+        required=True,
+        metadata={"description": "Oldest first; each point carries `period` and the metrics asked for"},
+    )
 
 
 class SalesArgs(PageArgs):
