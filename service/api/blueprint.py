@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
+from http import HTTPStatus
 from typing import Any
 
 from flask_jwt_extended import jwt_required
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import prepare_response
 from marshmallow import EXCLUDE, RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -26,6 +28,24 @@ class Api(SmorestApi):
 
     def _init_spec(self, **options: Any) -> None:
         super()._init_spec(marshmallow_plugin=openapi.ContractPlugin(), **options)
+
+    def _register_responses(self) -> None:
+        """The shared responses, one per status, as flask-smorest makes them, errors with an example."""
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response |= {"schema": self.ERROR_SCHEMA, "example": openapi.error_example(status)}
+            elif status >= 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA  # as flask-smorest does; no route refers to these
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {
+            "description": "Default error response",
+            "schema": self.ERROR_SCHEMA,
+            "example": openapi.error_example(500),
+        }
+        prepare_response(default, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_exception_response(error)
@@ -114,6 +134,8 @@ class Blueprint(SmorestBlueprint):
         """An error response without a schema of its own has the error schema, so clients parse it."""
         if response is None and schema is None and int(status_code) >= 400:
             schema = ErrorSchema
+            description = kwargs.get("description")
+            kwargs.setdefault("example", openapi.error_example(int(status_code), description and f"{description}."))
         openapi.record(openapi.RESPONSE_SCHEMAS, schema)
         return super().alt_response(status_code, response, schema=schema, **kwargs)
 

@@ -29,9 +29,9 @@ DATA_MODE = enum(
 
 
 class Meta(Schema):
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"example": 213})
+    limit = fields.Integer(required=True, metadata={"example": 50})
+    offset = fields.Integer(required=True, metadata={"example": 0})
     data_mode = DATA_MODE
 
 

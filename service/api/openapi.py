@@ -15,6 +15,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields
 
+from service.api.errors import CODES
+
 # A view named verb_object is its own operationId (create_alert -> createAlert). A view named for
 # what it returns (games, leaderboard) gets the verb of its method (GET games -> getGames).
 VERBS = frozenset({
@@ -59,6 +61,33 @@ def document_errors(operation: dict[str, Any], path: str, method: str, *, takes_
     for status in error_statuses(path, method, takes_body=takes_body, signed_in=signed_in):
         if str(int(status)) not in documented:
             responses[str(int(status))] = status.name
+
+
+# What an error body looks like, per status, for the examples of the error responses.
+EXAMPLE_MESSAGES = {
+    400: "A product is named by its numeric id or its slug.",
+    401: "Missing, invalid, expired or revoked token.",
+    403: "This needs an admin account.",
+    404: "No product 'op-99-booster-box'.",
+    409: "An account with that email address exists.",
+    413: "The request body is larger than this endpoint takes.",
+    415: "Send JSON (application/json) or CSV (text/csv).",
+    422: "The request is not valid; see details.",
+    429: "Too many requests: the limit is 120 per 60 s. Retry after 12 s.",
+    503: "The database is unavailable for a moment; retry shortly.",
+}
+
+
+def error_example(status: int, message: str | None = None) -> dict[str, Any]:
+    example: dict[str, Any] = {
+        "status": status,
+        "code": CODES.get(status, "error"),
+        "message": message or EXAMPLE_MESSAGES.get(status) or HTTPStatus(status).phrase + ".",
+    }
+    if status == 422:
+        example["details"] = {"query": {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}}
+    example["request_id"] = "0f9c2b6e4d3a4e0b"
+    return example
 
 
 # Schemas that describe response bodies, and those that describe input; recorded by the Blueprint's

@@ -34,15 +34,15 @@ PERIODS = {"1d": "ONE_DAY", "7d": "SEVEN_DAYS", "30d": "THIRTY_DAYS"}
 
 
 class ProductSummary(Schema):
-    id = fields.Integer(required=True)
-    slug = fields.String(required=True)
-    name = fields.String(required=True)
-    game = fields.String(required=True)
-    set_code = fields.String(allow_none=True)
-    set_name = fields.String(allow_none=True)
-    product_type = fields.String(required=True)
-    release_date = fields.Date(allow_none=True)
-    image_url = fields.String(allow_none=True)
+    id = fields.Integer(required=True, metadata={"example": 42})
+    slug = fields.String(required=True, metadata={"example": "op-13-booster-box"})
+    name = fields.String(required=True, metadata={"example": "One Piece OP-13 Carrying On His Will Booster Box"})
+    game = fields.String(required=True, metadata={"example": "one-piece"})
+    set_code = fields.String(allow_none=True, metadata={"example": "OP-13"})
+    set_name = fields.String(allow_none=True, metadata={"example": "Carrying On His Will"})
+    product_type = fields.String(required=True, metadata={"example": "booster_box"})
+    release_date = fields.Date(allow_none=True, metadata={"example": "2025-11-07"})
+    image_url = fields.String(allow_none=True, metadata={"example": None})
     reprint_risk = enum("ReprintRisk", REPRINT_RISKS, required=True)
 
 
@@ -76,8 +76,8 @@ MOVEMENTS = ("up", "down", "same", "new")
 
 
 class RankMovement(Schema):
-    rank = fields.Integer(allow_none=True)
-    rank_1d_ago = fields.Integer(allow_none=True)
-    rank_7d_ago = fields.Integer(allow_none=True)
+    rank = fields.Integer(allow_none=True, metadata={"example": 3})
+    rank_1d_ago = fields.Integer(allow_none=True, metadata={"example": 5})
+    rank_7d_ago = fields.Integer(allow_none=True, metadata={"example": 3})
     change_1d = enum("RankChange", MOVEMENTS, allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
     change_7d = enum("RankChange", MOVEMENTS, allow_none=True, dump_only=True, metadata={"description": MOVEMENT})

@@ -65,9 +65,12 @@ def test_every_error_response_carries_the_error_schema(spec):
     for method, path, op in operations(spec):
         for status, response in op["responses"].items():
             if status == "default" or (int(status) >= 400 and (path, status) != ("/health/ready", "503")):
-                schema = resolve(spec, response).get("content", {}).get("application/json", {}).get("schema")
-                if schema != {"$ref": "#/components/schemas/Error"}:
-                    missing.append(f"{method.upper()} {path} {status}")
+                content = resolve(spec, response).get("content", {}).get("application/json", {})
+                example = content.get("example", {})
+                if content.get("schema") != {"$ref": "#/components/schemas/Error"}:
+                    missing.append(f"{method.upper()} {path} {status}: no error schema")
+                elif status != "default" and example.get("status") != int(status):
+                    missing.append(f"{method.upper()} {path} {status}: no example")
     assert not missing
 
 
@@ -126,6 +129,12 @@ def test_properties_the_server_always_sends_are_required(spec):
         assert sorted(schema.get("required", [])) == sorted(schema["properties"]), name
     assert sorted(schemas["Error"]["required"]) == ["code", "message", "status"]  # details, request_id: optional
     assert "required" not in schemas["HoldingPatch"]  # input keeps its own rules
+
+
+def test_success_bodies_show_examples(spec):
+    schemas = spec["components"]["schemas"]
+    for name in ("ProductSummary", "Meta", "User", "Game"):
+        assert all("example" in prop for prop in schemas[name]["properties"].values() if "$ref" not in prop), name
 
 
 def test_loose_types_are_tight(spec):

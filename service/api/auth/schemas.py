@@ -21,17 +21,19 @@ class PasswordChange(Schema):
 
 
 class User(Schema):
-    id = fields.Integer(required=True)
-    email = fields.String(required=True)
+    id = fields.Integer(required=True, metadata={"example": 7})
+    email = fields.String(required=True, metadata={"example": "ann@example.com"})
     role = enum("Role", ("user", "admin"), required=True)
-    created_at = fields.DateTime()
+    created_at = fields.DateTime(metadata={"example": "2026-03-01T12:00:00+00:00"})
 
 
 class Tokens(Schema):
     access_token = fields.String(required=True)
     refresh_token = fields.String(required=True)
-    token_type = fields.String(required=True)
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives"})
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds the access token lives", "example": 900}
+    )
 
 
 class Registered(Schema):
