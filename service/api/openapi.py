@@ -20,8 +20,10 @@ from service.api.errors import CODES
 # A view named verb_object is its own operationId (create_alert -> createAlert). A view named for
 # what it returns (games, leaderboard) gets the verb of its method (GET games -> getGames).
 VERBS = frozenset({
-    "get", "list", "create", "add", "update", "set", "change", "delete", "remove", "deactivate",
-    "register", "login", "logout", "refresh", "mark", "trigger", "recompute", "import", "check",
+    "get", "list", "search", "create", "add", "update", "set", "replace", "change", "delete", "remove",
+    "deactivate", "enable", "disable", "register", "login", "logout", "refresh", "revoke", "verify",
+    "confirm", "request", "reset", "send", "resend", "mark", "trigger", "run", "recompute", "import",
+    "export", "check", "validate",
 })  # fmt: skip
 METHOD_VERBS = {"get": "get", "post": "create", "put": "set", "patch": "update", "delete": "delete"}
 
