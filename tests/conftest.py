@@ -29,6 +29,7 @@ from tests.helpers import (
     MARKET_NOW,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
+    ContractClient,
     bearer,
     empty_data_tables,
     insert_products,
@@ -58,6 +59,7 @@ def migrated(settings: Settings) -> None:
 def app(settings: Settings, migrated: None):  # type: ignore[no-untyped-def]
     app = create_app(settings)
     app.config["TESTING"] = True
+    app.test_client_class = ContractClient  # every answer a test sees keeps the documented contract
     yield app
     app.extensions["boxpro.db"].close()
 

@@ -15,8 +15,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import jsonschema_rs
 import psycopg
 import requests
+from flask import Flask
+from flask.testing import FlaskClient
 from rq import Queue, SimpleWorker
 
 from service.core.settings import PROJECT_ROOT, Settings
@@ -193,6 +196,57 @@ def link_token(message, page: str) -> str:
 def assert_422(response, location: str, field: str) -> None:
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["details"][location]
+
+
+# --- the contract: every answer the tests see, checked against /openapi.json -------------------
+
+
+class ContractClient(FlaskClient):
+    """The Flask test client, checking every JSON answer against the app's own OpenAPI document: its
+    status is documented for the operation (errors too, not only by `default`) and its body matches
+    the documented schema. Client generators trust exactly these two things."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().open(*args, **kwargs)
+        problem = contract_violation(self.application, response)
+        assert problem is None, problem
+        return response
+
+
+_CONTRACTS: dict[int, tuple[dict, dict[str, jsonschema_rs.Validator]]] = {}
+
+
+def contract_violation(app: Flask, response) -> str | None:  # type: ignore[no-untyped-def]
+    environ = response.request.environ
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    if response.mimetype != "application/json" or not response.data or path == "/openapi.json":
+        return None
+    try:
+        rule, _ = app.url_map.bind("localhost").match(path, method, return_rule=True)
+    except Exception:  # no route: 404 or 405 from the router, which no operation documents
+        return None
+    if id(app) not in _CONTRACTS:
+        _CONTRACTS[id(app)] = (FlaskClient(app).get("/openapi.json").get_json(), {})
+    spec, validators = _CONTRACTS[id(app)]
+    operation = spec["paths"].get(re.sub(r"<(?:[^>]*:)?(\w+)>", r"{\1}", rule.rule), {}).get(method.lower())
+    if operation is None:
+        return None  # not an operation of the API (/metrics)
+    where = f"{method} {rule.rule} answered {response.status_code}"
+    documented = operation["responses"].get(str(response.status_code))
+    if documented is None:
+        return f"{where}, a status its operation does not document"
+    while "$ref" in documented:
+        documented = spec["components"]["responses"][documented["$ref"].rsplit("/", 1)[1]]
+    schema = documented.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return f"{where} with a JSON body its operation does not describe"
+    key = repr(schema)
+    if key not in validators:
+        validators[key] = jsonschema_rs.validator_for({**schema, "components": spec["components"]})
+    errors = [
+        f"{error.instance_path}: {error.message[:200]}" for error in validators[key].iter_errors(response.get_json())
+    ]
+    return f"{where} with a body off its schema: {errors[:3]}" if errors else None
 
 
 # --- routes, for the checks that walk every one of them -----------------------------------------

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import functools
 import json
+from http import HTTPStatus
 from typing import Any
 
 from flask_jwt_extended import jwt_required
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import prepare_response
 from marshmallow import EXCLUDE, RAISE, Schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
+from service.api import openapi
 from service.api.auth import tokens
 from service.api.errors import ApiError, ErrorSchema, http_exception_response
 from service.extensions import database
@@ -22,6 +25,27 @@ class Api(SmorestApi):
     """flask-smorest's Api, answering errors in the project's one JSON shape (service/api/errors.py)."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def _init_spec(self, **options: Any) -> None:
+        super()._init_spec(marshmallow_plugin=openapi.ContractPlugin(), **options)
+
+    def _register_responses(self) -> None:
+        """The shared responses, one per status, as flask-smorest makes them, errors with an example."""
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response |= {"schema": self.ERROR_SCHEMA, "example": openapi.error_example(status)}
+            elif status >= 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA  # as flask-smorest does; no route refers to these
+            prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {
+            "description": "Default error response",
+            "schema": self.ERROR_SCHEMA,
+            "example": openapi.error_example(500),
+        }
+        prepare_response(default, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_exception_response(error)
@@ -81,9 +105,15 @@ def takes_query(view: Any) -> bool:
 
 
 class Blueprint(SmorestBlueprint):
-    """Every resource's blueprint: strict argument parsing, and an auth decorator that also documents it."""
+    """Every resource's blueprint: strict argument parsing, auth decorators that also document
+    themselves, and the contract of every operation derived in one place (service/api/openapi.py):
+    its operationId from the view's name, its error responses from the route's shape."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_contract_doc)
 
     def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Any = None, *a: Any, **kw: Any) -> None:
         """A view that declares no query arguments still gets its query string checked (against
@@ -91,6 +121,38 @@ class Blueprint(SmorestBlueprint):
         if callable(view_func) and not isinstance(view_func, type) and not takes_query(view_func):
             view_func = self.arguments(NoQuery, location="query", as_kwargs=True)(view_func)
         super().add_url_rule(rule, endpoint, view_func, *a, **kw)
+        path = (self.url_prefix or "") + rule
+        for method, doc in self._docs[self._endpoints[-1]].items():
+            if method != "parameters":  # the route's shared parameters, not an operation
+                doc["contract"] = {"operation_id": openapi.operation_id(view_func.__name__, method), "path": path}
+
+    @staticmethod
+    def _prepare_contract_doc(
+        doc: dict[str, Any], doc_info: dict[str, Any], *, method: str, **_: Any
+    ) -> dict[str, Any]:
+        contract = doc_info["contract"]
+        doc["operationId"] = contract["operation_id"]  # @blp.doc(operationId=...) still overrides it
+        manual = doc_info.get("manual_doc", {})  # what @blp.doc says, merged in after this
+        takes_body = "requestBody" in doc or "requestBody" in manual
+        openapi.document_errors(doc, contract["path"], method, takes_body=takes_body, signed_in="security" in manual)
+        return doc
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        openapi.record(openapi.INPUT_SCHEMAS, schema)
+        return super().arguments(schema, *args, **kwargs)
+
+    def response(self, status_code: Any, schema: Any = None, *args: Any, **kwargs: Any) -> Any:
+        openapi.record(openapi.RESPONSE_SCHEMAS, schema)
+        return super().response(status_code, schema, *args, **kwargs)
+
+    def alt_response(self, status_code: Any, response: Any = None, *, schema: Any = None, **kwargs: Any) -> Any:
+        """An error response without a schema of its own has the error schema, so clients parse it."""
+        if response is None and schema is None and int(status_code) >= 400:
+            schema = ErrorSchema
+            description = kwargs.get("description")
+            kwargs.setdefault("example", openapi.error_example(int(status_code), description and f"{description}."))
+        openapi.record(openapi.RESPONSE_SCHEMAS, schema)
+        return super().alt_response(status_code, response, schema=schema, **kwargs)
 
     def login_required(self, view: Any) -> Any:
         """A valid access token is needed (401 otherwise); OpenAPI shows the bearer scheme and the 401."""

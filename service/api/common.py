@@ -9,6 +9,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from service.api.errors import ApiError
+from service.api.schemas import enum
 from service.extensions import database
 
 MAX_LIMIT = 200
@@ -19,17 +20,18 @@ class PageArgs(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
 
-DATA_MODE = fields.String(
+DATA_MODE = enum(
+    "DataMode",
+    ("demo", "live"),
     required=True,
-    validate=validate.OneOf(["demo", "live"]),
     metadata={"description": "`demo`: the numbers come from the simulated market (show a banner); `live`: real"},
 )
 
 
 class Meta(Schema):
-    total = fields.Integer(required=True)
-    limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"example": 213})
+    limit = fields.Integer(required=True, metadata={"example": 50})
+    offset = fields.Integer(required=True, metadata={"example": 0})
     data_mode = DATA_MODE
 
 

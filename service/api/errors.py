@@ -44,8 +44,8 @@ class ErrorSchema(Schema):
     status = fields.Integer(required=True, metadata={"example": 422})
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True)
-    details = fields.Dict(metadata={"description": "Per-location, per-field messages"})
-    request_id = fields.String()
+    details = fields.Dict(metadata={"description": "Per-location, per-field messages", "optional": True})
+    request_id = fields.String(metadata={"description": "The request's X-Request-ID", "optional": True})
 
 
 class ApiError(Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -19,15 +19,29 @@ def whole_cents(amount: Decimal) -> None:
 MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
 
 
+def enum(title: str, values: Iterable[str], *, names: Iterable[str] = (), **kwargs: Any) -> fields.String:
+    """A string from a fixed set, documented as an enum named `title`. Client generators make one class
+    per title (fields with the same title must list the same values, in the same order), its members
+    named after the values, or after `names` where a value is no identifier ("7d" -> SEVEN_DAYS)."""
+    metadata = {"title": title, **kwargs.pop("metadata", {})}
+    if names := list(names):
+        metadata["x-enum-varnames"] = names
+    return fields.String(validate=validate.OneOf(list(values)), metadata=metadata, **kwargs)
+
+
+REPRINT_RISKS = ("LOW", "UNCONFIRMED", "ELEVATED")
+PERIODS = {"1d": "ONE_DAY", "7d": "SEVEN_DAYS", "30d": "THIRTY_DAYS"}
+
+
 class ProductSummary(Schema):
-    id = fields.Integer(required=True)
-    slug = fields.String(required=True)
-    name = fields.String(required=True)
-    game = fields.String(required=True)
-    set_code = fields.String(allow_none=True)
-    set_name = fields.String(allow_none=True)
-    product_type = fields.String(required=True)
-    release_date = fields.Date(allow_none=True)
+    id = fields.Integer(required=True, metadata={"example": 42})
+    slug = fields.String(required=True, metadata={"example": "op-13-booster-box"})
+    name = fields.String(required=True, metadata={"example": "One Piece OP-13 Carrying On His Will Booster Box"})
+    game = fields.String(required=True, metadata={"example": "one-piece"})
+    set_code = fields.String(allow_none=True, metadata={"example": "OP-13"})
+    set_name = fields.String(allow_none=True, metadata={"example": "Carrying On His Will"})
+    product_type = fields.String(required=True, metadata={"example": "booster_box"})
+    release_date = fields.Date(allow_none=True, metadata={"example": "2025-11-07"})
     image_url = fields.String(
         allow_none=True,
         metadata={
@@ -35,13 +49,14 @@ class ProductSummary(Schema):
             " null when none is stored (show a placeholder)"
         },
     )
-    reprint_risk = fields.String(required=True)
+    reprint_risk = enum("ReprintRisk", REPRINT_RISKS, required=True)
 
 
-def metric_field(name: str) -> fields.Field:
-    """The field of a catalogued metric (service/core/metrics.py): its type and description come from there."""
+def metric_field(name: str, *, optional: bool = False) -> fields.Field:
+    """The field of a catalogued metric (service/core/metrics.py): its type and description come from
+    there. `optional`: a response may leave it out (history points carry only the metrics asked for)."""
     metric = metrics.BY_NAME[name]
-    meta = {"description": metric.description}
+    meta: dict[str, Any] = {"description": metric.description, "optional": optional}
     match metric.kind:
         case "money":
             return fields.Decimal(as_string=False, allow_none=True, metadata=meta)
@@ -52,7 +67,7 @@ def metric_field(name: str) -> fields.Field:
         case "flag":
             return fields.Boolean(metadata=meta)
         case "label":
-            return fields.String(allow_none=True, dump_only=True, metadata=meta)
+            return enum(metric.label_enum, metric.values, allow_none=True, dump_only=True, metadata=meta)
 
 
 # A product's day as the leaderboard, the watchlist and product detail show it: the catalogue's summary
@@ -63,11 +78,12 @@ MetricsSummary = Schema.from_dict(
 )
 
 MOVEMENT = "up, down, same, or new (no rank before); null without a rank"
+MOVEMENTS = ("up", "down", "same", "new")
 
 
 class RankMovement(Schema):
-    rank = fields.Integer(allow_none=True)
-    rank_1d_ago = fields.Integer(allow_none=True)
-    rank_7d_ago = fields.Integer(allow_none=True)
-    change_1d = fields.String(allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
-    change_7d = fields.String(allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
+    rank = fields.Integer(allow_none=True, metadata={"example": 3})
+    rank_1d_ago = fields.Integer(allow_none=True, metadata={"example": 5})
+    rank_7d_ago = fields.Integer(allow_none=True, metadata={"example": 3})
+    change_1d = enum("RankChange", MOVEMENTS, allow_none=True, dump_only=True, metadata={"description": MOVEMENT})
+    change_7d = enum("RankChange", MOVEMENTS, allow_none=True, dump_only=True, metadata={"description": MOVEMENT})

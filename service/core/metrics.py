@@ -34,10 +34,21 @@ class Metric:
     summary: bool = False  # in the metrics object of leaderboard, watchlist and product detail rows
     sortable: bool = False  # a leaderboard sort key (a summary metric: the leaderboard sorts the view)
     flow: bool = False  # a flow: a weekly history sums it (levels and indicators take the week's last day)
+    values: tuple[str, ...] = ()  # a label's possible values (the view writes them), in the API's enum
+    label_enum: str = ""  # a label's enum name in the API (LiquidityLabel)
+    places: int | None = None  # decimal places the API shows (default by kind: 2; ratios ask for more)
 
     def __post_init__(self) -> None:
         if not self.column and self.kind != "label":
             object.__setattr__(self, "column", self.name)
+        if self.places is None and self.kind in ("money", "number", "percent"):
+            object.__setattr__(self, "places", 2)
+
+    def rounded(self, expression: str) -> str:
+        """`expression` (SQL, this metric's value) as the API shows it: money in cents, other numbers at
+        `places` decimals, so clients get 1136.4 and not 1136.4044746911402. Rounded in the database,
+        where the JSON is built."""
+        return expression if self.places is None else f"round(({expression})::numeric, {self.places})"
 
 
 def _change(level: str, days: int, *, summary: bool = False, sortable: bool = False) -> Metric:
@@ -106,7 +117,14 @@ METRICS: tuple[Metric, ...] = (
         summary=True,
         sortable=True,
     ),
-    Metric("liquidity_label", "label", "High (liquidity_score >= 70), Moderate (>= 40) or Low", summary=True),
+    Metric(
+        "liquidity_label",
+        "label",
+        "High (liquidity_score >= 70), Moderate (>= 40) or Low",
+        summary=True,
+        values=("High", "Moderate", "Low"),
+        label_enum="LiquidityLabel",
+    ),
     Metric(
         "days_to_plus_20pct",
         "number",
@@ -134,6 +152,7 @@ METRICS: tuple[Metric, ...] = (
         "momentum",
         "number",
         "(units_sold_sma_7d - sold_avg_30d) / sold_avg_30d, clamped to [-1, 1]",
+        places=3,
         summary=True,
         sortable=True,
     ),
@@ -172,10 +191,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("volume_change_pct_7d", "percent", "Volume of the last 7 days against the 7 before, in percent"),
     Metric("volume_change_pct_30d", "percent", "Volume of the last 30 days against the 30 before, in percent"),
     Metric("added_avg_30d", "number", "Mean units added a day over the trailing 30 days; null before 7 days"),
-    Metric("absorption_ratio", "number", "units_sold_sma_7d / units_added_sma_7d"),
+    Metric("absorption_ratio", "number", "units_sold_sma_7d / units_added_sma_7d", places=3),
 )
 
 BY_NAME = {metric.name: metric for metric in METRICS}
+BY_COLUMN = {metric.column: metric for metric in METRICS if metric.column}
 STORED = tuple(metric.column for metric in METRICS if metric.column)  # columns of product_metrics_daily
 SUMMARY = tuple(metric for metric in METRICS if metric.summary)
 SORTABLE = tuple(metric.name for metric in METRICS if metric.sortable)
@@ -186,9 +206,8 @@ FLOWS = tuple(metric.column for metric in METRICS if metric.flow)
 
 def view_columns() -> str:
     """The stored summary metrics as the SELECT list of the view metric_rows (over product_metrics_daily m),
-    under their API names. Labels are written in the view itself: they are SQL."""
+    under their API names, rounded as the API shows them. Labels are written in the view itself: they
+    are SQL (computed from the unrounded columns)."""
     return ",\n       ".join(
-        f"m.{metric.column}" if metric.column == metric.name else f"m.{metric.column} AS {metric.name}"
-        for metric in SUMMARY
-        if metric.column
+        f"{metric.rounded(f'm.{metric.column}')} AS {metric.name}" for metric in SUMMARY if metric.column
     )

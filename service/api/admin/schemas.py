@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+from rq.job import JobStatus
 
 from service.api.common import Meta, PageArgs
+from service.api.schemas import enum
+
+RUN_STATUSES = ("running", "succeeded", "failed", "deferred")
 
 
 class IngestRunArgs(PageArgs):
     kind = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
-    status = fields.String(validate=validate.OneOf(["running", "succeeded", "failed", "deferred"]))
+    status = enum("IngestRunStatus", RUN_STATUSES)
 
 
 class IngestRun(Schema):
@@ -15,7 +19,7 @@ class IngestRun(Schema):
     kind = fields.String()
     marketplace = fields.String(allow_none=True)
     product_ids = fields.List(fields.Integer(), allow_none=True)
-    status = fields.String()
+    status = enum("IngestRunStatus", RUN_STATUSES)
     started_at = fields.DateTime()
     finished_at = fields.DateTime(allow_none=True)
     rows_written = fields.Dict()
@@ -53,10 +57,14 @@ class Progress(Schema):
 class JobState(Schema):
     id = fields.String(required=True)
     name = fields.String(allow_none=True)
-    status = fields.String(required=True)
+    status = enum("JobStatus", [*(status.value for status in JobStatus), "unknown"], required=True)
     enqueued_at = fields.DateTime(allow_none=True)
     started_at = fields.DateTime(allow_none=True)
     ended_at = fields.DateTime(allow_none=True)
-    result = fields.Raw(allow_none=True)
+    result = fields.Dict(
+        keys=fields.String(),
+        allow_none=True,
+        metadata={"description": "What the job returned (its counts and days), once it succeeded"},
+    )
     error = fields.String(allow_none=True)
     progress = fields.Nested(Progress, allow_none=True, metadata={"description": "Of a recompute: stages done"})

@@ -6,7 +6,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.api.common import Meta
-from service.api.schemas import whole_cents
+from service.api.schemas import enum, whole_cents
 
 PRICE_KINDS = ("floor_below", "floor_above", "listing_below")
 KINDS = (*PRICE_KINDS, "floor_change", "volume_spike")
@@ -14,6 +14,17 @@ PRICE: list[Callable[[Any], Any]] = [validate.Range(0.01, 1_000_000), whole_cent
 CHANGE_PCT = validate.Range(0.1, 1000)
 COOLDOWN = validate.Range(1, 720)
 WINDOWS = {"1d": 1, "7d": 7}
+WINDOW_NAMES = ("ONE_DAY", "SEVEN_DAYS")
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+def window(**kwargs: Any) -> fields.String:
+    return enum("AlertWindow", WINDOWS, names=WINDOW_NAMES, **kwargs)
+
+
+def kind(**kwargs: Any) -> fields.String:
+    return enum("AlertKind", KINDS, **kwargs)
+
 
 KIND_HELP = (
     "floor_below / floor_above: the floor crosses `price`; floor_change: the floor moved more than "
@@ -44,7 +55,7 @@ class AlertPatch(Schema):
 
     price = fields.Decimal(as_string=False, validate=PRICE, metadata={"description": "USD"})
     change_pct = fields.Float(validate=CHANGE_PCT, metadata={"description": "Percent, e.g. 10 for ±10 %"})
-    window = fields.String(validate=validate.OneOf(WINDOWS))
+    window = window()
     cooldown_hours = fields.Integer(validate=COOLDOWN)
     active = fields.Boolean()
 
@@ -53,7 +64,7 @@ class AlertIn(AlertPatch):
     product = fields.String(
         required=True, validate=validate.Length(1, 200), metadata={"description": "Product id or slug"}
     )
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={"description": KIND_HELP})
+    kind = kind(required=True, metadata={"description": KIND_HELP})
     cooldown_hours = fields.Integer(load_default=24, validate=COOLDOWN)
     active = fields.Boolean(load_default=True)
 
@@ -73,11 +84,11 @@ class ProductRef(Schema):
 
 class Alert(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True)
+    kind = kind(required=True)
     product = fields.Nested(ProductRef, required=True)
     price = fields.Decimal(as_string=False, allow_none=True)
     change_pct = fields.Float(allow_none=True)
-    window = fields.String(allow_none=True)
+    window = window(allow_none=True)
     cooldown_hours = fields.Integer(required=True)
     active = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
@@ -103,7 +114,7 @@ class Delivery(Schema):
     id = fields.Integer(required=True)
     notification_id = fields.Integer(required=True)
     url = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "pending, delivered or failed"})
+    status = enum("DeliveryStatus", DELIVERY_STATUSES, required=True)
     attempts = fields.Integer(required=True)
     last_status = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
@@ -114,5 +125,9 @@ class Delivery(Schema):
 class Webhook(Schema):
     url = fields.String(required=True, allow_none=True, metadata={"description": "null while no webhook is set"})
     created_at = fields.DateTime(required=True, allow_none=True, metadata={"description": "null while none is set"})
-    secret = fields.String(metadata={"description": "Signing secret; shown only when the webhook is set"})
-    recent_deliveries = fields.List(fields.Nested(Delivery))
+    secret = fields.String(
+        metadata={"description": "Signing secret; sent only in the answer that sets the webhook", "optional": True}
+    )
+    recent_deliveries = fields.List(
+        fields.Nested(Delivery), metadata={"description": "Sent when the webhook is read", "optional": True}
+    )

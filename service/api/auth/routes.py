@@ -147,6 +147,7 @@ def change_me(change: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/me/password", methods=["POST"])
+@blp.alt_response(403, description="The current password is wrong")
 @blp.login_required
 @blp.arguments(PasswordChange)
 @blp.response(204)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, validate
 
+from service.api.schemas import enum
+
 SESSION_KINDS = ("bearer", "cookie")
 
 
@@ -12,10 +14,11 @@ def _email() -> fields.Email:
 class Credentials(Schema):
     email = _email()
     password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
-    session = fields.String(
+    session = enum(
+        "SessionKind",
+        SESSION_KINDS,
         load_default="bearer",
         load_only=True,
-        validate=validate.OneOf(SESSION_KINDS),
         metadata={
             "description": "bearer (default, mobile): both tokens in the body. cookie (the web client): the "
             "refresh token in an httpOnly cookie for POST /api/v1/auth/refresh, with the CSRF token in the "
@@ -35,10 +38,10 @@ class PasswordChange(Schema):
 
 
 class User(Schema):
-    id = fields.Integer(required=True)
-    email = fields.String(required=True)
-    role = fields.String(required=True)
-    created_at = fields.DateTime()
+    id = fields.Integer(required=True, metadata={"example": 7})
+    email = fields.String(required=True, metadata={"example": "ann@example.com"})
+    role = enum("Role", ("user", "admin"), required=True)
+    created_at = fields.DateTime(metadata={"example": "2026-03-01T12:00:00+00:00"})
     email_verified = fields.Boolean(required=True, metadata={"description": "The address was confirmed by e-mail"})
     alert_emails = fields.Boolean(
         required=True, metadata={"description": "Alert firings are e-mailed (once the address is verified)"}
@@ -51,9 +54,13 @@ class UserChange(Schema):
 
 class Tokens(Schema):
     access_token = fields.String(required=True)
-    refresh_token = fields.String(metadata={"description": "Absent in cookie sessions: it is in the cookie"})
-    token_type = fields.String(required=True)
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the access token lives"})
+    refresh_token = fields.String(
+        metadata={"description": "Absent in cookie sessions: it is in the cookie", "optional": True}
+    )
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(
+        required=True, metadata={"description": "Seconds the access token lives", "example": 900}
+    )
 
 
 class Registered(Schema):

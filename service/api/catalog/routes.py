@@ -54,7 +54,7 @@ def products(args: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(ProductArgs, location="query")
 @blp.response(200, ProductDetail)
 @blp.alt_response(404, description="No such product")
-def product_detail(args: dict[str, Any], product: str) -> dict[str, Any]:
+def get_product(args: dict[str, Any], product: str) -> dict[str, Any]:
     """A product: catalog facts, its metrics for the day, its ranks and a per-marketplace breakdown."""
     found = find_product(product)
     metrics = database().fetch_one("api/product_metrics", {"product_id": found["id"], "day": args.get("date")})

@@ -8,9 +8,9 @@ from service.api.schemas import MetricsSummary, ProductSummary, metric_field
 
 
 class Game(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    products = fields.Integer(required=True, metadata={"description": "Active products"})
+    code = fields.String(required=True, metadata={"example": "one-piece"})
+    name = fields.String(required=True, metadata={"example": "One Piece Card Game"})
+    products = fields.Integer(required=True, metadata={"description": "Active products", "example": 41})
 
 
 class GameList(Schema):

@@ -158,7 +158,7 @@ def create_product(body: dict[str, Any]) -> dict[str, Any]:
 @blp.admin_required
 @blp.response(200, AdminProduct)
 @blp.alt_response(404, description="No such product")
-def get_product(product: str) -> dict[str, Any]:
+def get_admin_product(product: str) -> dict[str, Any]:
     """A product with every catalog field (inactive ones too) and its sources."""
     return _product(find_product(product)["id"])
 
@@ -198,7 +198,7 @@ def deactivate_product(product: str) -> None:
 @blp.admin_required
 @blp.response(200, AdminSourceList)
 @blp.alt_response(404, description="No such product")
-def sources(product: str) -> dict[str, Any]:
+def product_sources(product: str) -> dict[str, Any]:
     """How each marketplace identifies the product."""
     rows = database().fetch_all("catalog_admin/sources", {"product_id": find_product(product)["id"]})
     return envelope(rows, total=len(rows), limit=len(rows), offset=0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import MONEY
+from service.api.schemas import MONEY, REPRINT_RISKS, enum
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="lowercase letters, digits and single dashes")
 SHORT_TEXT = validate.Length(1, 200)
@@ -45,7 +45,7 @@ class ProductFields(Schema):
             " The service downloads it and serves it at `image_url`."
         },
     )
-    reprint_risk = fields.String(validate=validate.OneOf(["LOW", "UNCONFIRMED", "ELEVATED"]))
+    reprint_risk = enum("ReprintRisk", REPRINT_RISKS)
     estimated_total_supply = fields.Integer(validate=validate.Range(1, 10**12), allow_none=True)
     notes = fields.String(validate=validate.Length(0, 2000), allow_none=True)
     active = fields.Boolean()

@@ -18,6 +18,7 @@ from service.extensions import database, redis_client
 blp = Blueprint("imports", __name__, url_prefix="/api/v1/admin/import", description="Manual import (admins only)")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 CSV_TYPES = ("text/csv", "application/csv")
+KINDS = ("listings", "sales", "prices")
 KIND_HELP = """
 Rows, as JSON `{"rows": [...]}` or as CSV (`Content-Type: text/csv`, a header line naming the fields):
 
@@ -54,7 +55,13 @@ def _rows() -> tuple[list[Any], int, Any]:
     return body["rows"], 1, body
 
 
-@blp.route("/<any(listings, sales, prices):kind>", methods=["POST"])
+@blp.route(
+    "/<any(listings, sales, prices):kind>",
+    methods=["POST"],
+    parameters=[
+        {"in": "path", "name": "kind", "schema": {"type": "string", "title": "ImportKind", "enum": list(KINDS)}}
+    ],
+)
 @allow_body(MAX_FILE_BYTES)
 @blp.admin_required
 @blp.arguments(ImportArgs, location="query")

@@ -55,10 +55,12 @@ def leaderboard_statement(sort: str, direction: str | None) -> tuple[sql.Compose
 
 @blp.route("")
 @cached()
+@blp.alt_response(404, description="No metrics have been computed yet")
 @blp.arguments(LeaderboardArgs, location="query")
 @blp.response(200, LeaderboardPage)
 def leaderboard(args: dict[str, Any]) -> Response:
-    """The leaderboard for a day: default order volume_ema_7d with SPEC's tie-breaks (competition ranks)."""
+    """The leaderboard for a day: by default ranked on volume_ema_7d, ties broken by sold_avg_30d,
+    days_to_plus_20pct and reprint risk (tied boxes share a rank); or ordered by any sort key."""
     params = {**filter_params(args), "day": args.get("date")}
     statement, direction = leaderboard_statement(args["sort"], args.get("direction"))
     with database().connection() as conn:

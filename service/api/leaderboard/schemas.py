@@ -3,12 +3,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import MetricsSummary, ProductSummary, RankMovement
+from service.api.schemas import MetricsSummary, ProductSummary, RankMovement, enum
 from service.core import metrics
 
 # Sort keys a client may ask for, and the SQL they mean: the request never reaches the SQL text. The
 # metrics are the catalogue's sortable ones, columns of the view metric_rows m under the same names.
 SORT_COLUMNS = {name: f"m.{name}" for name in metrics.SORTABLE} | {"release_date": "p.release_date"}
+SORT_KEYS = sorted(SORT_COLUMNS)
+DIRECTIONS = ("asc", "desc")
 
 
 class ProductFilters(Schema):
@@ -21,10 +23,10 @@ class ProductFilters(Schema):
 
 
 class LeaderboardArgs(PageArgs, ProductFilters):
-    sort = fields.String(load_default="volume_ema_7d", validate=validate.OneOf(sorted(SORT_COLUMNS)))
-    direction = fields.String(
-        load_default=None,
-        validate=validate.OneOf(["asc", "desc"]),
+    sort = enum("LeaderboardSort", SORT_KEYS, load_default="volume_ema_7d")
+    direction = enum(
+        "Direction",
+        DIRECTIONS,
         metadata={"description": "Default: desc (asc for the default ranking's rank order)"},
     )
     date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
@@ -37,8 +39,8 @@ class LeaderboardRow(RankMovement):
 
 class LeaderboardMeta(Meta):
     day = fields.Date(required=True)
-    sort = fields.String(required=True)
-    direction = fields.String(required=True)
+    sort = enum("LeaderboardSort", SORT_KEYS, required=True)
+    direction = enum("Direction", DIRECTIONS, required=True)
 
 
 class LeaderboardPage(Schema):

@@ -32,6 +32,7 @@ def market_index(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/market/index/history")
 @cached()
+@blp.alt_response(404, description="No metrics have been computed yet")
 @blp.arguments(IndexHistoryArgs, location="query")
 @blp.response(200, IndexHistory)
 def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
@@ -50,11 +51,13 @@ def market_index_history(args: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/movers")
 @cached()
+@blp.alt_response(404, description="No metrics have been computed yet")
 @blp.arguments(MoversArgs, location="query")
 @blp.response(200, Movers)
 def movers(args: dict[str, Any]) -> dict[str, Any]:
-    """Top gainers and losers by floor or market price, ignoring noise (SPEC §5): the gainers first
-    (biggest rise first), then the losers (biggest fall first), each with its `direction` and `place`."""
+    """Top gainers and losers by floor or market price, ignoring noise (both ends priced, an earlier
+    floor of at least $5, a move of at least $1, at least 3 listings today): the gainers first (biggest
+    rise first), then the losers (biggest fall first), each with its `direction` and `place`."""
     day = metrics_day(args.get("date"))
     rows = database().fetch_all(
         "api/movers", {"day": day, "metric": args["metric"], "days": int(args["period"][:-1]), "limit": args["limit"]}

@@ -3,9 +3,21 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import ProductSummary
+from service.api.schemas import PERIODS, ProductSummary, enum
 
 SCOPE = validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
+SENTIMENTS = ("BULLISH", "BEARISH", "NEUTRAL")
+FEAR_GREED = {"Extreme Fear": "EXTREME_FEAR", "Fear": "FEAR", "Neutral": "NEUTRAL", "Greed": "GREED",
+              "Extreme Greed": "EXTREME_GREED"}  # fmt: skip
+MOVER_METRICS = ("floor", "market")
+
+
+def sentiment() -> fields.String:
+    return enum("Sentiment", SENTIMENTS, metadata={"description": "BULLISH, BEARISH or NEUTRAL"})
+
+
+def fear_greed_label() -> fields.String:
+    return enum("FearGreedLabel", FEAR_GREED, names=FEAR_GREED.values())
 
 
 class IndexArgs(Schema):
@@ -44,9 +56,9 @@ class MarketIndex(Schema):
     top_loser_slug = fields.String(allow_none=True)
     top_loser_name = fields.String(allow_none=True)
     top_loser_pct = fields.Float(allow_none=True)
-    sentiment = fields.String(metadata={"description": "BULLISH, BEARISH or NEUTRAL"})
+    sentiment = sentiment()
     fear_greed = fields.Float()
-    fear_greed_label = fields.String()
+    fear_greed_label = fear_greed_label()
 
 
 class IndexPoint(Schema):
@@ -56,9 +68,9 @@ class IndexPoint(Schema):
     index_change_pct_1d = fields.Float(allow_none=True)
     volume_usd = fields.Decimal(as_string=False)
     units_sold = fields.Integer()
-    sentiment = fields.String()
+    sentiment = sentiment()
     fear_greed = fields.Float()
-    fear_greed_label = fields.String()
+    fear_greed_label = fear_greed_label()
 
 
 class IndexHistoryMeta(Meta):
@@ -73,8 +85,8 @@ class IndexHistory(Schema):
 
 
 class MoversArgs(Schema):
-    metric = fields.String(load_default="floor", validate=validate.OneOf(["floor", "market"]))
-    period = fields.String(load_default="1d", validate=validate.OneOf(["1d", "7d", "30d"]))
+    metric = enum("MoverMetric", MOVER_METRICS, load_default="floor")
+    period = enum("Period", PERIODS, names=PERIODS.values(), load_default="1d")
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
     date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
 
@@ -92,8 +104,10 @@ class Mover(Schema):
 
 class MoversMeta(Meta):
     day = fields.Date(required=True)
-    metric = fields.String(required=True, metadata={"description": "floor or market"})
-    period = fields.String(required=True, metadata={"description": "The window of the change: 1d, 7d or 30d"})
+    metric = enum("MoverMetric", MOVER_METRICS, required=True)
+    period = enum(
+        "Period", PERIODS, names=PERIODS.values(), required=True, metadata={"description": "The window of the change"}
+    )
     per_direction = fields.Integer(required=True, metadata={"description": "At most this many gainers and losers"})
 
 

@@ -35,7 +35,7 @@ def notifications(args: dict[str, Any]) -> dict[str, Any]:
 @blp.login_required
 @blp.response(200, Notification)
 @blp.alt_response(404, description="No such notification among the user's")
-def mark_read(notification_id: int) -> dict[str, Any]:
+def mark_notification_read(notification_id: int) -> dict[str, Any]:
     """Mark one notification read."""
     row = database().fetch_one("notifications/mark_read", {"id": notification_id, "user_id": tokens.current_user_id()})
     if row is None:
@@ -46,7 +46,7 @@ def mark_read(notification_id: int) -> dict[str, Any]:
 @blp.route("/read", methods=["POST"])
 @blp.login_required
 @blp.response(200, Marked)
-def mark_all_read() -> dict[str, Any]:
+def mark_all_notifications_read() -> dict[str, Any]:
     """Mark every notification read."""
     row = database().fetch_one("notifications/mark_all_read", {"user_id": tokens.current_user_id()})
     return {"marked": row["marked"] if row else 0}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from service.api.alerts.schemas import ProductRef
+from service.api.alerts.schemas import ProductRef, kind
 from service.api.common import Meta, PageArgs
 
 
@@ -13,7 +13,7 @@ class NotificationArgs(PageArgs):
 class Notification(Schema):
     id = fields.Integer(required=True)
     alert_id = fields.Integer(allow_none=True, metadata={"description": "Null once the alert is deleted"})
-    kind = fields.String(required=True)
+    kind = kind(required=True)
     product = fields.Nested(ProductRef, required=True)
     fired_at = fields.DateTime(required=True)
     message = fields.String(required=True)

@@ -46,6 +46,7 @@ def portfolio() -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(404, description="No such product")
 @blp.login_required
 @blp.arguments(HoldingIn)
 @blp.response(201, Holding)

@@ -43,7 +43,7 @@ def verdict(price: Decimal, floor: Decimal | None) -> str:
 @blp.arguments(PriceCheckArgs, location="query")
 @blp.response(200, PriceCheck)
 @blp.alt_response(404, description="No product matches")
-def price_check(args: dict[str, Any]) -> dict[str, Any]:
+def check_price(args: dict[str, Any]) -> dict[str, Any]:
     """Verdict for a listing price against the product's floor (good, fair or overpriced)."""
     product = _resolve(args)
     metrics = database().fetch_one("api/product_metrics", {"product_id": product["id"], "day": None}) or {}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.api.schemas import metric_field
+from service.api.schemas import enum, metric_field
 
 
 class PriceCheckArgs(Schema):
@@ -28,7 +28,9 @@ class PriceCheck(Schema):
     slug = fields.String(required=True)
     name = fields.String(required=True)
     price = fields.Decimal(as_string=False, required=True)
-    verdict = fields.String(
+    verdict = enum(
+        "Verdict",
+        ("good", "fair", "overpriced", "unknown"),
         required=True,
         metadata={"description": "good (<= floor), fair (<= 1.10 x floor), overpriced, or unknown (no floor)"},
     )

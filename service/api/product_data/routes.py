@@ -30,6 +30,7 @@ from service.api.product_data.schemas import (
     SalesPage,
     SparklineArgs,
 )  # fmt: skip
+from service.core import metrics as catalogue
 from service.core.sql import query
 from service.extensions import database
 
@@ -93,7 +94,7 @@ def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
 @blp.alt_response(
     200, description="The same as CSV when the client sends `Accept: text/csv`", content_type="text/csv", success=True
 )
-def history(args: dict[str, Any], product: str) -> Any:
+def product_history(args: dict[str, Any], product: str) -> Any:
     """Chosen metrics over [from, to] at 1h, 1d or 1w (weekly: levels and indicators at the week's last
     day, flows summed)."""
     found = find_product(product)
@@ -110,10 +111,12 @@ def history(args: dict[str, Any], product: str) -> Any:
     else:
         weekly = interval == "1w"
         columns = sql.SQL(", ").join(
-            sql.SQL("{agg} AS {name}").format(
-                agg=(sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
-                if weekly
-                else sql.SQL("m.{}").format(sql.Identifier(m)),
+            sql.SQL("{value} AS {name}").format(
+                value=sql.SQL(catalogue.BY_COLUMN[m].rounded("{}")).format(
+                    (sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
+                    if weekly
+                    else sql.SQL("m.{}").format(sql.Identifier(m))
+                ),
                 name=sql.Identifier(m),
             )
             for m in metrics
@@ -147,7 +150,7 @@ def history(args: dict[str, Any], product: str) -> Any:
 @blp.route("/<string:product>/sales")
 @blp.arguments(SalesArgs, location="query")
 @blp.response(200, SalesPage)
-def sales(args: dict[str, Any], product: str) -> dict[str, Any]:
+def product_sales(args: dict[str, Any], product: str) -> dict[str, Any]:
     """A product's sales, newest first (reported by marketplaces or inferred from listing changes)."""
     found = find_product(product)
     first, last = _window(args, "1d", 30)
@@ -169,7 +172,7 @@ def sales(args: dict[str, Any], product: str) -> dict[str, Any]:
 @blp.route("/<string:product>/listings")
 @blp.arguments(ListingsArgs, location="query")
 @blp.response(200, ListingsPage)
-def listings(args: dict[str, Any], product: str) -> dict[str, Any]:
+def product_listings(args: dict[str, Any], product: str) -> dict[str, Any]:
     """The listings of each marketplace's latest complete snapshot, cheapest landed price first."""
     found = find_product(product)
     rows = database().fetch_all(
@@ -188,7 +191,7 @@ def listings(args: dict[str, Any], product: str) -> dict[str, Any]:
 @cached()
 @blp.arguments(RankHistoryArgs, location="query")
 @blp.response(200, RankHistory)
-def rank_history(args: dict[str, Any], product: str) -> dict[str, Any]:
+def product_rank_history(args: dict[str, Any], product: str) -> dict[str, Any]:
     """The product's daily rank in a scope ('all' or a game) over [from, to]."""
     found = find_product(product)
     first, last = _window(args, "1d", 90)
@@ -229,7 +232,7 @@ def sparkline_svg(values: list[float | None], width: int, height: int) -> str:
 @cached()
 @blp.arguments(SparklineArgs, location="query")
 @blp.response(200, description="An SVG image (image/svg+xml)")
-def sparkline(args: dict[str, Any], product: str) -> Response:
+def product_sparkline(args: dict[str, Any], product: str) -> Response:
     """A server-rendered sparkline of one metric over the last N days (cacheable)."""
     found = find_product(product)
     to = latest_day() or datetime.now(UTC).date()

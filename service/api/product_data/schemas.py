@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
+from service.api.schemas import enum, metric_field
 from service.core import metrics
 
 # Daily and weekly history charts the catalogue's numbers, by column name; weekly sums the flows.
@@ -11,6 +12,8 @@ FLOWS = metrics.FLOWS
 # What sql/queries/api/product_history_hourly.sql computes from the hourly rollups.
 HOURLY = ("floor_price", "active_listings", "units_listed", "units_sold", "sales_count", "volume_usd")
 DEFAULT_METRICS = "floor_price,market_price,volume_usd,units_sold,active_listings"
+INTERVALS = {"1h": "HOUR", "1d": "DAY", "1w": "WEEK"}
+BASES = ("reported", "inferred")
 
 
 class HistoryArgs(Schema):
@@ -19,27 +22,47 @@ class HistoryArgs(Schema):
         validate=validate.Length(1, 2000),
         metadata={"description": f"Comma-separated; any of {', '.join(DAILY)}"},
     )
-    interval = fields.String(load_default="1d", validate=validate.OneOf(["1h", "1d", "1w"]))
+    interval = enum("Interval", INTERVALS, names=INTERVALS.values(), load_default="1d")
     from_ = fields.Date(data_key="from", metadata={"description": "First day (UTC)"})
     to = fields.Date(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
 
 
+# A point of a history: its period and the metrics asked for, by column name (volume_usd, not volume_24h).
+HistoryPoint = Schema.from_dict(
+    {
+        "period": fields.String(
+            required=True,
+            metadata={
+                "description": "The day (YYYY-MM-DD; a week's Monday for 1w), or the hour for 1h (ISO 8601 date-time)",
+                "example": "2026-03-01",
+            },
+        ),
+        **{column: metric_field(metrics.BY_COLUMN[column].name, optional=True) for column in DAILY},
+    },
+    name="HistoryPoint",
+)
+
+
 class HistoryMeta(Meta):
     product_id = fields.Integer(required=True)
-    interval = fields.String(required=True)
+    interval = enum("Interval", INTERVALS, names=INTERVALS.values(), required=True)
     metrics = fields.List(fields.String(), required=True, metadata={"description": "The charted metrics, in order"})
     from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day (UTC)"})
     to = fields.Date(required=True, metadata={"description": "Last day (UTC)"})
 
 
 class History(Schema):
-    data = fields.List(fields.Dict(), required=True, metadata={"description": "{period, <metric>: value, ...}"})
+    data = fields.List(
+        fields.Nested(HistoryPoint),
+        required=True,
+        metadata={"description": "Oldest first; each point carries `period` and the metrics asked for"},
+    )
     meta = fields.Nested(HistoryMeta, required=True)
 
 
 class SalesArgs(PageArgs):
     marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
-    basis = fields.String(validate=validate.OneOf(["reported", "inferred"]))
+    basis = enum("SaleBasis", BASES)
     from_ = fields.Date(data_key="from")
     to = fields.Date()
 
@@ -50,7 +73,7 @@ class Sale(Schema):
     unit_price = fields.Decimal(as_string=False)
     shipping = fields.Decimal(as_string=False)
     quantity = fields.Integer()
-    basis = fields.String()
+    basis = enum("SaleBasis", BASES, metadata={"description": "reported by the marketplace, or inferred"})
 
 
 class SalesPage(Schema):
@@ -104,8 +127,8 @@ class RankHistory(Schema):
 
 
 class SparklineArgs(Schema):
-    metric = fields.String(
-        load_default="floor_price", validate=validate.OneOf(["floor_price", "market_price", "volume_usd", "units_sold"])
+    metric = enum(
+        "SparklineMetric", ("floor_price", "market_price", "volume_usd", "units_sold"), load_default="floor_price"
     )
     days = fields.Integer(load_default=30, validate=validate.Range(2, 365))
     width = fields.Integer(load_default=120, validate=validate.Range(20, 1000))

@@ -39,10 +39,11 @@ def _shaped(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
+@blp.alt_response(404, description="No such product")
 @blp.login_required
 @blp.arguments(WatchlistAdd)
 @blp.response(201, WatchlistItem)
-def add(body: dict[str, Any]) -> dict[str, Any]:
+def add_watchlist_item(body: dict[str, Any]) -> dict[str, Any]:
     """Watch a product (adding one already watched changes nothing); the item as the watchlist lists it."""
     product = find_product(body["product"])
     database().fetch_one("watchlist/add", {"user_id": tokens.current_user_id(), "product_id": product["id"]})
@@ -53,7 +54,7 @@ def add(body: dict[str, Any]) -> dict[str, Any]:
 @blp.login_required
 @blp.response(204)
 @blp.alt_response(404, description="Not on the watchlist")
-def remove(product: str) -> None:
+def remove_watchlist_item(product: str) -> None:
     """Stop watching a product."""
     found = find_product(product)
     if (

@@ -1,4 +1,5 @@
-SELECT mv.direction, mv.place, mv.price_before, mv.price_now, mv.change_usd, mv.change_pct, mv.active_listings,
+SELECT mv.direction, mv.place, mv.price_before, mv.price_now, mv.change_usd, round(mv.change_pct::numeric, 2) AS change_pct,
+       mv.active_listings,
        p.id, p.slug, p.name, p.game, p.set_code, p.set_name, p.product_type, p.release_date, p.image_url,
        p.reprint_risk
 FROM movers(%(day)s, %(metric)s, %(days)s, %(limit)s) mv

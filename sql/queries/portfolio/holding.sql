@@ -1,1 +1,5 @@
-SELECT * FROM portfolio_valuation(%(user_id)s) WHERE id = %(id)s;
+-- One holding, shaped as portfolio/holdings.sql shapes each.
+SELECT id, quantity, unit_cost, acquired_on, notes, product_id, slug, name, game, valued_on, unit_value, cost_basis,
+       value, pnl_usd, round(pnl_pct::numeric, 2) AS pnl_pct
+FROM portfolio_valuation(%(user_id)s)
+WHERE id = %(id)s;

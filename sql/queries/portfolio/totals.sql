@@ -3,7 +3,6 @@ SELECT game,
        coalesce(sum(cost_basis), 0) AS cost_basis,
        coalesce(sum(coalesce(value, cost_basis)), 0) AS value,
        coalesce(sum(coalesce(value, cost_basis)) - sum(cost_basis), 0) AS pnl_usd,
-       ((sum(coalesce(value, cost_basis)) - sum(cost_basis)) / nullif(sum(cost_basis), 0) * 100)::double precision
-           AS pnl_pct
+       round((sum(coalesce(value, cost_basis)) - sum(cost_basis)) / nullif(sum(cost_basis), 0) * 100, 2) AS pnl_pct
 FROM portfolio_valuation(%(user_id)s)
 GROUP BY GROUPING SETS ((), (game));
