@@ -50,6 +50,7 @@ from service.core.cache import connect_redis
 from service.core.db import Database
 from service.core.logs import configure_logging, new_request_id, request_id_var
 from service.core.settings import Settings
+from service.web import init_web
 
 access_log = logging.getLogger("boxpro.access")
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_rate_limits(app, app.extensions["boxpro.redis"], settings.rate_limit_default, settings.rate_limit_auth)
     init_auth(app, settings.jwt_secret_key or _development_secret())
     _register_api(app)
+    init_web(app)
     init_telemetry(app)
     _register_cli(app)
     return app

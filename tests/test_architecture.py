@@ -21,6 +21,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "service.api": ("service.api", "service.core", "service.extensions"),
     "jobs": ("jobs", "service.core"),
     "service.commands": ("service.commands", "service.core", "service.extensions", "jobs"),
+    "service.web": ("service.api", "service.core"),  # serves web/dist beside the API
     "service.app": ("service", "jobs"),  # the composition root wires everything together
     "service": ("service",),  # the package's own docstring module
 }

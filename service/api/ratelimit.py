@@ -32,7 +32,8 @@ from service.core.settings import Rate
 
 log = logging.getLogger(__name__)
 
-EXEMPT = frozenset({"health.liveness", "health.readiness", "telemetry.metrics", "static"})
+# The web dashboard's files (service/web.py) are static: counting them would spend a reader's API budget.
+EXEMPT = frozenset({"health.liveness", "health.readiness", "telemetry.metrics", "static", "web.index", "web.asset"})
 # Endpoints on the stricter budget (RATE_LIMIT_AUTH), counted per client address in a scope of their
 # own: password guesses, and requests that make us send e-mail (so a burst of failed logins does not
 # also lock an address out of the password reset).

@@ -23,6 +23,12 @@ DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline' {assets}; style-src 'self' 'unsafe-inline' {assets}; "
     "img-src 'self' data: {assets}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The web dashboard (service/web.py): its own script and styles only, no inline script; API calls to
+# this origin; box images may come from a marketplace's image host (https), sent without a referrer.
+WEB_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def init_security(app: Flask, settings: Settings) -> None:
@@ -42,7 +48,12 @@ def init_security(app: Flask, settings: Settings) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.extend(SECURITY_HEADERS)  # no view sets these itself
-        response.headers["Content-Security-Policy"] = docs_csp if request.path == docs_path else API_CSP
+        if request.path == docs_path:
+            response.headers["Content-Security-Policy"] = docs_csp
+        elif response.mimetype == "text/html":  # only the web dashboard's page is HTML
+            response.headers["Content-Security-Policy"] = WEB_CSP
+        else:
+            response.headers["Content-Security-Policy"] = API_CSP
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
