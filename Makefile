@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service.app
 
-.PHONY: run test stop status psql setup migrate lint format bench-ingest bench-pipeline bench-api bench-soak
+.PHONY: run test stop status psql setup migrate lint format web web-types bench-ingest bench-pipeline bench-api bench-soak bench-web
 
 run:            ## set everything up and run API, worker and scheduler until Ctrl-C
 	@scripts/run.sh
@@ -31,6 +31,12 @@ lint:           ## ruff and mypy only
 
 format:         ## apply ruff's fixes and formatting
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+web:            ## build the web client into web/dist (make run does it)
+	@scripts/web.sh build
+
+web-types:      ## regenerate web/src/api/schema.d.ts from the service's OpenAPI document
+	@scripts/venv.sh && scripts/web.sh types
 
 bench-ingest:   ## dataset M's listing snapshots through the ingest path (last line: RESULT ingest ...)
 	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.ingest

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian (PostgreSQL 15, Redis, build tools, wrk for
-# `make bench-api`) and builds
+# `make bench-api`, Chromium for the web client's browser tests and `make bench-web`, Node.js and npm
+# to build the web client) and builds
 # TimescaleDB from Debian 13's source package when it is missing. Idempotent and fast when all is there.
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(procps postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION redis-server cmake build-essential
-          xz-utils libssl-dev libkrb5-dev wrk)
+          xz-utils libssl-dev libkrb5-dev wrk chromium)
+# The web client builds with Node 18 or later: Debian's nodejs and npm, unless a Node.js is already here
+# (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

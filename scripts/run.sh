@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 "$ROOT/scripts/setup.sh"
+"$ROOT/scripts/web.sh" build  # the web dashboard the API serves at /
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 

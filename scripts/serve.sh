@@ -34,6 +34,7 @@ done
 cat <<MSG
 
   BoosterBoxPro is running (Ctrl-C to stop):
+    web app      http://$API_HOST:$API_PORT/
     API          http://$API_HOST:$API_PORT/api/v1
     API docs     http://$API_HOST:$API_PORT/docs   (OpenAPI: /openapi.json)
     readiness    http://$API_HOST:$API_PORT/health/ready

@@ -19,6 +19,9 @@ ruff check .
 ruff format --check .
 log "mypy"
 mypy
+log "web client: type check and component tests (vitest)"
+"$ROOT/scripts/web.sh" build
+(cd "$ROOT/web" && npx tsc --noEmit && npx vitest run)
 log "pytest"
 mkdir -p "$VAR_DIR"
 pytest --cov --cov-report=term --junitxml="$VAR_DIR/junit.xml" "$@"
