@@ -86,7 +86,7 @@ export function SignIn({ reason }: { reason?: string }) {
         )}
       </CredentialsForm>
       <p class="center">
-        New here? <Link href="/signup">Create an account</Link> · <Link href="/forgot-password">Forgot your password?</Link>
+        New here? <Link href={next === "/" ? "/signup" : `/signup?next=${encodeURIComponent(next)}`}>Create an account</Link> · <Link href="/forgot-password">Forgot your password?</Link>
       </p>
     </section>
   );

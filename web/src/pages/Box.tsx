@@ -209,7 +209,7 @@ function Marketplaces({ rows }: { rows: Schemas["MarketplaceBreakdown"][] }) {
       {rows.length === 0 ? (
         <Empty>No marketplace has listed this box recently.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <thead>
               <tr>
@@ -248,7 +248,7 @@ function Listings({ slug }: { slug: string }) {
           rows.length === 0 ? (
             <Empty>No current listings.</Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -285,7 +285,7 @@ function Sales({ slug }: { slug: string }) {
           rows.length === 0 ? (
             <Empty>No sales recorded yet.</Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

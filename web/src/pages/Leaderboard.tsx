@@ -109,7 +109,7 @@ export function Leaderboard() {
               <p class="muted">
                 {result.meta.total} boxes · {result.meta.day ? `day ${result.meta.day} (UTC)` : "no computed day yet"}
               </p>
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0}>
                 <table class="leaderboard" data-testid="leaderboard">
                   <thead>
                     <tr>

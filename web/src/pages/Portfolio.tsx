@@ -50,7 +50,7 @@ export function Portfolio() {
               <Empty>No holdings yet: add the boxes you own below.</Empty>
             ) : (
               <>
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table data-testid="holdings">
                     <thead>
                       <tr>
@@ -85,6 +85,7 @@ export function Portfolio() {
                   </table>
                 </div>
                 <h2>P&amp;L by game</h2>
+                <div class="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>
@@ -107,6 +108,7 @@ export function Portfolio() {
                     ))}
                   </tbody>
                 </table>
+                </div>
                 <h2>Value over time</h2>
                 <Show loaded={history}>
                   {(rows) =>

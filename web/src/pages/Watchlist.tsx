@@ -19,7 +19,7 @@ export function Watchlist() {
               Nothing watched yet. Open a box from the <Link href="/">leaderboard</Link> and press “Add to watchlist”.
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table data-testid="watchlist">
                 <thead>
                   <tr>
