@@ -50,5 +50,8 @@ bench-api:      ## gunicorn + wrk on dataset M, with the bare-Flask ceiling (las
 bench-soak:     ## 5 min of mixed traffic through a Redis and a PostgreSQL restart (last line: RESULT soak ...)
 	@scripts/setup.sh && . scripts/lib.sh && $(VENV)/bin/python -m bench.soak
 
+bench-web:      ## Lighthouse on the leaderboard and a box page of the running service (last lines: RESULT web ...)
+	@scripts/web.sh install && . scripts/lib.sh && $(VENV)/bin/python -m bench.web
+
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

@@ -21,6 +21,7 @@ DIST = PROJECT_ROOT / "web" / "dist"
 YEAR_S = 31536000
 IMMUTABLE = f"public, max-age={YEAR_S}, immutable"
 # Paths that belong to the API and operations: a miss there is a JSON 404, never the app's page.
+DATA_MODE_META = '<meta name="data-mode" content="{}" />'
 NOT_THE_APP = ("/api/", "/docs", "/openapi.json", "/health", "/metrics", "/assets/")
 
 blp = Blueprint("web", __name__)
@@ -31,12 +32,17 @@ def _dist() -> Path:
 
 
 def _index() -> Response:
-    dist = _dist()
-    if not (dist / "index.html").is_file():
+    page = _dist() / "index.html"
+    if not page.is_file():
         raise NotFound("The web client is not built: run `npm run build` in web/ (make run does).")
-    response = send_from_directory(dist, "index.html", max_age=0)
+    # The data mode goes into the page itself, so the "demo data" banner is drawn with the first paint
+    # instead of pushing the page down when the first API answer arrives.
+    mode = current_app.config["SETTINGS"].data_mode
+    html = page.read_text().replace(DATA_MODE_META.format(""), DATA_MODE_META.format(mode))
+    response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"  # revalidated (ETag) on every visit
-    response.headers.pop("Expires", None)
+    response.add_etag()
+    response.make_conditional(request)  # 304 for a matching If-None-Match, in place
     return response
 
 

@@ -9,7 +9,11 @@ import gzip
 import pytest
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-INDEX = b'<!doctype html><html><head><script type="module" src="/assets/index-abc123.js"></script></head></html>'
+INDEX = (
+    b'<!doctype html><html><head><meta name="data-mode" content="" />'
+    b'<script type="module" src="/assets/index-abc123.js"></script></head></html>'
+)
+SERVED = INDEX.replace(b'content=""', b'content="demo"')  # the service's data mode, for the banner
 SCRIPT = b"console.log('the app');" * 20
 
 
@@ -28,9 +32,11 @@ def dist(app, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 def test_index_is_served_at_the_root_never_cached_with_a_policy_that_allows_only_its_own_files(client, dist):
     response = client.get("/", headers=HTML)
     assert response.status_code == 200
-    assert response.data == INDEX
+    assert response.data == SERVED
     assert response.mimetype == "text/html"
     assert response.headers["Cache-Control"] == "no-cache"
+    again = client.get("/", headers={**HTML, "If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp
     assert "connect-src 'self'" in csp and "frame-ancestors 'none'" in csp
@@ -54,7 +60,7 @@ def test_hashed_assets_are_immutable_for_a_year_and_gzipped_for_clients_that_tak
 def test_client_routes_opened_in_a_browser_get_the_app(client, dist, path):
     response = client.get(path, headers=HTML)
     assert response.status_code == 200
-    assert response.data == INDEX
+    assert response.data == SERVED
     assert response.headers["Cache-Control"] == "no-cache"
 
 

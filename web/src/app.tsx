@@ -38,14 +38,17 @@ function Page({ path }: { path: string }) {
   return <NotFound />;
 }
 
+/** The service writes its data mode into the page (service/web.py); every API answer repeats it in
+ * X-Data-Mode, and /health/ready says it when the page came from elsewhere (the Vite dev server). */
+const pageMode = document.querySelector<HTMLMetaElement>('meta[name="data-mode"]')?.content || null;
+if (pageMode) dataMode.set(pageMode);
+
 function DemoBanner() {
   const mode = useStore(dataMode);
-  const [ready, setReady] = useState<string | null>(null);
   useEffect(() => {
-    // The first API answer says the mode in X-Data-Mode; /health/ready says it before any.
-    getReadiness().then((r) => setReady(r.data_mode ?? null), () => undefined);
+    if (!dataMode.get()) getReadiness().then((r) => r.data_mode && dataMode.set(r.data_mode), () => undefined);
   }, []);
-  if ((mode ?? ready) !== "demo") return null;
+  if (mode !== "demo") return null;
   return (
     <div class="demo-banner" role="note" data-testid="demo-banner">
       <strong>Demo data.</strong> These numbers come from a simulated market, not from real sales.
