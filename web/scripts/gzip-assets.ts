@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Plugin } from "vite";
 
 /** Writes a `.gz` twin of every text asset once, at build time: the service sends it to browsers
@@ -11,7 +11,7 @@ export function gzipAssets(): Plugin {
     name: "gzip-assets",
     apply: "build",
     configResolved(config) {
-      outDir = join(config.root, config.build.outDir);
+      outDir = resolve(config.root, config.build.outDir);
     },
     closeBundle() {
       const assets = join(outDir, "assets");
