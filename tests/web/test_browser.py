@@ -152,6 +152,10 @@ def test_a_visitor_browses_signs_up_watches_alerts_holds_and_signs_out(browser, 
         for chart in ("price-chart", "volume-chart"):
             expect(page.get_by_test_id(chart)).to_have_attribute("data-points", str(len(history)))
             page.get_by_test_id(chart).locator("canvas").first.wait_for()
+    floor = visit.api(f"/products/{box['slug']}")["metrics"]["floor_price"]
+    page.get_by_label("Asking price (USD)").fill(f"{floor:.2f}")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_test_id("verdict")).to_contain_text("good")  # at the floor: good (SPEC §6)
     visit.checked("box")
 
     # Sign up from the box page, and come back to it.
@@ -173,9 +177,18 @@ def test_a_visitor_browses_signs_up_watches_alerts_holds_and_signs_out(browser, 
     alert = page.get_by_test_id("alerts").locator("li")
     alert.first.wait_for()
     assert "Floor below $12.50" in alert.first.inner_text()
+    alert.first.get_by_role("button", name="Edit").click()
+    alert.first.get_by_label("Price (USD)").fill("11")
+    alert.first.get_by_role("button", name="Save").click()
+    expect(alert.first).to_contain_text("Floor below $11.00")
     alert.first.get_by_role("button", name="Pause").click()
     alert.first.get_by_role("button", name="Resume").wait_for()
     visit.checked("alerts")
+    alert.first.get_by_role("button", name="Delete").click()
+    page.get_by_text("No alerts yet").wait_for()
+    page.get_by_label("Price (USD)").fill("12.50")
+    page.get_by_role("button", name="Create alert").click()  # one kept, for the rest of the journey
+    alert.first.wait_for()
 
     visit.nav("Portfolio")
     page.get_by_label("Box").fill(box["slug"])
