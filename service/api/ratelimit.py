@@ -129,6 +129,8 @@ def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str)
     def _limit() -> Response | None:
         if request.method == "OPTIONS" or request.endpoint in EXEMPT:
             return None
+        if request.endpoint is None and request.method == "GET" and not request.path.startswith("/api/"):
+            return None  # the web dashboard's client routes (service/web.py): a page, not an API call
         view = app.view_functions.get(request.endpoint or "")
         limiter.check(request.endpoint, cache_key_for(view))
         lookup = g.get("cache_lookup")

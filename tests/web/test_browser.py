@@ -17,7 +17,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from service.core.settings import PROJECT_ROOT
-from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, serve_api
+from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, clear_of_window_edges, serve_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = PROJECT_ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
@@ -37,15 +37,17 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+ENV = {
+    "DATABASE_URL": TEST_DATABASE_URL,
+    "REDIS_URL": TEST_REDIS_URL,
+    "JWT_SECRET_KEY": "browser-test-secret-" + "x" * 40,
+    "RATE_LIMIT_DEFAULT": "100000/minute",
+}
+
+
 @pytest.fixture
 def site(market, redis_db) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    env = {
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "REDIS_URL": TEST_REDIS_URL,
-        "JWT_SECRET_KEY": "browser-test-secret-" + "x" * 40,
-        "RATE_LIMIT_DEFAULT": "100000/minute",
-    }
-    with serve_api(env) as base:
+    with serve_api(ENV) as base:
         yield base
 
 
@@ -88,6 +90,7 @@ class Visit:
     def checked(self, name: str) -> None:
         """Screenshot the page, and fail on a serious or critical accessibility violation."""
         self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_function("!document.querySelector('.loading')")  # every part of the page loaded
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{self.viewport}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
@@ -230,3 +233,22 @@ def test_a_visitor_browses_signs_up_watches_alerts_holds_and_signs_out(browser, 
 
 def _days_before(day: str, days: int) -> str:
     return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
+
+
+def test_a_rate_limited_and_then_unreachable_service_is_said_so(browser, market, redis_db):
+    visit = Visit(browser, "", "desktop")
+    page = visit.page
+    clear_of_window_edges()
+    with serve_api({**ENV, "RATE_LIMIT_DEFAULT": "1/minute"}) as base:
+        page.goto(base + "/search?q=box")  # the page's one API call: the minute's whole budget
+        page.get_by_role("link", name="OP-01 Box").wait_for()
+        page.get_by_label("Name, set or code").fill("151")
+        page.get_by_role("button", name="Search").click()
+        expect(page.get_by_role("alert")).to_contain_text(
+            re.compile(r"Too many requests right now; trying again in \d+ s")
+        )
+    page.get_by_label("Name, set or code").fill("op")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("alert")).to_contain_text("The service cannot be reached")
+    page.get_by_role("button", name="Try again").wait_for()
+    visit.context.close()
