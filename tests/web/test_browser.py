@@ -90,7 +90,7 @@ class Visit:
     def checked(self, name: str) -> None:
         """Screenshot the page, and fail on a serious or critical accessibility violation."""
         self.page.wait_for_load_state("networkidle")
-        self.page.wait_for_function("!document.querySelector('.loading')")  # every part of the page loaded
+        expect(self.page.locator(".loading")).to_have_count(0)  # every part of the page loaded
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{self.viewport}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
@@ -251,4 +251,33 @@ def test_a_rate_limited_and_then_unreachable_service_is_said_so(browser, market,
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("alert")).to_contain_text("The service cannot be reached")
     page.get_by_role("button", name="Try again").wait_for()
+    visit.context.close()
+
+
+def test_a_browser_session_survives_a_reload_by_its_refresh_cookie_and_ends_at_sign_out(browser, site):
+    credentials = requests.get(f"{site}/openapi.json", timeout=10).json()["components"]["schemas"]["Credentials"]
+    if "session" not in credentials["properties"]:
+        pytest.skip("this server has no cookie sessions yet (the accounts work of issue 14)")
+    visit = Visit(browser, site, "desktop")
+    page = visit.page
+    page.goto(site + "/signup")
+    page.get_by_label("E-mail").fill("cookie@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_test_id("sign-out").wait_for()
+
+    # The access token lived in memory only; the reload finds it again through the refresh cookie.
+    page.goto(site + "/watchlist")
+    page.get_by_role("heading", name="Your watchlist").wait_for()
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    cookies = {c["name"]: c for c in visit.context.cookies()}
+    assert cookies["refresh_token_cookie"]["httpOnly"] and cookies["refresh_token_cookie"]["sameSite"] == "Strict"
+    assert cookies["refresh_token_cookie"]["path"] == "/api/v1/auth/refresh"
+    assert "refresh_token_cookie" not in page.evaluate("document.cookie")
+    visit.checked("watchlist-after-reload")
+
+    page.get_by_test_id("sign-out").click()
+    page.get_by_role("link", name="Sign in", exact=True).wait_for()
+    page.goto(site + "/watchlist")
+    page.get_by_role("heading", name="Sign in").wait_for()
     visit.context.close()

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { dataMode, session, sessionExpired } from "./api/client";
+import { dataMode, restoring, session, sessionExpired } from "./api/client";
 import { signOut } from "./api/auth";
 import { getReadiness } from "./api/endpoints";
 import { Link, match, navigate, useLocation } from "./router";
@@ -9,6 +9,7 @@ import { lazyPage } from "./pages/lazy";
 import { SignIn, SignUp, ForgotPassword, ResetPassword, VerifyEmail } from "./pages/Account";
 import { Search } from "./pages/Search";
 import { NotFound } from "./pages/NotFound";
+import { Loading } from "./components/States";
 
 // Pages with charts load uPlot and their own code only when opened.
 const Box = lazyPage(() => import("./pages/Box").then((m) => m.Box));
@@ -118,6 +119,7 @@ export function App() {
   const { path } = useLocation();
   const expired = useStore(sessionExpired);
   const current = useStore(session);
+  const waking = useStore(restoring);
   useEffect(() => {
     if (expired && PRIVATE.includes(path)) {
       sessionExpired.set(false);
@@ -132,7 +134,15 @@ export function App() {
       </a>
       <Nav />
       <DemoBanner />
-      <main id="main">{needsSession ? <SignIn reason="Sign in to see this page." /> : <Page path={path} />}</main>
+      <main id="main">
+        {needsSession && waking ? (
+          <Loading label="Signing you back in…" />
+        ) : needsSession ? (
+          <SignIn reason="Sign in to see this page." />
+        ) : (
+          <Page path={path} />
+        )}
+      </main>
       <footer class="footer">
         <p>
           BoosterBoxPro · market data for sealed trading-card products · <a href="/docs">API</a>

@@ -1,4 +1,4 @@
-import { ApiError, api, refreshSession, session, sessionExpired } from "./client";
+import { ApiError, api, cookie, refreshSession, restoring, session, sessionExpired } from "./client";
 import type { components } from "./schema";
 
 type Tokens = components["schemas"]["Tokens"];
@@ -40,6 +40,16 @@ export async function signOut(): Promise<void> {
 
 /** On load: a refresh cookie from an earlier visit gives a session back without a password. */
 export async function restoreSession(): Promise<void> {
+  if (!cookie("csrf_refresh_token")) return;
+  restoring.set(true);
+  try {
+    await restore();
+  } finally {
+    restoring.set(false);
+  }
+}
+
+async function restore(): Promise<void> {
   if (await refreshSession()) {
     try {
       const me = await api<components["schemas"]["User"]>("/me");

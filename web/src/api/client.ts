@@ -26,6 +26,8 @@ export interface Session {
 export const session = createStore<Session | null>(null);
 /** `demo` when the service serves the simulated market (every response says so in X-Data-Mode). */
 export const dataMode = createStore<string | null>(null);
+/** True while a session is being restored from the refresh cookie after a page load. */
+export const restoring = createStore(false);
 /** Set when a signed-in call failed for good (the refresh failed too): the app sends the user to sign in. */
 export const sessionExpired = createStore(false);
 
