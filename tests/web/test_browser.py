@@ -225,6 +225,7 @@ def test_a_visitor_browses_signs_up_watches_alerts_holds_and_signs_out(browser, 
     if toggle.is_visible():
         toggle.click()
     page.get_by_test_id("sign-out").click()
+    page.wait_for_url(site + "/")  # the app goes home once the server has ended the session
     page.goto(site + "/watchlist")
     page.get_by_role("heading", name="Sign in").wait_for()
     visit.checked("sign-in")
