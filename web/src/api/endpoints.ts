@@ -16,15 +16,20 @@ export type AlertIn = Omit<Schemas["AlertIn"], "cooldown_hours" | "active"> &
   Partial<Pick<Schemas["AlertIn"], "cooldown_hours" | "active">>;
 export type Notification = Schemas["Notification"];
 export type MarketIndex = Schemas["MarketIndex"];
-export type Mover = Schemas["Movers"]["gainers"][number];
+export type Mover = Schemas["Mover"];
+export type Totals = Schemas["Totals"];
+export interface MoversView {
+  gainers: Mover[];
+  losers: Mover[];
+}
+export interface PortfolioView {
+  holdings: Holding[];
+  totals: Totals;
+  by_game: Record<string, Totals>;
+}
 export type SortKey = NonNullable<LeaderboardQuery["sort"]>;
 export type LeaderboardQuery = NonNullable<paths["/api/v1/leaderboard"]["get"]["parameters"]["query"]>;
 export type HistoryPoint = { period: string } & Record<string, number | null | string>;
-
-/** `{data: [...]}` today for some responses, the whole body for others: the rows either way. */
-function rows<T>(body: { data: T[] } | T[]): T[] {
-  return Array.isArray(body) ? body : body.data;
-}
 
 export const getGames = () => api<Schemas["GameList"]>("/games").then((b) => b.data);
 export const getLeaderboard = (query: LeaderboardQuery) =>
@@ -33,13 +38,13 @@ export const searchProducts = (query: { q?: string; game?: string; limit?: numbe
   api<Schemas["ProductList"]>("/products", { query });
 export const getProduct = (ref: string) => api<ProductDetail>(`/products/${encodeURIComponent(ref)}`);
 export const getHistory = (ref: string, metrics: string[], from: string, to: string) =>
-  api<Schemas["History"]>(`/products/${encodeURIComponent(ref)}/history`, {
+  api<{ data: HistoryPoint[] }>(`/products/${encodeURIComponent(ref)}/history`, {
     query: { metrics: metrics.join(","), from, to, interval: "1d" },
-  }).then((b) => rows<HistoryPoint>(b as unknown as { data: HistoryPoint[] }));
+  }).then((b) => b.data);
 export const getRankHistory = (ref: string, from: string, to: string) =>
-  api<Schemas["RankHistory"]>(`/products/${encodeURIComponent(ref)}/rank-history`, { query: { from, to } }).then(
-    (b) => rows(b),
-  );
+  api<{ data: { day: string; rank: number | null }[] }>(`/products/${encodeURIComponent(ref)}/rank-history`, {
+    query: { from, to },
+  }).then((b) => b.data);
 export const getSales = (ref: string, limit = 10) =>
   api<Schemas["SalesPage"]>(`/products/${encodeURIComponent(ref)}/sales`, { query: { limit } }).then((b) => b.data);
 export const getListings = (ref: string, limit = 10) =>
@@ -52,23 +57,33 @@ export const priceCheck = (product: string, price: number) =>
 
 export const getMarketIndex = (scope: string) => api<MarketIndex>("/market/index", { query: { scope } });
 export const getIndexHistory = (scope: string, from?: string) =>
-  api<Schemas["IndexHistory"]>("/market/index/history", { query: { scope, from } }).then((b) => rows(b));
+  api<Schemas["IndexHistory"]>("/market/index/history", { query: { scope, from } }).then((b) => b.data);
 export const getMovers = (metric: string, period: string) =>
-  api<Schemas["Movers"]>("/movers", { query: { metric, period, limit: 5 } }).then((b) =>
-    "gainers" in b ? b : (b as unknown as { data: Schemas["Movers"] }).data,
-  );
+  api<unknown>("/movers", { query: { metric, period, limit: 5 } }).then(toMovers);
+
+/** Movers as `{gainers, losers}` (today) or as the envelope `{data: [{direction, ...}], meta}`. */
+export function toMovers(body: unknown): MoversView {
+  if (body && typeof body === "object" && "gainers" in body) return body as MoversView;
+  const rows = (body as { data: (Mover & { direction?: string })[] }).data;
+  return { gainers: rows.filter((r) => r.direction === "gainer"), losers: rows.filter((r) => r.direction === "loser") };
+}
 
 export const getWatchlist = () => api<Schemas["WatchlistPage"]>("/me/watchlist", { query: { limit: 200 } });
 export const watch = (product: string) => api<unknown>("/me/watchlist", { method: "POST", body: { product } });
 export const unwatch = (product: string) =>
   api<void>(`/me/watchlist/${encodeURIComponent(product)}`, { method: "DELETE" });
 
-export const getPortfolio = () =>
-  api<Schemas["Portfolio"]>("/me/portfolio").then((b) =>
-    "holdings" in b ? b : (b as unknown as { data: Schemas["Portfolio"] }).data,
-  );
+export const getPortfolio = () => api<unknown>("/me/portfolio").then(toPortfolio);
+
+/** The portfolio as `{holdings, totals, by_game}` (today) or as the envelope `{data: holdings,
+ * meta: {totals, by_game}}`. */
+export function toPortfolio(body: unknown): PortfolioView {
+  if (body && typeof body === "object" && "holdings" in body) return body as PortfolioView;
+  const { data, meta } = body as { data: Holding[]; meta: { totals: Totals; by_game: Record<string, Totals> } };
+  return { holdings: data, totals: meta.totals, by_game: meta.by_game };
+}
 export const getPortfolioHistory = (from?: string) =>
-  api<Schemas["PortfolioHistory"]>("/me/portfolio/history", { query: { from } }).then((b) => rows(b));
+  api<Schemas["PortfolioHistory"]>("/me/portfolio/history", { query: { from } }).then((b) => b.data);
 export const addHolding = (holding: Schemas["HoldingIn"]) =>
   api<Holding>("/me/portfolio", { method: "POST", body: holding });
 export const removeHolding = (id: number) => api<void>(`/me/portfolio/${id}`, { method: "DELETE" });
