@@ -23,11 +23,12 @@ DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline' {assets}; style-src 'self' 'unsafe-inline' {assets}; "
     "img-src 'self' data: {assets}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-# The web dashboard (service/web.py): its own script and styles only, no inline script; API calls to
-# this origin; box images may come from a marketplace's image host (https), sent without a referrer.
+# The web dashboard (service/web.py): its own files only, no inline script, API calls to this origin.
+# Box images too come from this origin (the service serves the copies it downloaded), so a visitor's
+# browser never contacts a marketplace's image host.
 WEB_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 

@@ -39,7 +39,7 @@ def test_index_is_served_at_the_root_never_cached_with_a_policy_that_allows_only
     assert again.status_code == 304
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp
-    assert "connect-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "connect-src 'self'" in csp and "img-src 'self';" in csp and "frame-ancestors 'none'" in csp
 
 
 def test_hashed_assets_are_immutable_for_a_year_and_gzipped_for_clients_that_take_it(client, dist):

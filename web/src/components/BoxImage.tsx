@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 
 /** The box's picture when the catalog has one and it loads; otherwise a tidy placeholder with the set
- * code (the offline demo has no images). Sent without a referrer: the image host learns nothing. */
+ * code (the offline demo has no images). `image_url` is an address on this service, which serves the
+ * copy it downloaded; the page's CSP refuses any other image host, and then the placeholder shows. */
 export function BoxImage({
   src,
   name,
