@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { dataMode, restoring, session, sessionExpired } from "./api/client";
 import { signOut } from "./api/auth";
-import { getReadiness } from "./api/endpoints";
+import { getNotifications, getReadiness } from "./api/endpoints";
 import { Link, match, navigate, useLocation } from "./router";
 import { useStore } from "./store";
 import { Leaderboard } from "./pages/Leaderboard";
@@ -61,11 +61,23 @@ function Nav() {
   const current = useStore(session);
   const { path } = useLocation();
   const [open, setOpen] = useState(false);
+  const [unread, setUnread] = useState(0);
   useEffect(() => setOpen(false), [path]);
-  const item = (href: string, text: string) => (
+  useEffect(() => {
+    // The inbox's unread count, refreshed as the user moves around (alerts fire in the background).
+    if (current) getNotifications(true, 1).then((page) => setUnread(page.meta.unread), () => undefined);
+    else setUnread(0);
+  }, [current !== null, path]);
+  const item = (href: string, text: string, badge = 0) => (
     <li>
       <Link href={href} aria-current={path === href ? "page" : undefined}>
         {text}
+        {badge > 0 && (
+          <span class="badge">
+            {badge}
+            <span class="visually-hidden"> unread</span>
+          </span>
+        )}
       </Link>
     </li>
   );
@@ -91,7 +103,7 @@ function Nav() {
           {current && item("/watchlist", "Watchlist")}
           {current && item("/portfolio", "Portfolio")}
           {current && item("/alerts", "Alerts")}
-          {current && item("/notifications", "Inbox")}
+          {current && item("/notifications", "Inbox", unread)}
           {current ? (
             <li>
               <button

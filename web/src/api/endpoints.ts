@@ -94,8 +94,8 @@ export const updateAlert = (id: number, patch: Schemas["AlertPatch"]) =>
   api<Alert>(`/me/alerts/${id}`, { method: "PATCH", body: patch });
 export const deleteAlert = (id: number) => api<void>(`/me/alerts/${id}`, { method: "DELETE" });
 
-export const getNotifications = (unread = false) =>
-  api<Schemas["NotificationPage"]>("/me/notifications", { query: { limit: 100, unread: unread || undefined } });
+export const getNotifications = (unread = false, limit = 100) =>
+  api<Schemas["NotificationPage"]>("/me/notifications", { query: { limit, unread: unread || undefined } });
 export const markRead = (id: number) => api<Notification>(`/me/notifications/${id}/read`, { method: "POST" });
 export const markAllRead = () => api<unknown>("/me/notifications/read", { method: "POST" });
 
