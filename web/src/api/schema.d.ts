@@ -100,7 +100,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account (role `user`) and sign in. */
+        /** Create an account (role `user`), sign in, and e-mail a link that verifies the address. */
         post: {
             parameters: {
                 query?: never;
@@ -200,7 +200,7 @@ export interface paths {
         put?: never;
         /**
          * A new token pair for a refresh token (which is then spent).
-         * @description Send the refresh token as the Bearer token. It is rotated: the old one stops working, and using it again revokes every token of the session.
+         * @description Send the refresh token as the Bearer token, or (cookie sessions) send the refresh cookie with the value of the csrf_refresh_token cookie as the X-CSRF-TOKEN header. It is rotated: the old one stops working (a cookie session gets new cookies), and using it again revokes every token of the session.
          */
         post: {
             parameters: {
@@ -220,6 +220,13 @@ export interface paths {
                         "application/json": components["schemas"]["Tokens"];
                     };
                 };
+                /** @description Missing, invalid, spent or revoked refresh token, or a missing or wrong CSRF token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -238,7 +245,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session: every access and refresh token of it, issued before or after a refresh. */
+        /**
+         * End the session: every access and refresh token of it, issued before or after a refresh.
+         *     A cookie session's cookies are cleared.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -312,7 +322,40 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Account preferences: `alert_emails` e-mails each alert firing (only to a verified address). */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UserChange"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
         trace?: never;
     };
     "/api/v1/me/password": {
@@ -347,6 +390,206 @@ export interface paths {
                 };
                 /** @description Missing, invalid, expired or revoked token */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the address with the token of the verification e-mail (single use). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmailToken"];
+                };
+            };
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The token is wrong, expired or already used */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** E-mail a new verification link to the signed-in account's address. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                /** @description Missing, invalid, expired or revoked token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The address is verified already */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * E-mail a password-reset link. The answer is the same whether or not the address has an account,
+         *     and so is the work done here: a job looks the address up and sends the e-mail.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasswordResetRequest"];
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Accepted"];
+                    };
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                /** @description The request could not be queued; try again */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token of the reset e-mail (single use). Every session of the
+         *     account ends; the address counts as verified (the link reached it).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PasswordReset"];
+                };
+            };
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The token is wrong, expired or already used */
+                400: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2780,6 +3023,12 @@ export interface components {
             /** Format: email */
             email: string;
             password: string;
+            /**
+             * @description bearer (default, mobile): both tokens in the body. cookie (the web client): the refresh token in an httpOnly cookie for POST /api/v1/auth/refresh, with the CSRF token in the readable cookie csrf_refresh_token, to send back as X-CSRF-TOKEN
+             * @default bearer
+             * @enum {string}
+             */
+            session: "bearer" | "cookie";
         };
         User: {
             id: number;
@@ -2787,10 +3036,15 @@ export interface components {
             role: string;
             /** Format: date-time */
             created_at?: string;
+            /** @description The address was confirmed by e-mail */
+            email_verified: boolean;
+            /** @description Alert firings are e-mailed (once the address is verified) */
+            alert_emails: boolean;
         };
         Tokens: {
             access_token: string;
-            refresh_token: string;
+            /** @description Absent in cookie sessions: it is in the cookie */
+            refresh_token?: string;
             token_type: string;
             /** @description Seconds the access token lives */
             expires_in: number;
@@ -2799,9 +3053,28 @@ export interface components {
             user: components["schemas"]["User"];
             tokens: components["schemas"]["Tokens"];
         };
+        UserChange: {
+            alert_emails: boolean;
+        };
         PasswordChange: {
             current_password: string;
             new_password: string;
+        };
+        EmailToken: {
+            /** @description From the link */
+            token: string;
+        };
+        Accepted: {
+            message: string;
+        };
+        PasswordResetRequest: {
+            /** Format: email */
+            email: string;
+        };
+        PasswordReset: {
+            /** @description From the link */
+            token: string;
+            password: string;
         };
         Game: {
             code: string;
