@@ -134,6 +134,12 @@ def test_a_visitor_browses_signs_up_watches_alerts_holds_and_signs_out(browser, 
     page.wait_for_url(re.compile(r"sort=floor_price.*dir=asc|dir=asc.*sort=floor_price"))
     by_floor = visit.api("/leaderboard?sort=floor_price&direction=asc")["data"]
     expect(rows.get_by_role("link")).to_have_text([r["product"]["name"] for r in by_floor])
+    earlier = _days_before(visit.api("/leaderboard?limit=1")["meta"]["day"], 5)  # the date picker: a past day
+    page.get_by_label("Day", exact=True).fill(earlier)
+    page.wait_for_url(re.compile(f"date={earlier}"))
+    then = visit.api(f"/leaderboard?sort=floor_price&direction=asc&date={earlier}")
+    expect(page.get_by_text(f"day {earlier} (UTC)")).to_be_visible()
+    expect(rows.get_by_role("link")).to_have_text([r["product"]["name"] for r in then["data"]])
     page.get_by_label("Game").select_option("pokemon")
     page.wait_for_url(re.compile(r"game=pokemon"))
     pokemon = visit.api("/leaderboard?game=pokemon")["data"]

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { location, match, navigate, withQuery } from "./router";
 
+window.scrollTo = () => undefined; // jsdom has no layout to scroll
+
 describe("router", () => {
   it("matches patterns with parameters, and only whole paths", () => {
     expect(match("/box/:ref", "/box/op-13-booster-box")).toEqual({ ref: "op-13-booster-box" });
