@@ -288,3 +288,30 @@ def test_a_browser_session_survives_a_reload_by_its_refresh_cookie_and_ends_at_s
     page.goto(site + "/watchlist")
     page.get_by_role("heading", name="Sign in").wait_for()
     visit.context.close()
+
+
+def test_the_password_reset_and_e_mail_pages_speak_to_the_api(browser, site):
+    visit = Visit(browser, site, "phone")
+    page = visit.page
+    page.goto(site + "/signin")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail").fill("nobody@example.com")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("status")).to_contain_text("an e-mail with a link to choose a new password is on its way")
+    visit.checked("forgot-password")
+
+    invalid = "This link is invalid, expired or already used"
+    page.goto(site + "/reset-password?token=not-a-token")
+    page.get_by_label("New password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_role("alert")).to_contain_text(invalid)
+    assert visit.errors == [f"400 POST {site}/api/v1/auth/password-reset/confirm"]
+    visit.errors.clear()
+    visit.checked("reset-password")
+
+    page.goto(site + "/verify-email?token=not-a-token")
+    expect(page.get_by_role("alert")).to_contain_text(invalid)
+    assert visit.errors == [f"400 POST {site}/api/v1/auth/verify-email"]
+    visit.errors.clear()
+    visit.checked("verify-email")
+    visit.context.close()
