@@ -7,8 +7,9 @@
 
 PACKAGES=(procps postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION redis-server cmake build-essential
           xz-utils libssl-dev libkrb5-dev wrk chromium)
-# The web client builds with Node 18 or later: Debian's nodejs and npm, unless a Node.js is already here
-# (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+# The web client is built and tested with Node 20 (the project's machines have NodeSource's, whose nodejs
+# bundles npm and conflicts with Debian's npm package). Only where there is no npm at all, Debian's
+# nodejs 18 and npm are installed: Vite 6 and Vitest 3 support it, one build-only dependency asks for 20.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
