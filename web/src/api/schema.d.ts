@@ -30,6 +30,7 @@ export interface paths {
                         "application/json": components["schemas"]["Liveness"];
                     };
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -71,6 +72,7 @@ export interface paths {
                         "application/json": components["schemas"]["Readiness"];
                     };
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 /** @description A dependency is failing; `failing` names it */
                 503: {
                     headers: {
@@ -227,6 +229,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -272,6 +275,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -314,6 +318,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -494,6 +499,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -631,6 +637,7 @@ export interface paths {
                         "application/json": components["schemas"]["GameList"];
                     };
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -760,7 +767,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Comma-separated; any of floor_price, market_price, volume_usd, volume_7d, volume_30d, volume_ema_7d, units_sold, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d, floor_change_pct_30d, visible_market_cap, liquidity_score, days_to_plus_20pct, expected_days_to_sell, active_listings, units_listed, momentum, sold_avg_30d, floor_low, units_near_floor, sales_count, units_added, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d, units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d, volume_change_pct_7d, volume_change_pct_30d, added_avg_30d, absorption_ratio */
+                    /** @description Comma-separated; any of floor_price, market_price, volume_24h, volume_7d, volume_30d, volume_ema_7d, units_sold, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d, floor_change_pct_30d, visible_market_cap, liquidity_score, days_to_plus_20pct, expected_days_to_sell, active_listings, units_listed, momentum, sold_avg_30d, volume_usd, floor_low, units_near_floor, sales_count, units_added, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d, units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d, volume_change_pct_7d, volume_change_pct_30d, added_avg_30d, absorption_ratio */
                     metrics?: string;
                     interval?: "1h" | "1d" | "1w";
                     /** @description First day (UTC) */
@@ -983,6 +990,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/{product}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        /** The product's box image, as stored by the service (a placeholder is the client's to show on 404). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The image's version, as `image_url` gives it: the answer may be cached for good */
+                    v?: string;
+                };
+                header?: never;
+                path: {
+                    product: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The box image (image/jpeg, image/png or image/webp) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not modified (If-None-Match holds the image's ETag) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description No such product, or no image stored for it */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/leaderboard": {
         parameters: {
             query?: never;
@@ -1137,7 +1201,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Top gainers and losers by floor or market price, ignoring noise (SPEC §5). */
+        /**
+         * Top gainers and losers by floor or market price, ignoring noise (SPEC §5): the gainers first
+         *     (biggest rise first), then the losers (biggest fall first), each with its `direction` and `place`.
+         */
         get: {
             parameters: {
                 query?: {
@@ -1268,7 +1335,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Watch a product (adding one already watched changes nothing). */
+        /** Watch a product (adding one already watched changes nothing); the item as the watchlist lists it. */
         post: {
             parameters: {
                 query?: never;
@@ -1288,7 +1355,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["WatchlistAdd"];
+                        "application/json": components["schemas"]["WatchlistItem"];
                     };
                 };
                 /** @description Missing, invalid, expired or revoked token */
@@ -1353,6 +1420,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1368,7 +1436,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Holdings valued at the latest floor (else market price); totals overall and per game. */
+        /**
+         * Holdings valued at the latest floor (else market price), newest first; the totals, overall and
+         *     per game, are in `meta`.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1394,6 +1465,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1483,6 +1555,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1720,6 +1793,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1758,6 +1832,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1815,7 +1890,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The webhook alert firings are POSTed to, with its most recent deliveries. */
+        /**
+         * The webhook alert firings are POSTed to, with its most recent deliveries; `url` and
+         *     `created_at` are null while none is set.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1841,13 +1919,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description No webhook set */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1921,6 +1993,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2025,6 +2098,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2069,6 +2143,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2302,6 +2377,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2557,12 +2633,16 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
         put?: never;
         post?: never;
-        /** Deactivate a product: it leaves listings and fetches; its history is kept. */
+        /**
+         * Deactivate a product: it leaves listings, fetches and the ranks (from the latest day on, once the
+         *     pipeline has run); its history is kept.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -2602,6 +2682,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2710,6 +2791,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2822,6 +2904,7 @@ export interface paths {
                     };
                     content?: never;
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -3106,13 +3189,14 @@ export interface components {
             product_type: string;
             /** Format: date */
             release_date?: string | null;
+            /** @description The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...); null when none is stored (show a placeholder) */
             image_url?: string | null;
             reprint_risk: string;
             /** @description Lowest landed price (unit + shipping) across marketplaces, from each one's last complete snapshot (carried forward at most max_carry_days) */
             floor_price?: number | null;
             /** @description The last TCGplayer market price of the day or the max_carry_days before, else the median unit sale price of the last 7 days */
             market_price?: number | null;
-            /** @description Sales volume of the day in USD (unit price x quantity) */
+            /** @description Sales volume of the last 24 hours in USD (unit price x quantity): on the latest day, the 24 hours up to the end of the hour of the latest observation; on earlier days, the UTC day (volume_usd) */
             volume_24h?: number | null;
             /** @description Change of the floor price over 1 day: (now - then) / then x 100; null if either end is null */
             floor_change_pct_1d?: number | null;
@@ -3131,6 +3215,7 @@ export interface components {
             product_type: string;
             /** Format: date */
             release_date?: string | null;
+            /** @description The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...); null when none is stored (show a placeholder) */
             image_url?: string | null;
             reprint_risk: string;
             language?: string;
@@ -3147,7 +3232,7 @@ export interface components {
             floor_price?: number | null;
             /** @description The last TCGplayer market price of the day or the max_carry_days before, else the median unit sale price of the last 7 days */
             market_price?: number | null;
-            /** @description Sales volume of the day in USD (unit price x quantity) */
+            /** @description Sales volume of the last 24 hours in USD (unit price x quantity): on the latest day, the 24 hours up to the end of the hour of the latest observation; on earlier days, the UTC day (volume_usd) */
             volume_24h?: number | null;
             /** @description Sales volume of the trailing 7 days */
             volume_7d?: number | null;
@@ -3227,14 +3312,36 @@ export interface components {
             ranks: components["schemas"]["Rank"][];
             marketplaces: components["schemas"]["MarketplaceBreakdown"][];
         };
-        History: {
+        HistoryMeta: {
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
+             * @enum {string}
+             */
+            data_mode: "demo" | "live";
             product_id: number;
             interval: string;
+            /** @description The charted metrics, in order */
             metrics: string[];
+            /**
+             * Format: date
+             * @description First day (UTC)
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description Last day (UTC)
+             */
+            to: string;
+        };
+        History: {
             /** @description {period, <metric>: value, ...} */
             data: {
                 [key: string]: unknown;
             }[];
+            meta: components["schemas"]["HistoryMeta"];
         };
         Sale: {
             /** Format: date-time */
@@ -3271,10 +3378,26 @@ export interface components {
             rank_1d_ago?: number | null;
             rank_7d_ago?: number | null;
         };
-        RankHistory: {
+        RankHistoryMeta: {
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
+             * @enum {string}
+             */
+            data_mode: "demo" | "live";
             product_id: number;
+            /** @description 'all' or a game code */
             scope: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+        };
+        RankHistory: {
             data: components["schemas"]["RankPoint"][];
+            meta: components["schemas"]["RankHistoryMeta"];
         };
         ProductSummary: {
             id: number;
@@ -3286,6 +3409,7 @@ export interface components {
             product_type: string;
             /** Format: date */
             release_date?: string | null;
+            /** @description The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...); null when none is stored (show a placeholder) */
             image_url?: string | null;
             reprint_risk: string;
         };
@@ -3361,13 +3485,30 @@ export interface components {
             fear_greed?: number;
             fear_greed_label?: string;
         };
+        IndexHistoryMeta: {
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
+             * @enum {string}
+             */
+            data_mode: "demo" | "live";
+            /** @description 'all' or a game code */
+            scope: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+        };
         IndexHistory: {
             data: components["schemas"]["IndexPoint"][];
-            meta: {
-                [key: string]: unknown;
-            };
+            meta: components["schemas"]["IndexHistoryMeta"];
         };
         Mover: {
+            /** @description gainer or loser */
+            direction: string;
+            /** @description 1 for the biggest move of its direction */
             place: number;
             product: components["schemas"]["ProductSummary"];
             price_before?: number;
@@ -3376,13 +3517,28 @@ export interface components {
             change_pct?: number;
             active_listings?: number;
         };
-        Movers: {
+        MoversMeta: {
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
+             * @enum {string}
+             */
+            data_mode: "demo" | "live";
             /** Format: date */
             day: string;
+            /** @description floor or market */
             metric: string;
+            /** @description The window of the change: 1d, 7d or 30d */
             period: string;
-            gainers: components["schemas"]["Mover"][];
-            losers: components["schemas"]["Mover"][];
+            /** @description At most this many gainers and losers */
+            per_direction: number;
+        };
+        Movers: {
+            /** @description Gainers, then losers */
+            data: components["schemas"]["Mover"][];
+            meta: components["schemas"]["MoversMeta"];
         };
         PriceCheck: {
             product_id: number;
@@ -3450,12 +3606,26 @@ export interface components {
             pnl_usd?: number;
             pnl_pct?: number | null;
         };
-        Portfolio: {
-            holdings: components["schemas"]["Holding"][];
+        PortfolioMeta: {
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
+             * @enum {string}
+             */
+            data_mode: "demo" | "live";
+            /** @description Every holding together */
             totals: components["schemas"]["Totals"];
+            /** @description By game code */
             by_game: {
                 [key: string]: components["schemas"]["Totals"];
             };
+        };
+        Portfolio: {
+            /** @description The holdings, newest first */
+            data: components["schemas"]["Holding"][];
+            meta: components["schemas"]["PortfolioMeta"];
         };
         HoldingIn: {
             product: string;
@@ -3479,8 +3649,29 @@ export interface components {
             value?: number;
             priced_all?: boolean;
         };
+        PortfolioHistoryMeta: {
+            total: number;
+            limit: number;
+            offset: number;
+            /**
+             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
+             * @enum {string}
+             */
+            data_mode: "demo" | "live";
+            /**
+             * Format: date
+             * @description null before any metrics
+             */
+            from: string | null;
+            /**
+             * Format: date
+             * @description null before any metrics
+             */
+            to: string | null;
+        };
         PortfolioHistory: {
             data: components["schemas"]["ValuePoint"][];
+            meta: components["schemas"]["PortfolioHistoryMeta"];
         };
         ProductRef: {
             id: number;
@@ -3549,9 +3740,13 @@ export interface components {
             finished_at?: string | null;
         };
         Webhook: {
-            url: string;
-            /** Format: date-time */
-            created_at: string;
+            /** @description null while no webhook is set */
+            url: string | null;
+            /**
+             * Format: date-time
+             * @description null while none is set
+             */
+            created_at: string | null;
             /** @description Signing secret; shown only when the webhook is set */
             secret?: string;
             recent_deliveries?: components["schemas"]["Delivery"][];
@@ -3688,8 +3883,11 @@ export interface components {
             release_date?: string | null;
             msrp_usd?: number | null;
             packs_per_box?: number | null;
-            /** Format: url */
-            image_url?: string | null;
+            /**
+             * Format: url
+             * @description The box image's URL (https, a public host), chosen by an admin: it wins over the marketplaces' and fetches leave it alone; null hands the image back to the marketplaces. The service downloads it and serves it at `image_url`.
+             */
+            image_override_url?: string | null;
             /** @enum {string} */
             reprint_risk?: "LOW" | "UNCONFIRMED" | "ELEVATED";
             estimated_total_supply?: number | null;
@@ -3723,8 +3921,11 @@ export interface components {
             release_date?: string | null;
             msrp_usd?: number | null;
             packs_per_box?: number | null;
-            /** Format: url */
-            image_url?: string | null;
+            /**
+             * Format: url
+             * @description The box image's URL (https, a public host), chosen by an admin: it wins over the marketplaces' and fetches leave it alone; null hands the image back to the marketplaces. The service downloads it and serves it at `image_url`.
+             */
+            image_override_url?: string | null;
             /** @enum {string} */
             reprint_risk?: "LOW" | "UNCONFIRMED" | "ELEVATED";
             estimated_total_supply?: number | null;
@@ -3732,6 +3933,12 @@ export interface components {
             active?: boolean;
             slug: string;
             id: number;
+            /** @description Where the service serves the stored image; null until one is */
+            image_url?: string | null;
+            /** @description The image URL a marketplace gives */
+            image_source_url?: string | null;
+            /** @description Why the last download of the wanted image failed, if it did */
+            image_error?: string | null;
             sources?: components["schemas"]["AdminSource"][];
         };
         ProductFields: {
@@ -3745,8 +3952,11 @@ export interface components {
             release_date?: string | null;
             msrp_usd?: number | null;
             packs_per_box?: number | null;
-            /** Format: url */
-            image_url?: string | null;
+            /**
+             * Format: url
+             * @description The box image's URL (https, a public host), chosen by an admin: it wins over the marketplaces' and fetches leave it alone; null hands the image back to the marketplaces. The service downloads it and serves it at `image_url`.
+             */
+            image_override_url?: string | null;
             /** @enum {string} */
             reprint_risk?: "LOW" | "UNCONFIRMED" | "ELEVATED";
             estimated_total_supply?: number | null;
@@ -3799,8 +4009,8 @@ export interface components {
         };
     };
     responses: {
-        /** @description Default error response */
-        DEFAULT_ERROR: {
+        /** @description Unprocessable Entity */
+        UNPROCESSABLE_ENTITY: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3808,8 +4018,8 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Unprocessable Entity */
-        UNPROCESSABLE_ENTITY: {
+        /** @description Default error response */
+        DEFAULT_ERROR: {
             headers: {
                 [name: string]: unknown;
             };
