@@ -2,8 +2,8 @@ import { api } from "./client";
 import type { components, paths } from "./schema";
 
 /** Thin accessors over /api/v1, typed from the generated OpenAPI schema (npm run types / make
- * web-types). Responses that are moving to the `{data, meta}` envelope are unwrapped here, in one
- * place each, so the pages never care. */
+ * web-types). Lists come in the `{data, meta}` envelope; it is unwrapped here, in one place each, so
+ * the pages never care. */
 export type Schemas = components["schemas"];
 export type LeaderboardRow = Schemas["LeaderboardRow"];
 export type ProductSummary = Schemas["ProductSummary"];
@@ -59,12 +59,11 @@ export const getMarketIndex = (scope: string) => api<MarketIndex>("/market/index
 export const getIndexHistory = (scope: string, from?: string) =>
   api<Schemas["IndexHistory"]>("/market/index/history", { query: { scope, from } }).then((b) => b.data);
 export const getMovers = (metric: string, period: string) =>
-  api<unknown>("/movers", { query: { metric, period, limit: 5 } }).then(toMovers);
+  api<Schemas["Movers"]>("/movers", { query: { metric, period, limit: 5 } }).then(toMovers);
 
-/** Movers as `{gainers, losers}` (today) or as the envelope `{data: [{direction, ...}], meta}`. */
-export function toMovers(body: unknown): MoversView {
-  if (body && typeof body === "object" && "gainers" in body) return body as MoversView;
-  const rows = (body as { data: (Mover & { direction?: string })[] }).data;
+/** The envelope `{data: [{direction, ...}], meta}` as the two lists the page shows. */
+export function toMovers(body: { data: (Mover & { direction?: string })[] }): MoversView {
+  const rows = body.data;
   return { gainers: rows.filter((r) => r.direction === "gainer"), losers: rows.filter((r) => r.direction === "loser") };
 }
 
@@ -73,14 +72,11 @@ export const watch = (product: string) => api<unknown>("/me/watchlist", { method
 export const unwatch = (product: string) =>
   api<void>(`/me/watchlist/${encodeURIComponent(product)}`, { method: "DELETE" });
 
-export const getPortfolio = () => api<unknown>("/me/portfolio").then(toPortfolio);
+export const getPortfolio = () => api<Schemas["Portfolio"]>("/me/portfolio").then(toPortfolio);
 
-/** The portfolio as `{holdings, totals, by_game}` (today) or as the envelope `{data: holdings,
- * meta: {totals, by_game}}`. */
-export function toPortfolio(body: unknown): PortfolioView {
-  if (body && typeof body === "object" && "holdings" in body) return body as PortfolioView;
-  const { data, meta } = body as { data: Holding[]; meta: { totals: Totals; by_game: Record<string, Totals> } };
-  return { holdings: data, totals: meta.totals, by_game: meta.by_game };
+/** The envelope `{data: holdings, meta: {totals, by_game}}` as the page's one object. */
+export function toPortfolio(body: Schemas["Portfolio"]): PortfolioView {
+  return { holdings: body.data, totals: body.meta.totals, by_game: body.meta.by_game };
 }
 export const getPortfolioHistory = (from?: string) =>
   api<Schemas["PortfolioHistory"]>("/me/portfolio/history", { query: { from } }).then((b) => b.data);
