@@ -12,28 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** The process is up. Checks nothing else. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Liveness"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -54,37 +33,7 @@ export interface paths {
          *     `status` degraded (only Redis is failing: reads still work, uncached) or unavailable. `checks.data`
          *     tells how fresh the metrics are (informational: old data does not make the API unready).
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readiness"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                /** @description A dependency is failing; `failing` names it */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readiness"];
-                    };
-                };
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -103,39 +52,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create an account (role `user`), sign in, and e-mail a link that verifies the address. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Credentials"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Registered"];
-                    };
-                };
-                /** @description The email address is taken */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -152,39 +69,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Exchange email and password for an access token (15 min) and a refresh token (30 days). */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Credentials"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tokens"];
-                    };
-                };
-                /** @description Wrong email or password */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -204,35 +89,7 @@ export interface paths {
          * A new token pair for a refresh token (which is then spent).
          * @description Send the refresh token as the Bearer token, or (cookie sessions) send the refresh cookie with the value of the csrf_refresh_token cookie as the X-CSRF-TOKEN header. It is rotated: the old one stops working (a cookie session gets new cookies), and using it again revokes every token of the session.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tokens"];
-                    };
-                };
-                /** @description Missing, invalid, spent or revoked refresh token, or a missing or wrong CSRF token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -252,33 +109,7 @@ export interface paths {
          * End the session: every access and refresh token of it, issued before or after a refresh.
          *     A cookie session's cookies are cleared.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -293,74 +124,14 @@ export interface paths {
             cookie?: never;
         };
         /** The signed-in account. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** Account preferences: `alert_emails` e-mails each alert firing (only to a verified address). */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserChange"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        patch: operations["changeMe"];
         trace?: never;
     };
     "/api/v1/me/password": {
@@ -373,37 +144,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Change the password; every refresh token of the account is revoked. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PasswordChange"];
-                };
-            };
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["changePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -420,37 +161,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Confirm the address with the token of the verification e-mail (single use). */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["EmailToken"];
-                };
-            };
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The token is wrong, expired or already used */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -467,42 +178,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** E-mail a new verification link to the signed-in account's address. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Accepted */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Accepted"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The address is verified already */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -522,39 +198,7 @@ export interface paths {
          * E-mail a password-reset link. The answer is the same whether or not the address has an account,
          *     and so is the work done here: a job looks the address up and sends the e-mail.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PasswordResetRequest"];
-                };
-            };
-            responses: {
-                /** @description Accepted */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Accepted"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                /** @description The request could not be queued; try again */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["requestPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -574,37 +218,7 @@ export interface paths {
          * Set a new password with the token of the reset e-mail (single use). Every session of the
          *     account ends; the address counts as verified (the link reached it).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PasswordReset"];
-                };
-            };
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The token is wrong, expired or already used */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["confirmPasswordReset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -619,28 +233,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every game with its number of active products. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["GameList"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getGames"];
         put?: never;
         post?: never;
         delete?: never;
@@ -657,40 +250,7 @@ export interface paths {
             cookie?: never;
         };
         /** Search the catalog (with each product's floor and market price on the day). */
-        get: {
-            parameters: {
-                query?: {
-                    game?: string;
-                    product_type?: string;
-                    release_year?: number;
-                    min_price?: number;
-                    max_price?: number;
-                    /** @description Search name, slug or set code */
-                    q?: string;
-                    limit?: number;
-                    offset?: number;
-                    /** @description Day of the prices shown (UTC); default: the latest */
-                    date?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ProductList"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProducts"];
         put?: never;
         post?: never;
         delete?: never;
@@ -709,40 +269,7 @@ export interface paths {
             cookie?: never;
         };
         /** A product: catalog facts, its metrics for the day, its ranks and a per-marketplace breakdown. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Day (UTC); default: the latest computed day */
-                    date?: string;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ProductDetail"];
-                    };
-                };
-                /** @description No such product */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProduct"];
         put?: never;
         post?: never;
         delete?: never;
@@ -764,38 +291,7 @@ export interface paths {
          * Chosen metrics over [from, to] at 1h, 1d or 1w (weekly: levels and indicators at the week's last
          *     day, flows summed).
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Comma-separated; any of floor_price, market_price, volume_24h, volume_7d, volume_30d, volume_ema_7d, units_sold, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d, floor_change_pct_30d, visible_market_cap, liquidity_score, days_to_plus_20pct, expected_days_to_sell, active_listings, units_listed, momentum, sold_avg_30d, volume_usd, floor_low, units_near_floor, sales_count, units_added, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d, units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d, volume_change_pct_7d, volume_change_pct_30d, added_avg_30d, absorption_ratio */
-                    metrics?: string;
-                    interval?: "1h" | "1d" | "1w";
-                    /** @description First day (UTC) */
-                    from?: string;
-                    /** @description Last day (UTC); default: the latest computed day (today for 1h) */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The same as CSV when the client sends `Accept: text/csv` */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["History"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -814,37 +310,7 @@ export interface paths {
             cookie?: never;
         };
         /** A product's sales, newest first (reported by marketplaces or inferred from listing changes). */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    offset?: number;
-                    marketplace?: string;
-                    basis?: "reported" | "inferred";
-                    from?: string;
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SalesPage"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductSales"];
         put?: never;
         post?: never;
         delete?: never;
@@ -863,34 +329,7 @@ export interface paths {
             cookie?: never;
         };
         /** The listings of each marketplace's latest complete snapshot, cheapest landed price first. */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    offset?: number;
-                    marketplace?: string;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ListingsPage"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductListings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -909,34 +348,7 @@ export interface paths {
             cookie?: never;
         };
         /** The product's daily rank in a scope ('all' or a game) over [from, to]. */
-        get: {
-            parameters: {
-                query?: {
-                    scope?: string;
-                    from?: string;
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RankHistory"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductRankHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -955,33 +367,7 @@ export interface paths {
             cookie?: never;
         };
         /** A server-rendered sparkline of one metric over the last N days (cacheable). */
-        get: {
-            parameters: {
-                query?: {
-                    metric?: "floor_price" | "market_price" | "volume_usd" | "units_sold";
-                    days?: number;
-                    width?: number;
-                    height?: number;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An SVG image (image/svg+xml) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductSparkline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1000,45 +386,7 @@ export interface paths {
             cookie?: never;
         };
         /** The product's box image, as stored by the service (a placeholder is the client's to show on 404). */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description The image's version, as `image_url` gives it: the answer may be cached for good */
-                    v?: string;
-                };
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The box image (image/jpeg, image/png or image/webp) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not modified (If-None-Match holds the image's ETag) */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such product, or no image stored for it */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductImage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1054,44 +402,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The leaderboard for a day: default order volume_ema_7d with SPEC's tie-breaks (competition ranks). */
-        get: {
-            parameters: {
-                query?: {
-                    game?: string;
-                    product_type?: string;
-                    release_year?: number;
-                    min_price?: number;
-                    max_price?: number;
-                    /** @description Search name, slug or set code */
-                    q?: string;
-                    limit?: number;
-                    offset?: number;
-                    sort?: "active_listings" | "days_to_plus_20pct" | "expected_days_to_sell" | "floor_change_pct_1d" | "floor_change_pct_30d" | "floor_change_pct_7d" | "floor_price" | "liquidity_score" | "market_price" | "momentum" | "release_date" | "units_sold_7d" | "visible_market_cap" | "volume_24h" | "volume_30d" | "volume_7d" | "volume_ema_7d";
-                    /** @description Default: desc (asc for the default ranking's rank order) */
-                    direction?: "asc" | "desc" | null;
-                    /** @description Day (UTC); default: the latest computed day */
-                    date?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LeaderboardPage"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * The leaderboard for a day: by default ranked on volume_ema_7d, ties broken by sold_avg_30d,
+         *     days_to_plus_20pct and reprint risk (tied boxes share a rank); or ordered by any sort key.
+         */
+        get: operations["getLeaderboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1108,40 +423,7 @@ export interface paths {
             cookie?: never;
         };
         /** The market index for a day, over all games (scope=all) or one game. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description 'all' or a game code */
-                    scope?: string;
-                    /** @description Day (UTC); default: the latest computed day */
-                    date?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["MarketIndex"];
-                    };
-                };
-                /** @description No index for that scope and day */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getMarketIndex"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1158,34 +440,7 @@ export interface paths {
             cookie?: never;
         };
         /** The index day by day over [from, to] (at most three years). */
-        get: {
-            parameters: {
-                query?: {
-                    scope?: string;
-                    /** @description First day; default: 90 days before `to` */
-                    from?: string;
-                    /** @description Last day; default: the latest computed day */
-                    to?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IndexHistory"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getMarketIndexHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1202,37 +457,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Top gainers and losers by floor or market price, ignoring noise (SPEC §5): the gainers first
-         *     (biggest rise first), then the losers (biggest fall first), each with its `direction` and `place`.
+         * Top gainers and losers by floor or market price, ignoring noise (both ends priced, an earlier
+         *     floor of at least $5, a move of at least $1, at least 3 listings today): the gainers first (biggest
+         *     rise first), then the losers (biggest fall first), each with its `direction` and `place`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    metric?: "floor" | "market";
-                    period?: "1d" | "7d" | "30d";
-                    limit?: number;
-                    /** @description Day (UTC); default: the latest computed day */
-                    date?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Movers"];
-                    };
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getMovers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1249,43 +478,7 @@ export interface paths {
             cookie?: never;
         };
         /** Verdict for a listing price against the product's floor (good, fair or overpriced). */
-        get: {
-            parameters: {
-                query: {
-                    /** @description Product id or slug */
-                    product?: string;
-                    tcgplayer_id?: number;
-                    /** @description Product name text */
-                    q?: string;
-                    /** @description The listing's price in USD (landed) */
-                    price: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PriceCheck"];
-                    };
-                };
-                /** @description No product matches */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["checkPrice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1302,73 +495,10 @@ export interface paths {
             cookie?: never;
         };
         /** The watched products, newest first, with the latest day's metrics and rank. */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    offset?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WatchlistPage"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getWatchlist"];
         put?: never;
         /** Watch a product (adding one already watched changes nothing); the item as the watchlist lists it. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WatchlistAdd"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WatchlistItem"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["addWatchlistItem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1388,42 +518,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Stop watching a product. */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not on the watchlist */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        delete: operations["removeWatchlistItem"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1440,70 +535,10 @@ export interface paths {
          * Holdings valued at the latest floor (else market price), newest first; the totals, overall and
          *     per game, are in `meta`.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Portfolio"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getPortfolio"];
         put?: never;
         /** Record a holding: product, quantity, unit cost, acquired date, notes. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["HoldingIn"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Holding"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["addHolding"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1523,87 +558,11 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a holding. */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    holding_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such holding in your portfolio */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        delete: operations["deleteHolding"];
         options?: never;
         head?: never;
         /** Change a holding's quantity, unit cost, acquired date or notes. */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    holding_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["HoldingPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Holding"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such holding in your portfolio */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        patch: operations["updateHolding"];
         trace?: never;
     };
     "/api/v1/me/portfolio/history": {
@@ -1614,38 +573,7 @@ export interface paths {
             cookie?: never;
         };
         /** Value and cost basis per day over [from, to] (at most three years). */
-        get: {
-            parameters: {
-                query?: {
-                    from?: string;
-                    to?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PortfolioHistory"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getPortfolioHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1662,87 +590,10 @@ export interface paths {
             cookie?: never;
         };
         /** The user's alerts, newest first. */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    offset?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AlertPage"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getAlerts"];
         put?: never;
         /** Create an alert. Each fires at most once per cooldown; firings land in /me/notifications. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AlertIn"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Alert"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such product */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The user already has the maximum number of alerts */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["createAlert"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1759,128 +610,15 @@ export interface paths {
             cookie?: never;
         };
         /** One alert. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    alert_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Alert"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such alert among the user's */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getAlert"];
         put?: never;
         post?: never;
         /** Delete an alert (its past notifications stay in the inbox). */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    alert_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such alert among the user's */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        delete: operations["deleteAlert"];
         options?: never;
         head?: never;
         /** Change an alert's price or percentage, window, cooldown, or pause it (`active: false`). */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    alert_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AlertPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Alert"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such alert among the user's */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        patch: operations["updateAlert"];
         trace?: never;
     };
     "/api/v1/me/webhook": {
@@ -1894,109 +632,16 @@ export interface paths {
          * The webhook alert firings are POSTed to, with its most recent deliveries; `url` and
          *     `created_at` are null while none is set.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Webhook"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getWebhook"];
         /**
          * Set (or replace) the webhook. A new signing secret is made and shown in this response only.
          * @description Each delivery is a POST of JSON with `X-BoxPro-Delivery`, `X-BoxPro-Timestamp` and
          *     `X-BoxPro-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookIn"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Webhook"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        put: operations["setWebhook"];
         post?: never;
         /** Remove the webhook; pending deliveries to it are given up. */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No webhook set */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2010,40 +655,7 @@ export interface paths {
             cookie?: never;
         };
         /** Alert firings, newest first; `meta.unread` counts the unread ones. */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    offset?: number;
-                    /** @description Only unread notifications */
-                    unread?: boolean;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["NotificationPage"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getNotifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2064,44 +676,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark one notification read. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    notification_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Notification"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such notification among the user's */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["markNotificationRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2118,35 +693,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark every notification read. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Marked"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["markAllNotificationsRead"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2161,47 +708,7 @@ export interface paths {
             cookie?: never;
         };
         /** Ingest runs, newest first: what was written, what was rejected and why, errors. */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    offset?: number;
-                    kind?: string;
-                    status?: "running" | "succeeded" | "failed" | "deferred";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["IngestRunPage"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getIngestRuns"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2220,46 +727,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Enqueue a scheduled job now (by its name in the schedule). */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["JobTrigger"];
-                };
-            };
-            responses: {
-                /** @description Accepted */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobState"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["triggerJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2280,46 +748,7 @@ export interface paths {
          *     shows in GET /admin/jobs/{id} (`progress`). `resummarise` first re-summarises the snapshots (after
          *     a settings change); a backfill of days never computed is the same call.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RecomputeRequest"];
-                };
-            };
-            responses: {
-                /** @description Accepted */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobState"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["recomputeDays"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2336,51 +765,7 @@ export interface paths {
             cookie?: never;
         };
         /** A job's state, result or error. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    job_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobState"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such job */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getJobState"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2399,53 +784,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Add a game. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["GameIn"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminGame"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The game exists */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["createGame"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2468,55 +807,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Rename a game. */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["GamePatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminGame"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such game */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        patch: operations["updateGame"];
         trace?: never;
     };
     "/api/v1/admin/products": {
@@ -2529,53 +820,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Add a product to the catalog. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ProductIn"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminProduct"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description A product with this slug exists */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["createProduct"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2592,152 +837,18 @@ export interface paths {
             cookie?: never;
         };
         /** A product with every catalog field (inactive ones too) and its sources. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminProduct"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such product */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getAdminProduct"];
         put?: never;
         post?: never;
         /**
          * Deactivate a product: it leaves listings, fetches and the ranks (from the latest day on, once the
          *     pipeline has run); its history is kept.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such product */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        delete: operations["deactivateProduct"];
         options?: never;
         head?: never;
         /** Change catalog fields (null clears an optional one). */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ProductFields"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminProduct"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such product */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        patch: operations["updateProduct"];
         trace?: never;
     };
     "/api/v1/admin/products/{product}/sources": {
@@ -2750,102 +861,10 @@ export interface paths {
             cookie?: never;
         };
         /** How each marketplace identifies the product. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminSourceList"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such product */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        get: operations["getProductSources"];
         put?: never;
         /** Add a marketplace source (TCGplayer id, eBay search with category and price band, ...). */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    product: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SourceIn"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminSource"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The product already has a source on this marketplace */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["createSource"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2865,101 +884,11 @@ export interface paths {
         put?: never;
         post?: never;
         /** Remove a source (what it fetched stays). */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    source_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such source */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        delete: operations["deleteSource"];
         options?: never;
         head?: never;
         /** Change a source. */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    source_id: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["SourceFields"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AdminSource"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description No such source */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        patch: operations["updateSource"];
         trace?: never;
     };
     "/api/v1/admin/import/{kind}": {
@@ -2987,66 +916,7 @@ export interface paths {
          *     CSV rows numbered by line). Importing the same file again writes nothing new. Metrics are recomputed by
          *     a pipeline job from the first day imported.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description The marketplace the observations come from (default: manual) */
-                    marketplace?: string;
-                };
-                header?: never;
-                path: {
-                    kind: "listings" | "sales" | "prices";
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ImportBody"];
-                    "text/csv": string;
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ImportResult"];
-                    };
-                };
-                /** @description Missing, invalid, expired or revoked token */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Not an admin */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description The file is larger than 20 MB */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Neither JSON nor CSV */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                422: components["responses"]["UNPROCESSABLE_ENTITY"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["importObservations"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3067,6 +937,7 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             };
+            /** @description The request's X-Request-ID */
             request_id?: string;
         };
         PaginationMetadata: {
@@ -3102,6 +973,11 @@ export interface components {
                 };
             };
         };
+        /**
+         * SessionKind
+         * @enum {string}
+         */
+        SessionKind: "bearer" | "cookie";
         Credentials: {
             /** Format: email */
             email: string;
@@ -3109,16 +985,25 @@ export interface components {
             /**
              * @description bearer (default, mobile): both tokens in the body. cookie (the web client): the refresh token in an httpOnly cookie for POST /api/v1/auth/refresh, with the CSRF token in the readable cookie csrf_refresh_token, to send back as X-CSRF-TOKEN
              * @default bearer
-             * @enum {string}
              */
-            session: "bearer" | "cookie";
+            session: components["schemas"]["SessionKind"];
         };
+        /**
+         * Role
+         * @enum {string}
+         */
+        Role: "user" | "admin";
         User: {
+            /** @example 7 */
             id: number;
+            /** @example ann@example.com */
             email: string;
-            role: string;
-            /** Format: date-time */
-            created_at?: string;
+            role: components["schemas"]["Role"];
+            /**
+             * Format: date-time
+             * @example 2026-03-01T12:00:00+00:00
+             */
+            created_at: string;
             /** @description The address was confirmed by e-mail */
             email_verified: boolean;
             /** @description Alert firings are e-mailed (once the address is verified) */
@@ -3128,8 +1013,12 @@ export interface components {
             access_token: string;
             /** @description Absent in cookie sessions: it is in the cookie */
             refresh_token?: string;
+            /** @example Bearer */
             token_type: string;
-            /** @description Seconds the access token lives */
+            /**
+             * @description Seconds the access token lives
+             * @example 900
+             */
             expires_in: number;
         };
         Registered: {
@@ -3160,74 +1049,209 @@ export interface components {
             password: string;
         };
         Game: {
+            /** @example one-piece */
             code: string;
+            /** @example One Piece Card Game */
             name: string;
-            /** @description Active products */
+            /**
+             * @description Active products
+             * @example 41
+             */
             products: number;
         };
+        /**
+         * DataMode
+         * @enum {string}
+         */
+        DataMode: "demo" | "live";
         Meta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
         };
         GameList: {
             data: components["schemas"]["Game"][];
             meta: components["schemas"]["Meta"];
         };
+        /**
+         * ReprintRisk
+         * @enum {string}
+         */
+        ReprintRisk: "LOW" | "UNCONFIRMED" | "ELEVATED";
         ProductListItem: {
+            /** @example 42 */
             id: number;
+            /** @example op-13-booster-box */
             slug: string;
+            /** @example One Piece OP-13 Carrying On His Will Booster Box */
             name: string;
+            /** @example one-piece */
             game: string;
-            set_code?: string | null;
-            set_name?: string | null;
+            /** @example OP-13 */
+            set_code: string | null;
+            /** @example Carrying On His Will */
+            set_name: string | null;
+            /** @example booster_box */
             product_type: string;
-            /** Format: date */
-            release_date?: string | null;
+            /**
+             * Format: date
+             * @example 2025-11-07
+             */
+            release_date: string | null;
             /** @description The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...); null when none is stored (show a placeholder) */
-            image_url?: string | null;
-            reprint_risk: string;
+            image_url: string | null;
+            reprint_risk: components["schemas"]["ReprintRisk"];
             /** @description Lowest landed price (unit + shipping) across marketplaces, from each one's last complete snapshot (carried forward at most max_carry_days) */
-            floor_price?: number | null;
+            floor_price: number | null;
             /** @description The last TCGplayer market price of the day or the max_carry_days before, else the median unit sale price of the last 7 days */
-            market_price?: number | null;
+            market_price: number | null;
             /** @description Sales volume of the last 24 hours in USD (unit price x quantity): on the latest day, the 24 hours up to the end of the hour of the latest observation; on earlier days, the UTC day (volume_usd) */
-            volume_24h?: number | null;
+            volume_24h: number | null;
             /** @description Change of the floor price over 1 day: (now - then) / then x 100; null if either end is null */
-            floor_change_pct_1d?: number | null;
+            floor_change_pct_1d: number | null;
         };
         ProductList: {
             data: components["schemas"]["ProductListItem"][];
             meta: components["schemas"]["Meta"];
         };
         Product: {
+            /** @example 42 */
             id: number;
+            /** @example op-13-booster-box */
             slug: string;
+            /** @example One Piece OP-13 Carrying On His Will Booster Box */
             name: string;
+            /** @example one-piece */
             game: string;
-            set_code?: string | null;
-            set_name?: string | null;
+            /** @example OP-13 */
+            set_code: string | null;
+            /** @example Carrying On His Will */
+            set_name: string | null;
+            /** @example booster_box */
             product_type: string;
-            /** Format: date */
-            release_date?: string | null;
+            /**
+             * Format: date
+             * @example 2025-11-07
+             */
+            release_date: string | null;
             /** @description The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...); null when none is stored (show a placeholder) */
-            image_url?: string | null;
-            reprint_risk: string;
-            language?: string;
-            msrp_usd?: number | null;
-            packs_per_box?: number | null;
-            estimated_total_supply?: number | null;
-            notes?: string | null;
-            active?: boolean;
+            image_url: string | null;
+            reprint_risk: components["schemas"]["ReprintRisk"];
+            language: string;
+            msrp_usd: number | null;
+            packs_per_box: number | null;
+            estimated_total_supply: number | null;
+            notes: string | null;
+            active: boolean;
         };
+        /**
+         * LiquidityLabel
+         * @enum {string}
+         */
+        LiquidityLabel: "High" | "Moderate" | "Low";
         MetricsSummary: {
             /** Format: date */
             day: string;
+            /** @description Lowest landed price (unit + shipping) across marketplaces, from each one's last complete snapshot (carried forward at most max_carry_days) */
+            floor_price: number | null;
+            /** @description The last TCGplayer market price of the day or the max_carry_days before, else the median unit sale price of the last 7 days */
+            market_price: number | null;
+            /** @description Sales volume of the last 24 hours in USD (unit price x quantity): on the latest day, the 24 hours up to the end of the hour of the latest observation; on earlier days, the UTC day (volume_usd) */
+            volume_24h: number | null;
+            /** @description Sales volume of the trailing 7 days */
+            volume_7d: number | null;
+            /** @description Sales volume of the trailing 30 days */
+            volume_30d: number | null;
+            /** @description 7-day EMA of the daily volume (alpha = 2/8, seeded with the first day); the default ranking */
+            volume_ema_7d: number | null;
+            /** @description Units sold in the day */
+            units_sold: number | null;
+            /** @description Units sold in the trailing 7 days */
+            units_sold_7d: number | null;
+            /** @description Units sold in the trailing 30 days */
+            units_sold_30d: number | null;
+            /** @description Change of the floor price over 1 day: (now - then) / then x 100; null if either end is null */
+            floor_change_pct_1d: number | null;
+            /** @description Change of the floor price over 7 days: (now - then) / then x 100; null if either end is null */
+            floor_change_pct_7d: number | null;
+            /** @description Change of the floor price over 30 days: (now - then) / then x 100; null if either end is null */
+            floor_change_pct_30d: number | null;
+            /** @description Unit price x quantity of every listing in the marketplaces' last complete snapshots */
+            visible_market_cap: number | null;
+            /** @description 100 x min(1, 7 x sold_avg_30d / max(units_listed, 1)): the share of today's supply that sells in a week */
+            liquidity_score: number | null;
+            /** @description High (liquidity_score >= 70), Moderate (>= 40) or Low */
+            readonly liquidity_label: components["schemas"]["LiquidityLabel"] | null;
+            /** @description units_near_floor / (sold_avg_30d - added_avg_30d): days until the units near the floor are gone; null when supply is not shrinking, capped at 180 */
+            days_to_plus_20pct: number | null;
+            /** @description units_near_floor / sold_avg_30d, clamped to [1, 365]; null when sold_avg_30d <= 0.05 */
+            expected_days_to_sell: number | null;
+            /** @description Listings in the marketplaces' last complete snapshots */
+            active_listings: number | null;
+            /** @description Units in those listings */
+            units_listed: number | null;
+            /** @description (units_sold_sma_7d - sold_avg_30d) / sold_avg_30d, clamped to [-1, 1] */
+            momentum: number | null;
+            /** @description Mean units sold a day over the trailing 30 days (from the first day on); null before 7 days of history */
+            sold_avg_30d: number | null;
+            /** @description Fewer than 7 days of history */
+            insufficient_history: boolean;
+            /** @description Fewer than 3 active listings */
+            low_liquidity: boolean;
+            /** @description No complete snapshot in the 48 hours before the end of the day */
+            stale: boolean;
+        };
+        Rank: {
+            /** @description 'all' or a game code */
+            scope: string;
+            rank: number;
+            rank_1d_ago: number | null;
+            rank_7d_ago: number | null;
+        };
+        MarketplaceBreakdown: {
+            marketplace: string;
+            marketplace_name: string;
+            /**
+             * Format: date
+             * @description Day of the levels (carried up to 3 days)
+             */
+            day: string;
+            floor_price: number | null;
+            floor_low: number | null;
+            active_listings: number | null;
+            units_listed: number | null;
+            units_near_floor: number | null;
+            visible_market_cap: number | null;
+            /** Format: date-time */
+            last_snapshot_at: string | null;
+            units_sold: number;
+            sales_count: number;
+            volume_usd: number;
+            market_price: number | null;
+        };
+        ProductDetail: {
+            product: components["schemas"]["Product"];
+            /** @description null before any metrics */
+            metrics: components["schemas"]["MetricsSummary"] | null;
+            ranks: components["schemas"]["Rank"][];
+            marketplaces: components["schemas"]["MarketplaceBreakdown"][];
+        };
+        /**
+         * Interval
+         * @enum {string}
+         */
+        Interval: "1h" | "1d" | "1w";
+        HistoryPoint: {
+            /**
+             * @description The day (YYYY-MM-DD; a week's Monday for 1w), or the hour for 1h (ISO 8601 date-time)
+             * @example 2026-03-01
+             */
+            period: string;
             /** @description Lowest landed price (unit + shipping) across marketplaces, from each one's last complete snapshot (carried forward at most max_carry_days) */
             floor_price?: number | null;
             /** @description The last TCGplayer market price of the day or the max_carry_days before, else the median unit sale price of the last 7 days */
@@ -3256,8 +1280,6 @@ export interface components {
             visible_market_cap?: number | null;
             /** @description 100 x min(1, 7 x sold_avg_30d / max(units_listed, 1)): the share of today's supply that sells in a week */
             liquidity_score?: number | null;
-            /** @description High (liquidity_score >= 70), Moderate (>= 40) or Low */
-            readonly liquidity_label?: string | null;
             /** @description units_near_floor / (sold_avg_30d - added_avg_30d): days until the units near the floor are gone; null when supply is not shrinking, capped at 180 */
             days_to_plus_20pct?: number | null;
             /** @description units_near_floor / sold_avg_30d, clamped to [1, 365]; null when sold_avg_30d <= 0.05 */
@@ -3270,59 +1292,60 @@ export interface components {
             momentum?: number | null;
             /** @description Mean units sold a day over the trailing 30 days (from the first day on); null before 7 days of history */
             sold_avg_30d?: number | null;
-            /** @description Fewer than 7 days of history */
-            insufficient_history?: boolean;
-            /** @description Fewer than 3 active listings */
-            low_liquidity?: boolean;
-            /** @description No complete snapshot in the 48 hours before the end of the day */
-            stale?: boolean;
-        };
-        Rank: {
-            /** @description 'all' or a game code */
-            scope: string;
-            rank: number;
-            rank_1d_ago?: number | null;
-            rank_7d_ago?: number | null;
-        };
-        MarketplaceBreakdown: {
-            marketplace: string;
-            marketplace_name: string;
-            /**
-             * Format: date
-             * @description Day of the levels (carried up to 3 days)
-             */
-            day: string;
-            floor_price?: number | null;
+            /** @description Sales volume of the UTC day in USD (unit price x quantity): the flow the volume indicators sum */
+            volume_usd?: number | null;
+            /** @description The lowest floor seen during the day */
             floor_low?: number | null;
-            active_listings?: number | null;
-            units_listed?: number | null;
+            /** @description Units priced (landed) within near_floor_band (20 %) of the floor */
             units_near_floor?: number | null;
-            visible_market_cap?: number | null;
-            /** Format: date-time */
-            last_snapshot_at?: string | null;
-            units_sold?: number;
-            sales_count?: number;
-            volume_usd?: number;
-            market_price?: number | null;
-        };
-        ProductDetail: {
-            product: components["schemas"]["Product"];
-            /** @description null before any metrics */
-            metrics?: components["schemas"]["MetricsSummary"] | null;
-            ranks: components["schemas"]["Rank"][];
-            marketplaces: components["schemas"]["MarketplaceBreakdown"][];
+            /** @description Sales in the day */
+            sales_count?: number | null;
+            /** @description Supply added in the day: listed units - relisted + quantity rises */
+            units_added?: number | null;
+            /** @description 30-day EMA of the daily volume */
+            volume_ema_30d?: number | null;
+            /** @description 7-day EMA of the daily units sold */
+            units_sold_ema_7d?: number | null;
+            /** @description Mean daily volume of the trailing 7 days; null before 7 days of history */
+            volume_sma_7d?: number | null;
+            /** @description Mean daily volume of the trailing 30 days; null before 30 days of history */
+            volume_sma_30d?: number | null;
+            /** @description Mean units sold a day, trailing 7 days; null before 7 days of history */
+            units_sold_sma_7d?: number | null;
+            /** @description Mean units sold a day, trailing 30 days; null before 30 days of history */
+            units_sold_sma_30d?: number | null;
+            /** @description Mean units added a day, trailing 7 days; null before 7 days of history */
+            units_added_sma_7d?: number | null;
+            /** @description Mean units added a day, trailing 30 days; null before 30 days */
+            units_added_sma_30d?: number | null;
+            /** @description Mean of the non-null floors of the trailing 7 days */
+            floor_sma_7d?: number | null;
+            /** @description Change of the market price over 1 day: (now - then) / then x 100; null if either end is null */
+            market_change_pct_1d?: number | null;
+            /** @description Change of the market price over 7 days: (now - then) / then x 100; null if either end is null */
+            market_change_pct_7d?: number | null;
+            /** @description Change of the market price over 30 days: (now - then) / then x 100; null if either end is null */
+            market_change_pct_30d?: number | null;
+            /** @description Volume of the last 7 days against the 7 before, in percent */
+            volume_change_pct_7d?: number | null;
+            /** @description Volume of the last 30 days against the 30 before, in percent */
+            volume_change_pct_30d?: number | null;
+            /** @description Mean units added a day over the trailing 30 days; null before 7 days */
+            added_avg_30d?: number | null;
+            /** @description units_sold_sma_7d / units_added_sma_7d */
+            absorption_ratio?: number | null;
         };
         HistoryMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             product_id: number;
-            interval: string;
+            interval: components["schemas"]["Interval"];
             /** @description The charted metrics, in order */
             metrics: string[];
             /**
@@ -3337,20 +1360,24 @@ export interface components {
             to: string;
         };
         History: {
-            /** @description {period, <metric>: value, ...} */
-            data: {
-                [key: string]: unknown;
-            }[];
+            /** @description Oldest first; each point carries `period` and the metrics asked for */
+            data: components["schemas"]["HistoryPoint"][];
             meta: components["schemas"]["HistoryMeta"];
         };
+        /**
+         * SaleBasis
+         * @enum {string}
+         */
+        SaleBasis: "reported" | "inferred";
         Sale: {
             /** Format: date-time */
             sold_at: string;
             marketplace: string;
-            unit_price?: number;
-            shipping?: number;
-            quantity?: number;
-            basis?: string;
+            unit_price: number;
+            shipping: number;
+            quantity: number;
+            /** @description reported by the marketplace, or inferred */
+            basis: components["schemas"]["SaleBasis"];
         };
         SalesPage: {
             data: components["schemas"]["Sale"][];
@@ -3361,11 +1388,11 @@ export interface components {
             /** Format: date-time */
             observed_at: string;
             listing_id: string;
-            seller_id?: string;
-            unit_price?: number;
-            shipping?: number;
-            landed_price?: number;
-            quantity?: number;
+            seller_id: string;
+            unit_price: number;
+            shipping: number;
+            landed_price: number;
+            quantity: number;
         };
         ListingsPage: {
             data: components["schemas"]["Listing"][];
@@ -3374,19 +1401,19 @@ export interface components {
         RankPoint: {
             /** Format: date */
             day: string;
-            rank?: number;
-            rank_1d_ago?: number | null;
-            rank_7d_ago?: number | null;
+            rank: number;
+            rank_1d_ago: number | null;
+            rank_7d_ago: number | null;
         };
         RankHistoryMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             product_id: number;
             /** @description 'all' or a game code */
             scope: string;
@@ -3399,101 +1426,145 @@ export interface components {
             data: components["schemas"]["RankPoint"][];
             meta: components["schemas"]["RankHistoryMeta"];
         };
+        /**
+         * SparklineMetric
+         * @enum {string}
+         */
+        SparklineMetric: "floor_price" | "market_price" | "volume_usd" | "units_sold";
+        /**
+         * LeaderboardSort
+         * @enum {string}
+         */
+        LeaderboardSort: "active_listings" | "days_to_plus_20pct" | "expected_days_to_sell" | "floor_change_pct_1d" | "floor_change_pct_30d" | "floor_change_pct_7d" | "floor_price" | "liquidity_score" | "market_price" | "momentum" | "release_date" | "units_sold_7d" | "visible_market_cap" | "volume_24h" | "volume_30d" | "volume_7d" | "volume_ema_7d";
+        /**
+         * Direction
+         * @enum {string}
+         */
+        Direction: "asc" | "desc";
+        /**
+         * RankChange
+         * @enum {string}
+         */
+        RankChange: "up" | "down" | "same" | "new";
         ProductSummary: {
+            /** @example 42 */
             id: number;
+            /** @example op-13-booster-box */
             slug: string;
+            /** @example One Piece OP-13 Carrying On His Will Booster Box */
             name: string;
+            /** @example one-piece */
             game: string;
-            set_code?: string | null;
-            set_name?: string | null;
+            /** @example OP-13 */
+            set_code: string | null;
+            /** @example Carrying On His Will */
+            set_name: string | null;
+            /** @example booster_box */
             product_type: string;
-            /** Format: date */
-            release_date?: string | null;
+            /**
+             * Format: date
+             * @example 2025-11-07
+             */
+            release_date: string | null;
             /** @description The box image, served by this service (a path: GET /api/v1/products/{id}/image?v=...); null when none is stored (show a placeholder) */
-            image_url?: string | null;
-            reprint_risk: string;
+            image_url: string | null;
+            reprint_risk: components["schemas"]["ReprintRisk"];
         };
         LeaderboardRow: {
-            rank?: number | null;
-            rank_1d_ago?: number | null;
-            rank_7d_ago?: number | null;
+            /** @example 3 */
+            rank: number | null;
+            /** @example 5 */
+            rank_1d_ago: number | null;
+            /** @example 3 */
+            rank_7d_ago: number | null;
             /** @description up, down, same, or new (no rank before); null without a rank */
-            readonly change_1d?: string | null;
+            readonly change_1d: components["schemas"]["RankChange"] | null;
             /** @description up, down, same, or new (no rank before); null without a rank */
-            readonly change_7d?: string | null;
+            readonly change_7d: components["schemas"]["RankChange"] | null;
             product: components["schemas"]["ProductSummary"];
             metrics: components["schemas"]["MetricsSummary"];
         };
         LeaderboardMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             /** Format: date */
             day: string;
-            sort: string;
-            direction: string;
+            sort: components["schemas"]["LeaderboardSort"];
+            direction: components["schemas"]["Direction"];
         };
         LeaderboardPage: {
             data: components["schemas"]["LeaderboardRow"][];
             meta: components["schemas"]["LeaderboardMeta"];
         };
+        /**
+         * Sentiment
+         * @enum {string}
+         */
+        Sentiment: "BULLISH" | "BEARISH" | "NEUTRAL";
+        /**
+         * FearGreedLabel
+         * @enum {string}
+         */
+        FearGreedLabel: "Extreme Fear" | "Fear" | "Neutral" | "Greed" | "Extreme Greed";
         MarketIndex: {
             /** Format: date */
             day: string;
             scope: string;
-            products_priced?: number;
-            basket_value_usd?: number | null;
-            index_value?: number;
-            index_change_pct_1d?: number | null;
-            index_change_pct_7d?: number | null;
-            index_change_pct_30d?: number | null;
-            advancers?: number;
-            decliners?: number;
-            unchanged?: number;
-            volume_usd?: number;
-            units_sold?: number;
-            active_listings?: number;
-            units_added?: number;
-            volume_change_pct_7d?: number | null;
-            top_gainer_id?: number | null;
-            top_gainer_slug?: string | null;
-            top_gainer_name?: string | null;
-            top_gainer_pct?: number | null;
-            top_loser_id?: number | null;
-            top_loser_slug?: string | null;
-            top_loser_name?: string | null;
-            top_loser_pct?: number | null;
+            products_priced: number;
+            basket_value_usd: number | null;
+            index_value: number;
+            index_change_pct_1d: number | null;
+            index_change_pct_7d: number | null;
+            index_change_pct_30d: number | null;
+            advancers: number;
+            decliners: number;
+            unchanged: number;
+            volume_usd: number;
+            units_sold: number;
+            active_listings: number;
+            units_added: number;
+            volume_change_pct_7d: number | null;
+            top_gainer_id: number | null;
+            top_gainer_slug: string | null;
+            top_gainer_name: string | null;
+            top_gainer_pct: number | null;
+            top_loser_id: number | null;
+            top_loser_slug: string | null;
+            top_loser_name: string | null;
+            top_loser_pct: number | null;
             /** @description BULLISH, BEARISH or NEUTRAL */
-            sentiment?: string;
-            fear_greed?: number;
-            fear_greed_label?: string;
+            sentiment: components["schemas"]["Sentiment"];
+            fear_greed: number;
+            fear_greed_label: components["schemas"]["FearGreedLabel"];
         };
         IndexPoint: {
             /** Format: date */
             day: string;
-            index_value?: number;
-            basket_value_usd?: number | null;
-            index_change_pct_1d?: number | null;
-            volume_usd?: number;
-            units_sold?: number;
-            sentiment?: string;
-            fear_greed?: number;
-            fear_greed_label?: string;
+            index_value: number;
+            basket_value_usd: number | null;
+            index_change_pct_1d: number | null;
+            volume_usd: number;
+            units_sold: number;
+            /** @description BULLISH, BEARISH or NEUTRAL */
+            sentiment: components["schemas"]["Sentiment"];
+            fear_greed: number;
+            fear_greed_label: components["schemas"]["FearGreedLabel"];
         };
         IndexHistoryMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             /** @description 'all' or a game code */
             scope: string;
             /** Format: date */
@@ -3505,33 +1576,42 @@ export interface components {
             data: components["schemas"]["IndexPoint"][];
             meta: components["schemas"]["IndexHistoryMeta"];
         };
+        /**
+         * MoverMetric
+         * @enum {string}
+         */
+        MoverMetric: "floor" | "market";
+        /**
+         * Period
+         * @enum {string}
+         */
+        Period: "1d" | "7d" | "30d";
         Mover: {
             /** @description gainer or loser */
             direction: string;
             /** @description 1 for the biggest move of its direction */
             place: number;
             product: components["schemas"]["ProductSummary"];
-            price_before?: number;
-            price_now?: number;
-            change_usd?: number;
-            change_pct?: number;
-            active_listings?: number;
+            price_before: number;
+            price_now: number;
+            change_usd: number;
+            change_pct: number;
+            active_listings: number;
         };
         MoversMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             /** Format: date */
             day: string;
-            /** @description floor or market */
-            metric: string;
-            /** @description The window of the change: 1d, 7d or 30d */
-            period: string;
+            metric: components["schemas"]["MoverMetric"];
+            /** @description The window of the change */
+            period: components["schemas"]["Period"];
             /** @description At most this many gainers and losers */
             per_direction: number;
         };
@@ -3540,38 +1620,46 @@ export interface components {
             data: components["schemas"]["Mover"][];
             meta: components["schemas"]["MoversMeta"];
         };
+        /**
+         * Verdict
+         * @enum {string}
+         */
+        Verdict: "good" | "fair" | "overpriced" | "unknown";
         PriceCheck: {
             product_id: number;
             slug: string;
             name: string;
             price: number;
             /** @description good (<= floor), fair (<= 1.10 x floor), overpriced, or unknown (no floor) */
-            verdict: string;
+            verdict: components["schemas"]["Verdict"];
             /** @description Lowest landed price (unit + shipping) across marketplaces, from each one's last complete snapshot (carried forward at most max_carry_days) */
-            floor_price?: number | null;
+            floor_price: number | null;
             /** @description The last TCGplayer market price of the day or the max_carry_days before, else the median unit sale price of the last 7 days */
-            market_price?: number | null;
+            market_price: number | null;
             /** @description Change of the floor price over 7 days: (now - then) / then x 100; null if either end is null */
-            floor_change_pct_7d?: number | null;
+            floor_change_pct_7d: number | null;
             /** @description 100 x min(1, 7 x sold_avg_30d / max(units_listed, 1)): the share of today's supply that sells in a week */
-            liquidity_score?: number | null;
+            liquidity_score: number | null;
             /** @description High (liquidity_score >= 70), Moderate (>= 40) or Low */
-            readonly liquidity_label?: string | null;
+            readonly liquidity_label: components["schemas"]["LiquidityLabel"] | null;
             /** Format: date */
-            day?: string | null;
+            day: string | null;
         };
         WatchlistItem: {
-            rank?: number | null;
-            rank_1d_ago?: number | null;
-            rank_7d_ago?: number | null;
+            /** @example 3 */
+            rank: number | null;
+            /** @example 5 */
+            rank_1d_ago: number | null;
+            /** @example 3 */
+            rank_7d_ago: number | null;
             /** @description up, down, same, or new (no rank before); null without a rank */
-            readonly change_1d?: string | null;
+            readonly change_1d: components["schemas"]["RankChange"] | null;
             /** @description up, down, same, or new (no rank before); null without a rank */
-            readonly change_7d?: string | null;
+            readonly change_7d: components["schemas"]["RankChange"] | null;
             /** Format: date-time */
             added_at: string;
             product: components["schemas"]["ProductSummary"];
-            metrics?: components["schemas"]["MetricsSummary"] | null;
+            metrics: components["schemas"]["MetricsSummary"] | null;
         };
         WatchlistPage: {
             data: components["schemas"]["WatchlistItem"][];
@@ -3584,37 +1672,37 @@ export interface components {
         Holding: {
             id: number;
             product_id: number;
-            slug?: string;
-            name?: string;
-            game?: string;
-            quantity?: number;
-            unit_cost?: number;
+            slug: string;
+            name: string;
+            game: string;
+            quantity: number;
+            unit_cost: number;
             /** Format: date */
-            acquired_on?: string;
-            notes?: string | null;
+            acquired_on: string;
+            notes: string | null;
             /** Format: date */
-            valued_on?: string | null;
-            unit_value?: number | null;
-            cost_basis?: number;
-            value?: number | null;
-            pnl_usd?: number | null;
-            pnl_pct?: number | null;
+            valued_on: string | null;
+            unit_value: number | null;
+            cost_basis: number;
+            value: number | null;
+            pnl_usd: number | null;
+            pnl_pct: number | null;
         };
         Totals: {
-            cost_basis?: number;
-            value?: number;
-            pnl_usd?: number;
-            pnl_pct?: number | null;
+            cost_basis: number;
+            value: number;
+            pnl_usd: number;
+            pnl_pct: number | null;
         };
         PortfolioMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             /** @description Every holding together */
             totals: components["schemas"]["Totals"];
             /** @description By game code */
@@ -3645,19 +1733,19 @@ export interface components {
         ValuePoint: {
             /** Format: date */
             day: string;
-            cost_basis?: number;
-            value?: number;
-            priced_all?: boolean;
+            cost_basis: number;
+            value: number;
+            priced_all: boolean;
         };
         PortfolioHistoryMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             /**
              * Format: date
              * @description null before any metrics
@@ -3673,24 +1761,34 @@ export interface components {
             data: components["schemas"]["ValuePoint"][];
             meta: components["schemas"]["PortfolioHistoryMeta"];
         };
+        /**
+         * AlertKind
+         * @enum {string}
+         */
+        AlertKind: "floor_below" | "floor_above" | "listing_below" | "floor_change" | "volume_spike";
         ProductRef: {
             id: number;
             slug: string;
             name: string;
         };
+        /**
+         * AlertWindow
+         * @enum {string}
+         */
+        AlertWindow: "1d" | "7d";
         Alert: {
             id: number;
-            kind: string;
+            kind: components["schemas"]["AlertKind"];
             product: components["schemas"]["ProductRef"];
-            price?: number | null;
-            change_pct?: number | null;
-            window?: string | null;
+            price: number | null;
+            change_pct: number | null;
+            window: components["schemas"]["AlertWindow"] | null;
             cooldown_hours: number;
             active: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            last_fired_at?: string | null;
+            last_fired_at: string | null;
         };
         AlertPage: {
             data: components["schemas"]["Alert"][];
@@ -3701,43 +1799,42 @@ export interface components {
             price?: number;
             /** @description Percent, e.g. 10 for ±10 % */
             change_pct?: number;
-            /** @enum {string} */
-            window?: "1d" | "7d";
+            window?: components["schemas"]["AlertWindow"];
             /** @default 24 */
             cooldown_hours: number;
             /** @default true */
             active: boolean;
             /** @description Product id or slug */
             product: string;
-            /**
-             * @description floor_below / floor_above: the floor crosses `price`; floor_change: the floor moved more than ±`change_pct` % over `window`; volume_spike: units sold today >= 2x the 7-day average; listing_below: a new listing (or a price cut) below `price`, checked at ingest time.
-             * @enum {string}
-             */
-            kind: "floor_below" | "floor_above" | "listing_below" | "floor_change" | "volume_spike";
+            /** @description floor_below / floor_above: the floor crosses `price`; floor_change: the floor moved more than ±`change_pct` % over `window`; volume_spike: units sold today >= 2x the 7-day average; listing_below: a new listing (or a price cut) below `price`, checked at ingest time. */
+            kind: components["schemas"]["AlertKind"];
         };
         AlertPatch: {
             /** @description USD */
             price?: number;
             /** @description Percent, e.g. 10 for ±10 % */
             change_pct?: number;
-            /** @enum {string} */
-            window?: "1d" | "7d";
+            window?: components["schemas"]["AlertWindow"];
             cooldown_hours?: number;
             active?: boolean;
         };
+        /**
+         * DeliveryStatus
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "delivered" | "failed";
         Delivery: {
             id: number;
             notification_id: number;
             url: string;
-            /** @description pending, delivered or failed */
-            status: string;
+            status: components["schemas"]["DeliveryStatus"];
             attempts: number;
-            last_status?: number | null;
-            last_error?: string | null;
+            last_status: number | null;
+            last_error: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
-            finished_at?: string | null;
+            finished_at: string | null;
         };
         Webhook: {
             /** @description null while no webhook is set */
@@ -3747,8 +1844,9 @@ export interface components {
              * @description null while none is set
              */
             created_at: string | null;
-            /** @description Signing secret; shown only when the webhook is set */
+            /** @description Signing secret; sent only in the answer that sets the webhook */
             secret?: string;
+            /** @description Sent when the webhook is read */
             recent_deliveries?: components["schemas"]["Delivery"][];
         };
         WebhookIn: {
@@ -3761,8 +1859,8 @@ export interface components {
         Notification: {
             id: number;
             /** @description Null once the alert is deleted */
-            alert_id?: number | null;
-            kind: string;
+            alert_id: number | null;
+            kind: components["schemas"]["AlertKind"];
             product: components["schemas"]["ProductRef"];
             /** Format: date-time */
             fired_at: string;
@@ -3771,17 +1869,17 @@ export interface components {
                 [key: string]: unknown;
             };
             /** Format: date-time */
-            read_at?: string | null;
+            read_at: string | null;
         };
         NotificationMeta: {
+            /** @example 213 */
             total: number;
+            /** @example 50 */
             limit: number;
+            /** @example 0 */
             offset: number;
-            /**
-             * @description `demo`: the numbers come from the simulated market (show a banner); `live`: real
-             * @enum {string}
-             */
-            data_mode: "demo" | "live";
+            /** @description `demo`: the numbers come from the simulated market (show a banner); `live`: real */
+            data_mode: components["schemas"]["DataMode"];
             unread: number;
         };
         NotificationPage: {
@@ -3791,25 +1889,30 @@ export interface components {
         Marked: {
             marked: number;
         };
+        /**
+         * IngestRunStatus
+         * @enum {string}
+         */
+        IngestRunStatus: "running" | "succeeded" | "failed" | "deferred";
         IngestRun: {
             id: number;
-            kind?: string;
-            marketplace?: string | null;
-            product_ids?: number[] | null;
-            status?: string;
+            kind: string;
+            marketplace: string | null;
+            product_ids: number[] | null;
+            status: components["schemas"]["IngestRunStatus"];
             /** Format: date-time */
-            started_at?: string;
+            started_at: string;
             /** Format: date-time */
-            finished_at?: string | null;
-            rows_written?: {
+            finished_at: string | null;
+            rows_written: {
                 [key: string]: unknown;
             };
-            rows_rejected?: {
+            rows_rejected: {
                 [key: string]: unknown;
             };
-            http_calls?: number;
-            error?: string | null;
-            job_id?: string | null;
+            http_calls: number;
+            error: string | null;
+            job_id: string | null;
         };
         IngestRunPage: {
             data: components["schemas"]["IngestRun"][];
@@ -3822,6 +1925,11 @@ export interface components {
              */
             name: string;
         };
+        /**
+         * JobStatus
+         * @enum {string}
+         */
+        JobStatus: "created" | "queued" | "finished" | "failed" | "started" | "deferred" | "scheduled" | "stopped" | "canceled" | "unknown";
         Progress: {
             /** @example metrics */
             stage: string;
@@ -3831,18 +1939,21 @@ export interface components {
         };
         JobState: {
             id: string;
-            name?: string | null;
-            status: string;
+            name: string | null;
+            status: components["schemas"]["JobStatus"];
             /** Format: date-time */
-            enqueued_at?: string | null;
+            enqueued_at: string | null;
             /** Format: date-time */
-            started_at?: string | null;
+            started_at: string | null;
             /** Format: date-time */
-            ended_at?: string | null;
-            result?: unknown;
-            error?: string | null;
+            ended_at: string | null;
+            /** @description What the job returned (its counts and days), once it succeeded */
+            result: {
+                [key: string]: unknown;
+            } | null;
+            error: string | null;
             /** @description Of a recompute: stages done */
-            progress?: components["schemas"]["Progress"] | null;
+            progress: components["schemas"]["Progress"] | null;
         };
         RecomputeRequest: {
             /**
@@ -3888,8 +1999,7 @@ export interface components {
              * @description The box image's URL (https, a public host), chosen by an admin: it wins over the marketplaces' and fetches leave it alone; null hands the image back to the marketplaces. The service downloads it and serves it at `image_url`.
              */
             image_override_url?: string | null;
-            /** @enum {string} */
-            reprint_risk?: "LOW" | "UNCONFIRMED" | "ELEVATED";
+            reprint_risk?: components["schemas"]["ReprintRisk"];
             estimated_total_supply?: number | null;
             notes?: string | null;
             active?: boolean;
@@ -3898,14 +2008,14 @@ export interface components {
         };
         AdminSource: {
             /** @description e.g. TCGplayer id */
-            external_id?: string | null;
+            external_id: string | null;
             /** @description eBay keywords */
-            search_query?: string | null;
-            category_id?: string | null;
-            price_min_usd?: number | null;
-            price_max_usd?: number | null;
-            exclude_terms?: string[];
-            active?: boolean;
+            search_query: string | null;
+            category_id: string | null;
+            price_min_usd: number | null;
+            price_max_usd: number | null;
+            exclude_terms: string[];
+            active: boolean;
             marketplace: string;
             id: number;
             product_id: number;
@@ -3914,32 +2024,31 @@ export interface components {
             game: string;
             name: string;
             product_type: string;
-            set_code?: string | null;
-            set_name?: string | null;
-            language?: string;
+            set_code: string | null;
+            set_name: string | null;
+            language: string;
             /** Format: date */
-            release_date?: string | null;
-            msrp_usd?: number | null;
-            packs_per_box?: number | null;
+            release_date: string | null;
+            msrp_usd: number | null;
+            packs_per_box: number | null;
             /**
              * Format: url
              * @description The box image's URL (https, a public host), chosen by an admin: it wins over the marketplaces' and fetches leave it alone; null hands the image back to the marketplaces. The service downloads it and serves it at `image_url`.
              */
-            image_override_url?: string | null;
-            /** @enum {string} */
-            reprint_risk?: "LOW" | "UNCONFIRMED" | "ELEVATED";
-            estimated_total_supply?: number | null;
-            notes?: string | null;
-            active?: boolean;
+            image_override_url: string | null;
+            reprint_risk: components["schemas"]["ReprintRisk"];
+            estimated_total_supply: number | null;
+            notes: string | null;
+            active: boolean;
             slug: string;
             id: number;
             /** @description Where the service serves the stored image; null until one is */
-            image_url?: string | null;
+            image_url: string | null;
             /** @description The image URL a marketplace gives */
-            image_source_url?: string | null;
+            image_source_url: string | null;
             /** @description Why the last download of the wanted image failed, if it did */
-            image_error?: string | null;
-            sources?: components["schemas"]["AdminSource"][];
+            image_error: string | null;
+            sources: components["schemas"]["AdminSource"][];
         };
         ProductFields: {
             game?: string;
@@ -3957,8 +2066,7 @@ export interface components {
              * @description The box image's URL (https, a public host), chosen by an admin: it wins over the marketplaces' and fetches leave it alone; null hands the image back to the marketplaces. The service downloads it and serves it at `image_url`.
              */
             image_override_url?: string | null;
-            /** @enum {string} */
-            reprint_risk?: "LOW" | "UNCONFIRMED" | "ELEVATED";
+            reprint_risk?: components["schemas"]["ReprintRisk"];
             estimated_total_supply?: number | null;
             notes?: string | null;
             active?: boolean;
@@ -4005,7 +2113,7 @@ export interface components {
                 [key: string]: number;
             };
             /** @description The job recomputing metrics */
-            pipeline_job?: string | null;
+            pipeline_job: string | null;
         };
     };
     responses: {
@@ -4015,6 +2123,21 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "status": 422,
+                 *       "code": "validation_error",
+                 *       "message": "The request is not valid; see details.",
+                 *       "details": {
+                 *         "query": {
+                 *           "limit": [
+                 *             "Must be greater than or equal to 1 and less than or equal to 200."
+                 *           ]
+                 *         }
+                 *       },
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -4024,6 +2147,99 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "status": 500,
+                 *       "code": "internal_error",
+                 *       "message": "Internal Server Error.",
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Bad Request */
+        BAD_REQUEST: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": 400,
+                 *       "code": "bad_request",
+                 *       "message": "A product is named by its numeric id or its slug.",
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Request Entity Too Large */
+        REQUEST_ENTITY_TOO_LARGE: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": 413,
+                 *       "code": "payload_too_large",
+                 *       "message": "The request body is larger than this endpoint takes.",
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Too Many Requests */
+        TOO_MANY_REQUESTS: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": 429,
+                 *       "code": "rate_limited",
+                 *       "message": "Too many requests: the limit is 120 per 60 s. Retry after 12 s.",
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Service Unavailable */
+        SERVICE_UNAVAILABLE: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": 503,
+                 *       "code": "unavailable",
+                 *       "message": "The database is unavailable for a moment; retry shortly.",
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Not Found */
+        NOT_FOUND: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": 404,
+                 *       "code": "not_found",
+                 *       "message": "No product 'op-99-booster-box'.",
+                 *       "request_id": "0f9c2b6e4d3a4e0b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
@@ -4034,4 +2250,3364 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            /** @description A dependency is failing; `failing` names it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Registered"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description The email address is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "conflict",
+                     *       "message": "The email address is taken.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Credentials"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Wrong email or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Wrong email or password.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description Missing, invalid, spent or revoked refresh token, or a missing or wrong CSRF token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, spent or revoked refresh token, or a missing or wrong CSRF token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    changeMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserChange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The current password is wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "The current password is wrong.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailToken"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is wrong, expired or already used */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "bad_request",
+                     *       "message": "The token is wrong, expired or already used.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The address is verified already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "conflict",
+                     *       "message": "The address is verified already.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            /** @description The request could not be queued; try again */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 503,
+                     *       "code": "unavailable",
+                     *       "message": "The request could not be queued; try again.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordReset"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The token is wrong, expired or already used */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 400,
+                     *       "code": "bad_request",
+                     *       "message": "The token is wrong, expired or already used.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getGames: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GameList"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProducts: {
+        parameters: {
+            query?: {
+                game?: string;
+                product_type?: string;
+                release_year?: number;
+                min_price?: number;
+                max_price?: number;
+                /** @description Search name, slug or set code */
+                q?: string;
+                limit?: number;
+                offset?: number;
+                /** @description Day of the prices shown (UTC); default: the latest */
+                date?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductList"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProduct: {
+        parameters: {
+            query?: {
+                /** @description Day (UTC); default: the latest computed day */
+                date?: string;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductDetail"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductHistory: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated; any of floor_price, market_price, volume_24h, volume_7d, volume_30d, volume_ema_7d, units_sold, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d, floor_change_pct_30d, visible_market_cap, liquidity_score, days_to_plus_20pct, expected_days_to_sell, active_listings, units_listed, momentum, sold_avg_30d, volume_usd, floor_low, units_near_floor, sales_count, units_added, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d, units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d, volume_change_pct_7d, volume_change_pct_30d, added_avg_30d, absorption_ratio */
+                metrics?: string;
+                interval?: components["schemas"]["Interval"];
+                /** @description First day (UTC) */
+                from?: string;
+                /** @description Last day (UTC); default: the latest computed day (today for 1h) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The same as CSV when the client sends `Accept: text/csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            404: components["responses"]["NOT_FOUND"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductSales: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                marketplace?: string;
+                basis?: components["schemas"]["SaleBasis"];
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalesPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            404: components["responses"]["NOT_FOUND"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductListings: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                marketplace?: string;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingsPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            404: components["responses"]["NOT_FOUND"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductRankHistory: {
+        parameters: {
+            query?: {
+                scope?: string;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankHistory"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            404: components["responses"]["NOT_FOUND"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductSparkline: {
+        parameters: {
+            query?: {
+                metric?: components["schemas"]["SparklineMetric"];
+                days?: number;
+                width?: number;
+                height?: number;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An SVG image (image/svg+xml) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            404: components["responses"]["NOT_FOUND"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductImage: {
+        parameters: {
+            query?: {
+                /** @description The image's version, as `image_url` gives it: the answer may be cached for good */
+                v?: string;
+            };
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The box image (image/jpeg, image/png or image/webp) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified (If-None-Match holds the image's ETag) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description No such product, or no image stored for it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product, or no image stored for it.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getLeaderboard: {
+        parameters: {
+            query?: {
+                game?: string;
+                product_type?: string;
+                release_year?: number;
+                min_price?: number;
+                max_price?: number;
+                /** @description Search name, slug or set code */
+                q?: string;
+                limit?: number;
+                offset?: number;
+                sort?: components["schemas"]["LeaderboardSort"];
+                /** @description Default: desc (asc for the default ranking's rank order) */
+                direction?: components["schemas"]["Direction"];
+                /** @description Day (UTC); default: the latest computed day */
+                date?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaderboardPage"];
+                };
+            };
+            /** @description No metrics have been computed yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No metrics have been computed yet.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getMarketIndex: {
+        parameters: {
+            query?: {
+                /** @description 'all' or a game code */
+                scope?: string;
+                /** @description Day (UTC); default: the latest computed day */
+                date?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketIndex"];
+                };
+            };
+            /** @description No index for that scope and day */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No index for that scope and day.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getMarketIndexHistory: {
+        parameters: {
+            query?: {
+                scope?: string;
+                /** @description First day; default: 90 days before `to` */
+                from?: string;
+                /** @description Last day; default: the latest computed day */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndexHistory"];
+                };
+            };
+            /** @description No metrics have been computed yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No metrics have been computed yet.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getMovers: {
+        parameters: {
+            query?: {
+                metric?: components["schemas"]["MoverMetric"];
+                period?: components["schemas"]["Period"];
+                limit?: number;
+                /** @description Day (UTC); default: the latest computed day */
+                date?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Movers"];
+                };
+            };
+            /** @description No metrics have been computed yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No metrics have been computed yet.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    checkPrice: {
+        parameters: {
+            query: {
+                /** @description Product id or slug */
+                product?: string;
+                tcgplayer_id?: number;
+                /** @description Product name text */
+                q?: string;
+                /** @description The listing's price in USD (landed) */
+                price: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PriceCheck"];
+                };
+            };
+            /** @description No product matches */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No product matches.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getWatchlist: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchlistPage"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    addWatchlistItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WatchlistAdd"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchlistItem"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    removeWatchlistItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not on the watchlist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "Not on the watchlist.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getPortfolio: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Portfolio"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    addHolding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HoldingIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Holding"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    deleteHolding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                holding_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such holding in your portfolio */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such holding in your portfolio.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    updateHolding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                holding_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HoldingPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Holding"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such holding in your portfolio */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such holding in your portfolio.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getPortfolioHistory: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortfolioHistory"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getAlerts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertPage"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    createAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The user already has the maximum number of alerts */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "conflict",
+                     *       "message": "The user already has the maximum number of alerts.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such alert among the user's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such alert among the user's.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    deleteAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such alert among the user's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such alert among the user's.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    updateAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alert_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such alert among the user's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such alert among the user's.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    setWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No webhook set */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No webhook set.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getNotifications: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description Only unread notifications */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    markNotificationRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such notification among the user's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such notification among the user's.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    markAllNotificationsRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getIngestRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                kind?: string;
+                status?: components["schemas"]["IngestRunStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestRunPage"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    triggerJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobTrigger"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobState"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    recomputeDays: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecomputeRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobState"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getJobState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobState"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such job.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    createGame: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GameIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminGame"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The game exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "conflict",
+                     *       "message": "The game exists.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    updateGame: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GamePatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminGame"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such game */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such game.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    createProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProduct"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A product with this slug exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "conflict",
+                     *       "message": "A product with this slug exists.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getAdminProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProduct"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    deactivateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    updateProduct: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductFields"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProduct"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    getProductSources: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSourceList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such product.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    createSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                product: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSource"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: components["responses"]["NOT_FOUND"];
+            /** @description The product already has a source on this marketplace */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 409,
+                     *       "code": "conflict",
+                     *       "message": "The product already has a source on this marketplace.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    deleteSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such source */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such source.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    updateSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                source_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SourceFields"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSource"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such source */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 404,
+                     *       "code": "not_found",
+                     *       "message": "No such source.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    importObservations: {
+        parameters: {
+            query?: {
+                /** @description The marketplace the observations come from (default: manual) */
+                marketplace?: string;
+            };
+            header?: never;
+            path: {
+                kind: "listings" | "sales" | "prices";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportBody"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            /** @description Missing, invalid, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 401,
+                     *       "code": "unauthorized",
+                     *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 403,
+                     *       "code": "forbidden",
+                     *       "message": "Not an admin.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: components["responses"]["NOT_FOUND"];
+            /** @description The file is larger than 20 MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 413,
+                     *       "code": "payload_too_large",
+                     *       "message": "The file is larger than 20 MB.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Neither JSON nor CSV */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "message": "Neither JSON nor CSV.",
+                     *       "request_id": "0f9c2b6e4d3a4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+}
