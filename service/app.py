@@ -35,6 +35,7 @@ from service.api.portfolio.routes import blp as portfolio_bp
 from service.api.price_check.routes import blp as price_check_bp
 from service.api.product_data.routes import blp as product_data_bp
 from service.api.ratelimit import init_rate_limits
+from service.api.representation import init_representation
 from service.api.security import init_security
 from service.api.telemetry import init_telemetry, observe
 from service.api.watchlist.routes import blp as watchlist_bp
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _install_request_context(app)
     register_error_handlers(app)
     init_security(app, settings)
+    init_representation(app)
     init_rate_limits(app, app.extensions["boxpro.redis"], settings.rate_limit_default, settings.rate_limit_auth)
     init_auth(app, settings.jwt_secret_key or _development_secret())
     _register_api(app)

@@ -4,12 +4,15 @@ Keys include `boxpro:data_version`, which the pipeline bumps the moment new metr
 cached answer is never older than the data (the TTL is only a backstop). Every cached response
 carries an ETag; `If-None-Match` with it gets 304. When Redis is down, views answer from the
 database as if nothing were cached.
+
+Each answer is stored in both representations (service/api/representation.py): as is, and gzip
+compressed once, when stored. A hit serves the stored bytes the client accepts: the hot path never
+compresses, and its one Redis call fetches only the representation it serves.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,17 +20,25 @@ from typing import Any
 import redis
 from flask import Response, current_app, g, make_response, request
 
+from service.api.representation import GZIP_TAG, client_accepts_gzip, compress, etag_of, not_modified, worth_compressing
 from service.extensions import redis_client
 
 log = logging.getLogger(__name__)
 DEFAULT_TTL_S = 300
 
 
-_PREFIX = "boxpro:resp:"
+# v2: entries carry their encoding and Vary; a process of this version never reads an older layout
+# that a process of the previous one left in Redis during a deploy.
+_PREFIX = "boxpro:resp:v2:"
+# The gzip representation's entry: the identity entry's key with this suffix. Both are stored
+# together on a miss, so the hit path only ever reads bytes, never compresses them.
+GZIP_KEY = "|gzip"
+CACHE_CONTROL = "public, max-age=30"
 
 
 def _key_parts() -> tuple[str, str]:
-    """The cache key around the data version: prefix, then what identifies the request."""
+    """The cache key around the data version: prefix, then what identifies the request and the
+    representation the client accepts."""
     # The raw query string, its parameters sorted: the same request in another order shares the entry.
     query = request.query_string
     args = "&".join(sorted(query.decode("latin-1").split("&"))) if query else ""
@@ -37,19 +48,28 @@ def _key_parts() -> tuple[str, str]:
         if accept and accept != "*/*"
         else "application/json"
     )
-    return _PREFIX, f":{wants}:{request.path}?{args}"
+    return _PREFIX, f":{wants}:{request.path}?{args}{GZIP_KEY if client_accepts_gzip() else ''}"
 
 
-def _etag(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:32]
+def _entry(etag: str, mimetype: str, encoding: str, vary: str, body: bytes) -> bytes:
+    """`<identity etag>\t<mimetype>\t<content encoding or nothing>\t<vary>`, a newline, the body."""
+    return f"{etag}\t{mimetype}\t{encoding}\t{vary}\n".encode() + body
 
 
-def _answer(body: bytes, etag: str, status: str, mimetype: str = "application/json") -> Response:
-    not_modified = etag in request.if_none_match
-    response = Response(status=304) if not_modified else Response(body, mimetype=mimetype)
-    response.set_etag(etag)
-    response.headers["X-Cache"] = status
-    response.headers["Cache-Control"] = "public, max-age=30"
+def _answer(body: bytes, etag: str, status: str, mimetype: str, encoding: str, vary: str) -> Response:
+    headers = [
+        ("ETag", f'"{etag}{GZIP_TAG}"' if encoding else f'"{etag}"'),
+        ("Vary", vary),
+        ("X-Cache", status),
+        ("Cache-Control", CACHE_CONTROL),
+    ]
+    if not_modified(etag):
+        response = Response(status=304, headers=headers)
+    else:
+        if encoding:
+            headers.append(("Content-Encoding", encoding))
+        response = Response(body, mimetype=mimetype, headers=headers)
+    response.represented = True  # type: ignore[attr-defined] # service/api/representation.py: done
     return response
 
 
@@ -57,8 +77,8 @@ def answer_hit(entry: bytes) -> Response:
     """The response for a stored entry. Only 200 answers to the very same path and arguments are
     stored, so a hit needs neither the view nor its argument checks."""
     header, body = entry.split(b"\n", 1)
-    etag, mimetype = header.decode().split(" ", 1)
-    return _answer(body, etag, "HIT", mimetype)
+    etag, mimetype, encoding, vary = header.decode().split("\t")
+    return _answer(body, etag, "HIT", mimetype, encoding, vary)
 
 
 def cache_key_for(view: Any) -> tuple[str, str] | None:
@@ -69,8 +89,29 @@ def cache_key_for(view: Any) -> tuple[str, str] | None:
     return None
 
 
+def _store(key: str, ttl: int, response: Response) -> Response:
+    """Store both representations of a 200 (gzip compressed here, once) and answer the one the
+    client accepts."""
+    body = response.get_data()
+    etag, mimetype, vary = etag_of(body), response.mimetype or "application/json", response.headers["Vary"]
+    packed = compress(body) if worth_compressing(mimetype, body) else None
+    identity_key = key.removesuffix(GZIP_KEY)
+    try:
+        with redis_client().pipeline(transaction=False) as pipe:
+            pipe.set(identity_key, _entry(etag, mimetype, "", vary, body), ex=ttl)
+            pipe.set(
+                identity_key + GZIP_KEY, _entry(etag, mimetype, "gzip" if packed else "", vary, packed or body), ex=ttl
+            )
+            pipe.execute()
+    except redis.RedisError:
+        log.warning("could not store a cached response")
+    if packed is not None and key.endswith(GZIP_KEY):
+        return _answer(packed, etag, "MISS", mimetype, "gzip", vary)
+    return _answer(body, etag, "MISS", mimetype, "", vary)
+
+
 def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Entries are `<etag> <mimetype>` on one line, then the body: no JSON to parse on a hit."""
+    """Entries hold their headers on one line, then the body: no JSON to parse on a hit."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -82,15 +123,11 @@ def cached(ttl: int = DEFAULT_TTL_S) -> Callable[[Callable[..., Any]], Callable[
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200:
                 return response
-            body = response.get_data()
-            etag = _etag(body)
-            mimetype = response.mimetype or "application/json"
-            if key is not None:
-                try:
-                    redis_client().set(key, f"{etag} {mimetype}\n".encode() + body, ex=ttl)
-                except redis.RedisError:
-                    log.warning("could not store a cached response")
-            return _answer(body, etag, "MISS" if key else "BYPASS", mimetype)
+            response.vary.add("Accept-Encoding")
+            if key is None:  # representation.finish tags it and compresses it on the fly
+                response.headers.update({"X-Cache": "BYPASS", "Cache-Control": CACHE_CONTROL})
+                return response
+            return _store(key, ttl, response)
 
         wrapper.response_cache = True  # type: ignore[attr-defined]
         return wrapper

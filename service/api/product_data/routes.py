@@ -130,7 +130,9 @@ def product_history(args: dict[str, Any], product: str) -> Any:
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
         with database().connection() as conn:
             rows = conn.execute(statement, params).fetchall()
-        return _csv(rows, metrics)
+        response = _csv(rows, metrics)
+        response.vary.add("Accept")  # one URL, two media types: a cache must key on Accept
+        return response
     # JSON: the database builds the array of points (one round of serialisation, not two).
     as_json = sql.SQL(query("api/as_json_array")).format(
         query=statement,
@@ -142,9 +144,11 @@ def product_history(args: dict[str, Any], product: str) -> Any:
     meta = {"total": points["total"], "limit": points["total"], "offset": 0, "data_mode": data_mode()}
     meta |= {"product_id": found["id"], "interval": interval, "metrics": metrics}
     meta |= {"from": first.isoformat(), "to": last.isoformat()}
-    return current_app.response_class(
+    response = current_app.response_class(
         f'{{"data": {points["data"]}, "meta": {json.dumps(meta)}}}', mimetype="application/json"
     )
+    response.vary.add("Accept")  # one URL, two media types: a cache must key on Accept
+    return response
 
 
 @blp.route("/<string:product>/sales")
