@@ -36,7 +36,7 @@ cat <<MSG
   BoosterBoxPro is running (Ctrl-C to stop):
     web app      http://$API_HOST:$API_PORT/
     API          http://$API_HOST:$API_PORT/api/v1
-    API docs     http://$API_HOST:$API_PORT/docs   (OpenAPI: /openapi.json)
+    API docs     http://$API_HOST:$API_PORT/docs, /redoc   (OpenAPI: /openapi.json)
     readiness    http://$API_HOST:$API_PORT/health/ready
     Prometheus   http://$API_HOST:$API_PORT/metrics
     RQ dashboard http://$API_HOST:$DASHBOARD_PORT
