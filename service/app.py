@@ -24,6 +24,7 @@ from service.api.auth.tokens import init_auth
 from service.api.blueprint import API_SPEC, Api
 from service.api.catalog.routes import blp as catalog_bp
 from service.api.catalog_admin.routes import blp as catalog_admin_bp
+from service.api.docs import init_docs
 from service.api.errors import register_error_handlers
 from service.api.health.routes import blp as health_bp
 from service.api.images.routes import blp as images_bp
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_auth(app, settings.jwt_secret_key or _development_secret())
     _register_api(app)
     init_web(app)
+    init_docs(app)
     init_telemetry(app)
     _register_cli(app)
     return app
@@ -180,8 +182,6 @@ def _limit_body(app: Flask) -> None:
 
 
 def _install_request_context(app: Flask) -> None:
-    data_mode = app.config["SETTINGS"].data_mode
-
     @app.before_request
     def _start() -> None:
         g.request_started = time.perf_counter()
@@ -192,7 +192,6 @@ def _install_request_context(app: Flask) -> None:
     @app.after_request
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers["X-Data-Mode"] = data_mode  # demo: a client shows a "demo data" banner
         started = g.get("request_started")
         seconds = time.perf_counter() - started if started is not None else None
         if seconds is not None:

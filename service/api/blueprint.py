@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, RAISE, Schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from service.api import openapi
+from service.api import docs, openapi
 from service.api.auth import tokens
 from service.api.errors import ApiError, ErrorSchema, http_exception_response
 from service.extensions import database
@@ -180,7 +180,11 @@ API_SPEC = {
     "OPENAPI_VERSION": "3.1.0",
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
+    # Swagger UI and ReDoc, their files served by this service from a pinned package (service/api/docs.py).
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    # Served from the bundle flask-smorest points at; clients without internet read /openapi.json.
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "OPENAPI_SWAGGER_UI_URL": docs.SWAGGER_UI_URL,
+    # No validator badge: it would send the spec's URL to an outside service and load its image.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
+    "OPENAPI_REDOC_PATH": "/redoc",
+    "OPENAPI_REDOC_URL": docs.REDOC_URL,
 }

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import base64
+import hashlib
+import re
 
 from flask import Flask, Response, request
 from flask_cors import CORS
@@ -18,10 +20,13 @@ SECURITY_HEADERS = (
 )
 # The API serves data, never a page: nothing it returns may load, run, frame or submit anything.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# The interactive docs page (Swagger UI) loads its script and styles from where API_SPEC says.
+# The docs pages (Swagger UI, ReDoc) run their bundles from this service ('self'), plus the inline
+# script of flask-smorest's page template, allowed by its hash; ReDoc injects <style> elements and runs
+# its search index in a blob: worker; Swagger UI's stylesheet has data: images. ReDoc's footer tries an
+# outside logo, which this policy blocks (the image hides itself).
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' {assets}; style-src 'self' 'unsafe-inline' {assets}; "
-    "img-src 'self' data: {assets}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; worker-src blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 # The web dashboard (service/web.py): its own files only, no inline script, API calls to this origin.
 # Box images too come from this origin (the service serves the copies it downloaded), so a visitor's
@@ -30,6 +35,13 @@ WEB_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def docs_csp(page: bytes) -> str:
+    """The docs page's policy: its own inline scripts allowed by hash, nothing else inline."""
+    hashes = [base64.b64encode(hashlib.sha256(script).digest()).decode() for script in _INLINE_SCRIPT.findall(page)]
+    return DOCS_CSP.format(scripts=" ".join(["'self'", *(f"'sha256-{digest}'" for digest in hashes)]))
 
 
 def init_security(app: Flask, settings: Settings) -> None:
@@ -42,19 +54,20 @@ def init_security(app: Flask, settings: Settings) -> None:
             expose_headers=["ETag", "X-Request-ID", "Retry-After", "X-Data-Mode"],
         )
 
-    docs_path = app.config.get("OPENAPI_SWAGGER_UI_PATH", API_SPEC["OPENAPI_SWAGGER_UI_PATH"])
-    assets = urlsplit(app.config.get("OPENAPI_SWAGGER_UI_URL", API_SPEC["OPENAPI_SWAGGER_UI_URL"]))
-    docs_csp = DOCS_CSP.format(assets=f"{assets.scheme}://{assets.netloc}" if assets.netloc else "")
+    docs_pages = {
+        app.config.get(name, API_SPEC.get(name)) for name in ("OPENAPI_SWAGGER_UI_PATH", "OPENAPI_REDOC_PATH")
+    } - {None}
+    # Every response's fixed headers, in one list: one extend per response. X-Data-Mode lets a client
+    # show a "demo data" banner.
+    fixed = [*SECURITY_HEADERS, ("X-Data-Mode", settings.data_mode), ("Content-Security-Policy", API_CSP)]
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.extend(SECURITY_HEADERS)  # no view sets these itself
-        if request.path == docs_path:
-            response.headers["Content-Security-Policy"] = docs_csp
+        response.headers.extend(fixed)  # no view sets these itself; the CSP is API_CSP but on pages:
+        if request.path in docs_pages and response.status_code in (200, 304):  # a 304 updates stored headers
+            response.headers["Content-Security-Policy"] = docs_csp(response.get_data())
         elif response.mimetype == "text/html":  # only the web dashboard's page is HTML
             response.headers["Content-Security-Policy"] = WEB_CSP
-        else:
-            response.headers["Content-Security-Policy"] = API_CSP
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
