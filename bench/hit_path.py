@@ -3,11 +3,13 @@
     python -m bench.hit_path                                  # the cached leaderboard, 5 x 2,000 requests
     python -m bench.hit_path --path '/api/v1/movers' --gzip   # another cached read, asking for gzip
     python -m bench.hit_path --profile                        # and where the time goes (cProfile)
+    python -m bench.hit_path --ceiling                        # bench/ceiling.py's endpoint, the same way
 
 It answers the path once (a miss that fills the cache; the database needs metrics, e.g. after
 `flask sim backfill` and `flask pipeline run`), then calls the WSGI application directly with a
 prepared environ, as gunicorn's worker does, and reports microseconds per request (the median of the
-batches, this machine being shared). The Redis round trip of each hit is part of the figure; the
+batches, this machine being shared) and Python function calls per request (the same on every run).
+The Redis round trip of each hit is part of the figure; the
 ceiling of `make bench-api` (bench/ceiling.py) makes the same single GET.
 """
 
@@ -35,6 +37,9 @@ def main() -> None:
     parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of one batch")
     parser.add_argument("--ceiling", action="store_true", help="measure bench/ceiling.py's bare endpoint instead")
+    parser.add_argument(
+        "--calls", action=argparse.BooleanOptionalAction, default=True, help="count function calls (a profiled batch)"
+    )
     args = parser.parse_args()
 
     # The limiter runs (its cost is part of every request) but never refuses the loop.
@@ -81,13 +86,17 @@ def main() -> None:
         f" {statistics.median(cpu):.1f} us of CPU and {statistics.median(wall):.1f} us of wall time per request"
         f" (medians of {args.batches} x {args.requests}; CPU per batch {', '.join(f'{u:.0f}' for u in cpu)})"
     )
-    if args.profile:
+    if args.calls:
+        # Python function calls per request: deterministic, so comparable across runs on a busy machine.
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.requests):
             one()
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        stats = pstats.Stats(profiler)
+        print(f"  {stats.total_calls / args.requests:.0f} Python function calls per request")  # type: ignore[attr-defined]
+        if args.profile:
+            stats.sort_stats("tottime").print_stats(30)
     if not args.ceiling:
         app.extensions["boxpro.db"].close()
 

@@ -17,6 +17,7 @@ import hmac
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from flask import Flask, Request, Response, current_app, request
@@ -41,10 +42,22 @@ LATENCY = Histogram(
 CACHE = Counter("boxpro_api_cache", "Response cache lookups by result", ["result"])
 
 
+# The labelled children, by (route, method, status): prometheus_client's labels() validates and locks
+# on every call; a route's children never change, so each request looks them up in a plain dict.
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe(req: Request, response: Response, seconds: float) -> None:
     endpoint = req.url_rule.rule if req.url_rule is not None else "unmatched"
-    REQUESTS.labels(endpoint, req.method, str(response.status_code)).inc()
-    LATENCY.labels(endpoint, req.method).observe(seconds)
+    key = (endpoint, req.method, response.status_code)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            REQUESTS.labels(endpoint, req.method, str(response.status_code)),
+            LATENCY.labels(endpoint, req.method),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
     cache = response.headers.get("X-Cache")
     if cache:
         CACHE.labels(cache.lower()).inc()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -18,10 +18,10 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def new_request_id(incoming: str | None = None) -> str:
-    """Reuse a caller's X-Request-ID when it is safe to echo, else make one."""
+    """Reuse a caller's X-Request-ID when it is safe to echo, else make one (128 random bits)."""
     if incoming and _VALID_REQUEST_ID.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class JsonFormatter(logging.Formatter):

@@ -4,7 +4,7 @@ import pytest
 
 from service.app import create_app
 from service.core.settings import Settings, SettingsError
-from tests.helpers import clear_of_window_edges, make_settings
+from tests.helpers import clear_of_window_edges, make_settings, register
 
 
 @pytest.fixture
@@ -125,3 +125,19 @@ def test_a_cached_read_costs_one_redis_round_trip(client, products, redis_db):
     grew = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
     # One script call (EVALSHA) from the client; inside it, the count and the two lookups.
     assert grew == {"evalsha": 1, "incr": 1, "get": 2}
+
+
+def test_a_signed_in_cached_read_costs_the_same_one_round_trip(client, products, redis_db):
+    """Whose budget a request spends needs the token's signature, not its session: a public read
+    does not ask Redis whether the session ended (a view behind @login_required does)."""
+    headers = {"Authorization": f"Bearer {register(client).get_json()['tokens']['access_token']}"}
+    assert client.get("/api/v1/games", headers=headers).headers["X-Cache"] == "MISS"
+    before = {k: v["calls"] for k, v in redis_db.info("commandstats").items()}
+    assert client.get("/api/v1/games", headers=headers).headers["X-Cache"] == "HIT"
+    after = {k: v["calls"] for k, v in redis_db.info("commandstats").items()}
+    grew = {k.removeprefix("cmdstat_"): n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+    grew.pop("info", None)
+    assert grew == {"evalsha": 1, "incr": 1, "get": 2}
+    # ...and the budget is still the account's: the same token from another address shares it.
+    counters = {key.decode() for key in redis_db.keys("boxpro:rl:api:*")}
+    assert len(counters) == 1 and counters.pop().startswith("boxpro:rl:api:user:")
