@@ -9,11 +9,12 @@ Cache-Control.
   gzip one ends in GZIP_TAG); `If-None-Match` with either, strong or weak (`W/"…"`: GET and HEAD use
   the weak comparison), is the same content and gets 304.
 - Every successful read (GET/HEAD 200) carries an ETag, computed from its identity body.
-- Cache-Control by rule, so new routes inherit it: accounts (the auth blueprint: tokens, /me),
-  everything under /api/v1/me and /api/v1/admin is `private, no-store` (a token or a user's data
-  never lands in any cache, not even the browser's; the ETag still lets a client that keeps its own
-  copy ask for a 304); other reads that the response cache does not hold are `no-cache` (stored,
-  revalidated with the ETag each time); cached reads are `public, max-age=30` (caching.py).
+- Cache-Control by rule, so new routes inherit it: accounts (the auth blueprint, anything under
+  /api/v1/auth/: tokens, /me) and everything under /api/v1/me and /api/v1/admin are
+  `private, no-store` (a token or a user's data never lands in any cache, not even the browser's;
+  the ETag still lets a client that keeps its own copy ask for a 304); other reads that the response
+  cache does not hold are `no-cache` (stored, revalidated with the ETag each time); cached reads are
+  `public, max-age=30` (caching.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ COMPRESSIBLE = frozenset(
      "application/javascript", "application/openmetrics-text"}
 )  # fmt: skip
 PRIVATE = "private, no-store"
-PRIVATE_PREFIXES = ("/api/v1/me/", "/api/v1/admin/")
+PRIVATE_PREFIXES = ("/api/v1/auth/", "/api/v1/me/", "/api/v1/admin/")
 PRIVATE_PATHS = frozenset({"/api/v1/me"})
 PRIVATE_BLUEPRINTS = frozenset({"auth"})
 REVALIDATE = "no-cache"
