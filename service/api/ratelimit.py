@@ -3,8 +3,9 @@
 Callers are accounts when signed in and addresses otherwise. Login and registration have their own,
 stricter budget; probes and scrapes have none. Over the limit: 429 with Retry-After.
 
-One Lua call counts the request and, for an endpoint whose answers are cached (service.api.caching),
-also fetches the data version and the cached entry: a cached read costs a single Redis round trip.
+One Redis round trip per request: a Lua call counts it and, for an endpoint whose answers are cached
+(service.api.caching), also reads the data version, with the cached entry fetched beside it in the
+same pipeline: a cached read costs a single Redis round trip.
 (A generic limiter such as flask-limiter makes round trips of its own that no cache lookup can share;
 at the SPEC's throughput target those would be most of the cost of a cached read.)
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import redis
 from flask import Flask, Response, g, request
@@ -45,13 +45,12 @@ STRICT = {
 }
 REDIS_RETRY_S = 5.0
 
-# KEYS: counter[, data version]; ARGV: window seconds, limit[, cache key prefix, cache key suffix].
-_COUNT_AND_LOOKUP = """
+# KEYS: counter[, data version]; ARGV: window seconds. Returns {count[, data version]}.
+_COUNT = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if count > tonumber(ARGV[2]) or #KEYS == 1 then return {count} end
-local version = redis.call('GET', KEYS[2]) or '0'
-return {count, version, redis.call('GET', ARGV[3] .. version .. ARGV[4])}
+if #KEYS == 1 then return {count} end
+return {count, redis.call('GET', KEYS[2]) or '0'}
 """
 
 
@@ -77,14 +76,14 @@ class RateLimiter:
     def __init__(self, client: redis.Redis, default: Rate, strict: Rate) -> None:
         self.client = client
         self.default, self.strict = default, strict
-        self._script = client.register_script(_COUNT_AND_LOOKUP)
+        self._script = client.register_script(_COUNT)
         self._redis_down_until = 0.0
         self._memory: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def check(self, endpoint: str | None, cache_key: tuple[str, str] | None) -> None:
-        """Count this request; 429 when over. With `cache_key` (prefix, suffix around the data
-        version), the cache lookup rides along and lands in g.cache_lookup as (key, entry)."""
+    def check(self, endpoint: str | None, cache_key: str | None) -> None:
+        """Count this request; 429 when over. With `cache_key`, the cache lookup rides along and
+        lands in g.cache_lookup as (key, data version, entry or None)."""
         strict = STRICT.get(endpoint or "")
         scope, rate = (strict, self.strict) if strict else ("api", self.default)
         window = int(time.time() // rate.seconds)
@@ -106,25 +105,41 @@ class RateLimiter:
                 },
             )
 
-    def _count(self, counter: str, rate: Rate, cache_key: tuple[str, str] | None) -> int:
+    def _count(self, counter: str, rate: Rate, cache_key: str | None) -> int:
         if time.monotonic() >= self._redis_down_until:
-            keys = [counter] if cache_key is None else [counter, DATA_VERSION_KEY]
-            args: list[Any] = [rate.seconds, rate.amount, *(cache_key or ())]
             try:
-                reply = self._script(keys=keys, args=args)
+                if cache_key is None:
+                    return int(self._script(keys=[counter], args=[rate.seconds])[0])
+                count, version, entry = self._count_and_look_up(counter, rate, cache_key)
             except redis.RedisError:
                 log.warning("rate limits: Redis unreachable, counting in memory for a while")
                 self._redis_down_until = time.monotonic() + REDIS_RETRY_S
             else:
-                if len(reply) == 3 and cache_key is not None:
-                    version = reply[1].decode() if isinstance(reply[1], bytes) else str(reply[1])
-                    g.cache_lookup = (f"{cache_key[0]}{version}{cache_key[1]}", reply[2])
-                return int(reply[0])
+                g.cache_lookup = (cache_key, version, entry)
+                return count
         with self._lock:  # a short outage's counters; cleared wholesale if they ever pile up
             if len(self._memory) > 100_000:
                 self._memory.clear()
             self._memory[counter] = count = self._memory.get(counter, 0) + 1
         return count
+
+    def _count_and_look_up(self, counter: str, rate: Rate, cache_key: str) -> tuple[int, str, bytes | None]:
+        """One round trip: the script counts and reads the data version, and the cached entry rides
+        along in the same pipeline as a plain GET. (A Lua script that returns a 58 kB entry costs
+        Redis 7.0 forty times a GET's work, measured 62 against 1.5 us, on the cores the API shares.)
+        The entry is fetched even for a request over the limit: it costs no more than the 429."""
+        for attempt in (1, 2):
+            try:
+                with self.client.pipeline(transaction=False) as pipe:
+                    pipe.evalsha(self._script.sha, 2, counter, DATA_VERSION_KEY, rate.seconds)
+                    pipe.get(cache_key)
+                    (count, version), entry = pipe.execute()
+                return int(count), version.decode() if isinstance(version, bytes) else str(version), entry
+            except redis.exceptions.NoScriptError:  # Redis restarted or its scripts were flushed
+                if attempt == 2:
+                    raise
+                self.client.script_load(_COUNT)
+        raise AssertionError("unreachable")
 
 
 def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str) -> RateLimiter:
@@ -140,8 +155,8 @@ def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str)
             return None  # the web dashboard's client routes (service/web.py): a page, not an API call
         limiter.check(endpoint, cache_key_for(app.view_functions.get(endpoint or "")))
         lookup = g.get("cache_lookup")
-        if lookup is not None and lookup[1] is not None:
-            return answer_hit(lookup[1])  # answered before dispatch: the hot path of cached reads
+        if lookup is not None and lookup[2] is not None:
+            return answer_hit(lookup[1], lookup[2])  # before dispatch: the hot path of cached reads
         return None
 
     return limiter

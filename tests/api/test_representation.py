@@ -51,6 +51,15 @@ def test_cached_reads_are_compressed_once_when_stored_and_served_as_stored(clien
     assert again.headers["ETag"] == plain.headers["ETag"]
 
 
+def test_a_new_data_version_replaces_the_entries_instead_of_piling_up(client, market, redis_db):
+    assert client.get("/api/v1/leaderboard").headers["X-Cache"] == "MISS"
+    before = set(stored_entries(redis_db))
+    redis_db.incr("boxpro:data_version")  # what the pipeline does when new metrics land
+    assert client.get("/api/v1/leaderboard").headers["X-Cache"] == "MISS"  # the old entry is not served
+    assert set(stored_entries(redis_db)) == before  # the same two keys, rewritten
+    assert client.get("/api/v1/leaderboard").headers["X-Cache"] == "HIT"
+
+
 def test_entries_of_the_previous_layout_are_never_read(client, market, redis_db):
     """During a deploy, processes of the previous version still store `<etag> <mimetype>` entries
     under the old keys: this version must not trip over them."""
