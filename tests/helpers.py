@@ -4,6 +4,8 @@ authorisation and bad-input checks walk."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import re
 import socket
@@ -243,9 +245,10 @@ def contract_violation(app: Flask, response) -> str | None:  # type: ignore[no-u
     key = repr(schema)
     if key not in validators:
         validators[key] = jsonschema_rs.validator_for({**schema, "components": spec["components"]})
-    errors = [
-        f"{error.instance_path}: {error.message[:200]}" for error in validators[key].iter_errors(response.get_json())
-    ]
+    # A gzip answer (service/api/representation.py) is checked as the client reads it: decompressed.
+    gzipped = response.headers.get("Content-Encoding") == "gzip"
+    body = json.loads(gzip.decompress(response.data)) if gzipped else response.get_json()
+    errors = [f"{error.instance_path}: {error.message[:200]}" for error in validators[key].iter_errors(body)]
     return f"{where} with a body off its schema: {errors[:3]}" if errors else None
 
 
