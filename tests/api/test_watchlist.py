@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.helpers import sign_in
+import threading
+from collections import Counter
+
+from service.app import create_app
+from tests.helpers import make_settings, sign_in
 
 
 def test_watch_list_and_unwatch(client, market):
@@ -46,3 +50,27 @@ def test_users_never_see_or_touch_each_others_watchlists(client, market, db):
         ("delete", "/api/v1/me/watchlist/op-01-box"),
     ):
         assert getattr(client, method)(path, json={"product": "op-01-box"}).status_code == 401
+
+
+def test_adding_while_another_request_removes_the_same_item_never_fails(market, redis_db):
+    """Found by `make bench-soak`: two clients of one account, one adding a box while the other removed
+    it, got a 500 when the delete slipped between the add and the read-back of the added item."""
+    app = create_app(make_settings(rate_limit_default="100000/minute"))
+    ann = sign_in(app.test_client(), "ann@example.com")
+    statuses: Counter[int] = Counter()
+
+    def repeat(method: str, path: str, body: dict | None) -> None:
+        client = app.test_client()
+        for _ in range(150):
+            statuses[client.open(path, method=method, json=body, headers=ann).status_code] += 1
+
+    threads = [
+        threading.Thread(target=repeat, args=("POST", "/api/v1/me/watchlist", {"product": "op-01-box"})),
+        threading.Thread(target=repeat, args=("DELETE", "/api/v1/me/watchlist/op-01-box", None)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(statuses) <= {201, 204, 404}, statuses
+    assert statuses[201] == 150

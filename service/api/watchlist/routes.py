@@ -10,6 +10,7 @@ from service.api.catalog.routes import find_product
 from service.api.common import PageArgs, envelope, latest_day, split_row
 from service.api.errors import ApiError
 from service.api.watchlist.schemas import WatchlistAdd, WatchlistItem, WatchlistPage
+from service.core.sql import query
 from service.extensions import database
 
 blp = Blueprint("watchlist", __name__, url_prefix="/api/v1/me/watchlist", description="The user's watchlist")
@@ -46,8 +47,14 @@ def _shaped(row: dict[str, Any]) -> dict[str, Any]:
 def add_watchlist_item(body: dict[str, Any]) -> dict[str, Any]:
     """Watch a product (adding one already watched changes nothing); the item as the watchlist lists it."""
     product = find_product(body["product"])
-    database().fetch_one("watchlist/add", {"user_id": tokens.current_user_id(), "product_id": product["id"]})
-    return _shaped(_items(product_id=product["id"])[0])
+    params = {"user_id": tokens.current_user_id(), "product_id": product["id"]}
+    # One transaction: a DELETE of the same item by a concurrent request cannot slip between the two.
+    with database().connection() as conn:
+        conn.execute(query("watchlist/add"), params)
+        item = conn.execute(query("watchlist/list"), {**params, "day": latest_day(), "limit": 1, "offset": 0})
+        row = item.fetchone()
+    assert row is not None  # inserted or locked just above
+    return _shaped(row)
 
 
 @blp.route("/<string:product>", methods=["DELETE"])
