@@ -14,7 +14,10 @@ on_exit() {  # a worker killed outright leaves its registration and its job behi
 }
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  # Ignore further signals until everything has stopped: make passes Ctrl-C (or TERM) on to this
+  # script a second time, which would otherwise end it mid-stop and orphan the processes.
+  trap '' INT TERM
+  trap - EXIT
   log "stopping"
   stop_supervised
   kill "${pids[@]}" 2>/dev/null || true

@@ -164,6 +164,9 @@ def stack(market, fake_market, marketplace_env, redis_db, tmp_path: Path) -> Ite
     finally:
         sessions = {int(p.read_text()) for p in run_dir.glob("*.pid")}
         os.killpg(process.pid, signal.SIGTERM)  # Ctrl-C's path: stop everything
+        time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):  # and again, as `make run` passes the signal on
+            os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
         left = [pid for pid, _, session in processes() if session in sessions]
