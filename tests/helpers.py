@@ -92,6 +92,18 @@ def clear_of_window_edges(seconds: int = 60, margin: float = 3.0) -> None:
         time.sleep(left + 0.05)
 
 
+def observations_at(db: psycopg.Connection, observed_at: object) -> dict[str, int]:
+    """Snapshots, listing rows and distinct listings observed at one instant: what a clean fetch and a
+    killed-then-retried one must agree on (nothing lost, nothing written twice)."""
+    row = db.execute(
+        "SELECT (SELECT count(*) FROM snapshots WHERE observed_at = %(t)s) AS snapshots,"
+        " (SELECT count(*) FROM listing_snapshots WHERE observed_at = %(t)s) AS rows,"
+        " (SELECT count(DISTINCT listing_id) FROM listing_snapshots WHERE observed_at = %(t)s) AS listings",
+        {"t": observed_at},
+    ).fetchone()
+    return dict(row)  # type: ignore[arg-type]
+
+
 # --- the database -------------------------------------------------------------------------------
 
 

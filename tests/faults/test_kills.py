@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import requests
 from rq import Worker
@@ -35,7 +34,7 @@ from jobs.marketplaces import ebay
 from service.core.settings import PROJECT_ROOT
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
-from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, free_port
+from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, free_port, observations_at
 
 fake_market = fixtures.fake_market
 marketplace_env = fixtures.marketplace_env
@@ -204,23 +203,13 @@ def test_a_killed_api_worker_is_replaced_while_the_other_answers(stack: Stack) -
     assert set(load.statuses(since=killed + replaced_s)) == {200}, "errors after the replacement"
 
 
-def _counts_at(db: psycopg.Connection, observed_at: Any) -> dict[str, int]:
-    row = db.execute(
-        "SELECT (SELECT count(*) FROM snapshots WHERE observed_at = %(t)s) AS snapshots,"
-        " (SELECT count(*) FROM listing_snapshots WHERE observed_at = %(t)s) AS rows,"
-        " (SELECT count(DISTINCT listing_id) FROM listing_snapshots WHERE observed_at = %(t)s) AS listings",
-        {"t": observed_at},
-    ).fetchone()
-    return dict(row)
-
-
 def _fetch_caught_mid_ingest(stack: Stack, db, fake_market) -> tuple[dict[str, int], str, Any, int]:
     """A clean eBay listings fetch as the reference, then the scheduled fetch through the running
     worker, with the second product's first page hanging: the job is caught with one snapshot
     committed. Returns the clean counts, the job id, the instant it observes, and the horse's pid."""
     ebay.fetch_listings()
     clean_at = db.execute("SELECT max(observed_at) AS t FROM snapshots").fetchone()["t"]
-    expected = _counts_at(db, clean_at)
+    expected = observations_at(db, clean_at)
     assert expected["snapshots"] == 3 and expected["rows"] == expected["listings"] > 0
     time.sleep(1.01)  # the caught run observes at a new instant
 
@@ -235,7 +224,7 @@ def _fetch_caught_mid_ingest(stack: Stack, db, fake_market) -> tuple[dict[str, i
     )  # fmt: skip
     wait_for(lambda: any(r.query.get("q") == slow for r in fake_market.requests[seen:]), "the slow page")
     started_at = db.execute("SELECT max(observed_at) AS t FROM snapshots").fetchone()["t"]
-    assert started_at > clean_at and _counts_at(db, started_at)["snapshots"] == 1  # mid-ingest
+    assert started_at > clean_at and observations_at(db, started_at)["snapshots"] == 1  # mid-ingest
     horse = (children(worker_pid) - idle).pop()
     job_id = stack.worker().get_current_job_id()
     assert job_id and job_id.startswith("fetch-ebay-listings-")
@@ -247,7 +236,7 @@ def _ran_once_more_and_wrote_once(stack: Stack, db, job_id: str, started_at: Any
     wait_for(lambda: job.get_status(refresh=True) == "finished", f"job {job_id} to finish on its retry", 60)
     runs = db.execute("SELECT status FROM ingest_runs WHERE job_id = %s ORDER BY id", [job_id]).fetchall()
     assert [r["status"] for r in runs] == ["failed", "succeeded"]  # the killed attempt, then one retry
-    assert _counts_at(db, started_at) == expected  # nothing lost, nothing duplicated
+    assert observations_at(db, started_at) == expected  # nothing lost, nothing duplicated
 
 
 def test_a_killed_work_horse_is_retried_and_writes_everything_once(stack: Stack, db, fake_market) -> None:

@@ -19,7 +19,7 @@ from jobs.marketplaces import ebay, fetch, tcgplayer
 from service.core.settings import PROJECT_ROOT
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
-from tests.helpers import clear_of_window_edges
+from tests.helpers import clear_of_window_edges, observations_at
 
 fake_market = fixtures.fake_market
 marketplace_env = fixtures.marketplace_env
@@ -79,22 +79,12 @@ def test_several_workers_share_one_rate_limit(db, products, fake_market, marketp
     assert overall <= rate * 1.1
 
 
-def _counts_at(db, observed_at):
-    row = db.execute(
-        "SELECT (SELECT count(*) FROM snapshots WHERE observed_at = %(t)s) AS snapshots,"
-        " (SELECT count(*) FROM listing_snapshots WHERE observed_at = %(t)s) AS rows,"
-        " (SELECT count(DISTINCT listing_id) FROM listing_snapshots WHERE observed_at = %(t)s) AS listings",
-        {"t": observed_at},
-    ).fetchone()
-    return dict(row)
-
-
 def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     db, products, fake_market, marketplace_env, redis_db, tmp_path
 ):
     clean = ebay.fetch_listings()  # the reference: a clean run of the same market
     clean_at = db.execute("SELECT max(observed_at) AS t FROM snapshots").fetchone()["t"]
-    expected = _counts_at(db, clean_at)
+    expected = observations_at(db, clean_at)
     assert expected["snapshots"] == 3 and expected["rows"] == expected["listings"] > 0
     time.sleep(1.01)  # the killed run observes at a new instant
 
@@ -109,7 +99,7 @@ def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     try:
         _wait(lambda: any(r.query.get("q") == slow_query for r in fake_market.requests[seen:]), 30, "the slow page")
         started_at = db.execute("SELECT max(observed_at) AS t FROM snapshots").fetchone()["t"]
-        assert started_at > clean_at and _counts_at(db, started_at)["snapshots"] == 1  # mid-ingest
+        assert started_at > clean_at and observations_at(db, started_at)["snapshots"] == 1  # mid-ingest
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
@@ -129,7 +119,7 @@ def test_a_worker_killed_mid_fetch_loses_and_duplicates_nothing(
     job.refresh()
     assert job.is_finished, (tmp_path / "restarted.log").read_text()[-3000:]
 
-    assert _counts_at(db, started_at) == expected  # nothing lost, nothing duplicated
+    assert observations_at(db, started_at) == expected  # nothing lost, nothing duplicated
     runs = db.execute("SELECT status, error FROM ingest_runs WHERE job_id = %s ORDER BY id", [job.id]).fetchall()
     assert [r["status"] for r in runs] == ["failed", "succeeded"]
     assert runs[0]["error"].startswith("abandoned")
