@@ -41,6 +41,8 @@ def test_values_come_from_the_environment():
         ({"DATA_MODE": "staging"}, "DATA_MODE must be one of demo, live"),
         ({"PIPELINE_DEBOUNCE_S": "-1"}, "PIPELINE_DEBOUNCE_S must not be negative"),
         ({"DB_POOL_TIMEOUT_S": "soon"}, "DB_POOL_TIMEOUT_S must be a number"),
+        ({"FETCH_RETRY_S": "30,soon"}, "FETCH_RETRY_S must be whole seconds"),
+        ({"FETCH_RETRY_S": "30,-5"}, "FETCH_RETRY_S must not be negative"),
     ],
 )
 def test_bad_settings_fail_at_start_with_the_variable_named(env, message):
@@ -76,3 +78,8 @@ def test_settings_check_names_a_bad_value(runner, monkeypatch):
     result = runner.invoke(args=["settings", "check"])
     assert result.exit_code == 0 and "EBAY_RATE_PER_S=1.5" in result.output
     assert "hush-hush" not in result.output and "EBAY_CLIENT_SECRET=(set)" in result.output
+
+
+def test_fetch_retries_are_pauses_in_seconds():
+    assert Settings.from_env({}).fetch_retry_s == (30, 120, 600)
+    assert Settings.from_env({"FETCH_RETRY_S": "1, 2"}).fetch_retry_s == (1, 2)

@@ -108,7 +108,7 @@ class Settings:
                 env,
                 "FETCH_RETRY_S",
                 d.fetch_retry_s,
-                "a failed marketplace fetch job runs again after each of these pauses, s (empty: never)",
+                "a failed marketplace fetch job runs again after each of these pauses, s",
             ),
             "log_level": env.text("LOG_LEVEL", d.log_level, "DEBUG, INFO, WARNING or ERROR").upper(),
             "statement_timeout_ms": env.integer(
