@@ -28,6 +28,7 @@ from service.api.catalog_admin.routes import blp as catalog_admin_bp
 from service.api.docs import init_docs
 from service.api.errors import register_error_handlers
 from service.api.health.routes import blp as health_bp
+from service.api.hit_path import CachedReads
 from service.api.images.routes import blp as images_bp
 from service.api.imports.routes import blp as imports_bp
 from service.api.leaderboard.routes import blp as leaderboard_bp
@@ -39,7 +40,7 @@ from service.api.product_data.routes import blp as product_data_bp
 from service.api.ratelimit import init_rate_limits
 from service.api.representation import init_representation
 from service.api.security import init_security
-from service.api.telemetry import init_telemetry, observe
+from service.api.telemetry import init_telemetry, record_request
 from service.api.watchlist.routes import blp as watchlist_bp
 from service.commands.config import settings_cli
 from service.commands.data import data_cli
@@ -54,8 +55,6 @@ from service.core.db import Database
 from service.core.logs import configure_logging, new_request_id, request_id_var
 from service.core.settings import Settings
 from service.web import init_web
-
-access_log = logging.getLogger("boxpro.access")
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -123,13 +122,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     init_security(app, settings)
     init_representation(app)
-    init_rate_limits(app, app.extensions["boxpro.redis"], settings.rate_limit_default, settings.rate_limit_auth)
+    redis_client = app.extensions["boxpro.redis"]
+    limiter = init_rate_limits(app, redis_client, settings.rate_limit_default, settings.rate_limit_auth)
     init_auth(app, settings.jwt_secret_key or _development_secret())
     _register_api(app)
     init_web(app)
     init_docs(app)
     init_telemetry(app)
     _register_cli(app)
+    app.wsgi_app = CachedReads(app.wsgi_app, limiter, settings)  # type: ignore[method-assign]
     return app
 
 
@@ -210,19 +211,11 @@ def _install_request_context(app: Flask) -> None:
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         started = g.get("request_started")
-        seconds = time.perf_counter() - started if started is not None else None
-        if seconds is not None:
-            observe(request, response, seconds)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 2) if seconds is not None else None,
-                },
-            )
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            status, cache = response.status_code, response.headers.get("X-Cache")
+            seconds = time.perf_counter() - started
+            record_request(route, request.method, request.path, status, seconds, cache, g.request_id)
         return response
 
     @app.teardown_request

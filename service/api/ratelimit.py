@@ -54,6 +54,17 @@ return {count, redis.call('GET', KEYS[2]) or '0'}
 """
 
 
+# A request's count on its budget, the data version, and its cached entry (None when there is none).
+Counted = tuple[int, str, bytes | None]
+# Set in the WSGI environ by service/api/hit_path.py when it counted a request it did not answer.
+COUNTED = "boxpro.counted"
+
+
+def counter_key(scope: str, who: str, rate: Rate) -> str:
+    """The Redis counter of a caller's budget in the current fixed window."""
+    return f"boxpro:rl:{scope}:{who}:{int(time.time() // rate.seconds)}"
+
+
 def caller() -> str:
     """Signed-in callers are limited per account (wherever they connect from); others per address.
 
@@ -81,18 +92,23 @@ class RateLimiter:
         self._memory: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def check(self, endpoint: str | None, cache_key: str | None) -> None:
+    def check(self, endpoint: str | None, cache_key: str | None, counted: Counted | None = None) -> None:
         """Count this request; 429 when over. With `cache_key`, the cache lookup rides along and
-        lands in g.cache_lookup as (key, data version, entry or None)."""
+        lands in g.cache_lookup as (key, data version, entry or None). `counted`: the request was
+        counted, and its entry looked up, below Flask already (service/api/hit_path.py)."""
         strict = STRICT.get(endpoint or "")
         scope, rate = (strict, self.strict) if strict else ("api", self.default)
-        window = int(time.time() // rate.seconds)
-        # Signing in and signing up count per address whatever the request carries: a token of one's
-        # own must not buy more password guesses.
-        who = f"ip:{request.remote_addr}" if strict else caller()
-        counter = f"boxpro:rl:{scope}:{who}:{window}"
-        count = self._count(counter, rate, cache_key)
+        if counted is None:
+            # Signing in and signing up count per address whatever the request carries: a token of
+            # one's own must not buy more password guesses.
+            who = f"ip:{request.remote_addr}" if strict else caller()
+            count = self._count(counter_key(scope, who, rate), rate, cache_key)
+        else:
+            count, version, entry = counted
+            if cache_key is not None:
+                g.cache_lookup = (cache_key, version, entry)
         if count > rate.amount:
+            window = int(time.time() // rate.seconds)
             retry_after = max(1, (window + 1) * rate.seconds - int(time.time()))
             raise ApiError(
                 429,
@@ -105,6 +121,19 @@ class RateLimiter:
                 },
             )
 
+    def count_anonymous_read(self, remote_addr: str | None, cache_key: str) -> Counted | None:
+        """Count an anonymous request on the default budget and look `cache_key` up, in one round
+        trip, for the cached reads answered below Flask (service/api/hit_path.py). None while Redis
+        is unreachable: Flask's hook then counts the request in memory."""
+        if time.monotonic() < self._redis_down_until:
+            return None
+        try:
+            counter = counter_key("api", f"ip:{remote_addr}", self.default)
+            return self._count_and_look_up(counter, self.default, cache_key)
+        except redis.RedisError:
+            self._redis_went_down()
+            return None
+
     def _count(self, counter: str, rate: Rate, cache_key: str | None) -> int:
         if time.monotonic() >= self._redis_down_until:
             try:
@@ -112,8 +141,7 @@ class RateLimiter:
                     return int(self._script(keys=[counter], args=[rate.seconds])[0])
                 count, version, entry = self._count_and_look_up(counter, rate, cache_key)
             except redis.RedisError:
-                log.warning("rate limits: Redis unreachable, counting in memory for a while")
-                self._redis_down_until = time.monotonic() + REDIS_RETRY_S
+                self._redis_went_down()
             else:
                 g.cache_lookup = (cache_key, version, entry)
                 return count
@@ -122,6 +150,10 @@ class RateLimiter:
                 self._memory.clear()
             self._memory[counter] = count = self._memory.get(counter, 0) + 1
         return count
+
+    def _redis_went_down(self) -> None:
+        log.warning("rate limits: Redis unreachable, counting in memory for a while")
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_S
 
     def _count_and_look_up(self, counter: str, rate: Rate, cache_key: str) -> tuple[int, str, bytes | None]:
         """One round trip: the script counts and reads the data version, and the cached entry rides
@@ -153,7 +185,8 @@ def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str)
             return None
         if endpoint is None and request.method == "GET" and not request.path.startswith("/api/"):
             return None  # the web dashboard's client routes (service/web.py): a page, not an API call
-        limiter.check(endpoint, cache_key_for(app.view_functions.get(endpoint or "")))
+        counted = request.environ.get(COUNTED)
+        limiter.check(endpoint, cache_key_for(app.view_functions.get(endpoint or "")), counted)
         lookup = g.get("cache_lookup")
         if lookup is not None and lookup[2] is not None:
             return answer_hit(lookup[1], lookup[2])  # before dispatch: the hot path of cached reads
@@ -166,5 +199,4 @@ def over_limit(app: Flask, key: str, rate: Rate) -> bool:
     """Count one use of `key` (say, one address asking for password resets) against `rate`, in Redis
     with the other counters (in memory while Redis is unreachable); True when over it."""
     limiter: RateLimiter = app.extensions["boxpro.ratelimit"]
-    window = int(time.time() // rate.seconds)
-    return limiter._count(f"boxpro:rl:{key}:{window}", rate, None) > rate.amount
+    return limiter._count(f"boxpro:rl:{key}:{int(time.time() // rate.seconds)}", rate, None) > rate.amount

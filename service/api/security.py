@@ -18,6 +18,7 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "no-referrer"),
 )
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")  # over https only
 # The API serves data, never a page: nothing it returns may load, run, frame or submit anything.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # The docs pages (Swagger UI, ReDoc) run their bundles from this service ('self'), plus the inline
@@ -44,22 +45,30 @@ def docs_csp(page: bytes) -> str:
     return DOCS_CSP.format(scripts=" ".join(["'self'", *(f"'sha256-{digest}'" for digest in hashes)]))
 
 
+def fixed_headers(settings: Settings) -> list[tuple[str, str]]:
+    """Every response's fixed headers, in one list: one extend per response. X-Data-Mode lets a
+    client show a "demo data" banner."""
+    return [*SECURITY_HEADERS, ("X-Data-Mode", settings.data_mode), ("Content-Security-Policy", API_CSP)]
+
+
 def init_security(app: Flask, settings: Settings) -> None:
-    if settings.cors_origins:
+    cors = bool(settings.cors_origins)
+    if cors:
+        # CORS headers only for requests that carry an Origin (flask-cors would send them to every
+        # request); every answer then varies on Origin, so no cache hands one origin's answer to another.
         CORS(
             app,
             origins=list(settings.cors_origins),
             supports_credentials=False,
             max_age=600,
             expose_headers=["ETag", "X-Request-ID", "Retry-After", "X-Data-Mode"],
+            always_send=False,
         )
 
     docs_pages = {
         app.config.get(name, API_SPEC.get(name)) for name in ("OPENAPI_SWAGGER_UI_PATH", "OPENAPI_REDOC_PATH")
     } - {None}
-    # Every response's fixed headers, in one list: one extend per response. X-Data-Mode lets a client
-    # show a "demo data" banner.
-    fixed = [*SECURITY_HEADERS, ("X-Data-Mode", settings.data_mode), ("Content-Security-Policy", API_CSP)]
+    fixed = fixed_headers(settings)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -69,5 +78,7 @@ def init_security(app: Flask, settings: Settings) -> None:
         elif response.mimetype == "text/html":  # only the web dashboard's page is HTML
             response.headers["Content-Security-Policy"] = WEB_CSP
         if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(*HSTS)
+        if cors:
+            response.vary.add("Origin")
         return response

@@ -14,13 +14,14 @@ live gauges. Without that variable (tests, `flask run`) the process's own regist
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Response, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -42,25 +43,39 @@ LATENCY = Histogram(
 CACHE = Counter("boxpro_api_cache", "Response cache lookups by result", ["result"])
 
 
+access_log = logging.getLogger("boxpro.access")
+
 # The labelled children, by (route, method, status): prometheus_client's labels() validates and locks
 # on every call; a route's children never change, so each request looks them up in a plain dict.
 _children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_cache_children: dict[str, Any] = {}
 
 
-def observe(req: Request, response: Response, seconds: float) -> None:
-    endpoint = req.url_rule.rule if req.url_rule is not None else "unmatched"
-    key = (endpoint, req.method, response.status_code)
+def record_request(
+    route: str, method: str, path: str, status: int, seconds: float, cache: str | None, request_id: str
+) -> None:
+    """A request's record, wherever it was answered (by Flask, or a cached read below it,
+    service/api/hit_path.py): its Prometheus samples, labelled by route template so the label set
+    stays small, the response cache's result (X-Cache), and the access-log line (at INFO)."""
+    key = (route, method, status)
     children = _children.get(key)
     if children is None:
-        children = _children[key] = (
-            REQUESTS.labels(endpoint, req.method, str(response.status_code)),
-            LATENCY.labels(endpoint, req.method),
-        )
+        children = _children[key] = (REQUESTS.labels(route, method, str(status)), LATENCY.labels(route, method))
     children[0].inc()
     children[1].observe(seconds)
-    cache = response.headers.get("X-Cache")
     if cache:
-        CACHE.labels(cache.lower()).inc()
+        counter = _cache_children.get(cache)
+        if counter is None:
+            counter = _cache_children[cache] = CACHE.labels(cache.lower())
+        counter.inc()
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id, "method": method, "path": path, "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )  # fmt: skip
 
 
 class RedisStateCollector(Collector):

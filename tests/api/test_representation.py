@@ -61,10 +61,10 @@ def test_a_new_data_version_replaces_the_entries_instead_of_piling_up(client, ma
 
 
 def test_entries_of_the_previous_layout_are_never_read(client, market, redis_db):
-    """During a deploy, processes of the previous version still store `<etag> <mimetype>` entries
-    under the old keys: this version must not trip over them."""
+    """During a deploy, processes of the previous version still store entries of their layout (v2: no
+    route) under their keys: this version must not trip over them."""
     redis_db.set("boxpro:data_version", 7)
-    redis_db.set("boxpro:resp:7:application/json:/api/v1/leaderboard?", b"0123 application/json\n{}")
+    redis_db.set("boxpro:resp:v2:application/json:/api/v1/leaderboard?", b"7\t0123\tapplication/json\t\tAccept\n{}")
     response = client.get("/api/v1/leaderboard")
     assert (response.status_code, response.headers["X-Cache"]) == (200, "MISS")
 

@@ -55,6 +55,22 @@ def test_security_headers_and_cors_for_allowed_origins_only(strict_app, db):
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_cors_headers_only_when_asked_and_every_answer_varies_on_origin(db, redis_db):
+    """No Origin, no CORS headers. Every answer varies on Origin, cached ones (MISS, HIT) included, so a
+    shared cache never hands an answer without CORS headers to a browser on an allowed origin."""
+    app = create_app(make_settings(cors_origins=("https://app.boosterbox.pro",)))
+    client = app.test_client()
+    for expected in ("MISS", "HIT"):
+        plain = client.get("/api/v1/products")
+        assert plain.headers["X-Cache"] == expected and "Access-Control-Allow-Origin" not in plain.headers
+        assert "Origin" in plain.headers["Vary"]
+    asked = client.get("/api/v1/products", headers={"Origin": "https://app.boosterbox.pro"})
+    assert asked.headers["Access-Control-Allow-Origin"] == "https://app.boosterbox.pro"
+    assert "Origin" in asked.headers["Vary"]
+    assert "Origin" in client.get("/api/v1/no-such-route").headers["Vary"]  # errors too
+    app.extensions["boxpro.db"].close()
+
+
 def test_with_redis_down_requests_are_still_served(db):
     app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0", rate_limit_default="100/minute"))
     assert app.test_client().get("/api/v1/games").status_code == 200

@@ -63,7 +63,7 @@ def leaderboard(args: dict[str, Any]) -> Response:
     days_to_plus_20pct and reprint risk (tied boxes share a rank); or ordered by any sort key."""
     params = {**filter_params(args), "day": args.get("date")}
     statement, direction = leaderboard_statement(args["sort"], args.get("direction"))
-    with database().connection() as conn:
+    with database().reading() as conn:
         page = conn.execute(statement, params).fetchone()
     assert page is not None
     day = page["day"] or metrics_day(args.get("date"))  # no rows: still a day, or 404 before any metrics

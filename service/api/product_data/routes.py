@@ -128,7 +128,7 @@ def product_history(args: dict[str, Any], product: str) -> Any:
         )
     fields = ["period", *metrics]
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        with database().connection() as conn:
+        with database().reading() as conn:
             rows = conn.execute(statement, params).fetchall()
         response = _csv(rows, metrics)
         response.vary.add("Accept")  # one URL, two media types: a cache must key on Accept
@@ -138,7 +138,7 @@ def product_history(args: dict[str, Any], product: str) -> Any:
         query=statement,
         fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
     )
-    with database().connection() as conn:
+    with database().reading() as conn:
         points = conn.execute(as_json, params).fetchone()
     assert points is not None
     meta = {"total": points["total"], "limit": points["total"], "offset": 0, "data_mode": data_mode()}
