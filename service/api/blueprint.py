@@ -138,8 +138,10 @@ class Blueprint(SmorestBlueprint):
         return doc
 
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """Schemas are instantiated here, once: given a class, webargs builds an instance (and copies
+        every field) on each request."""
         openapi.record(openapi.INPUT_SCHEMAS, schema)
-        return super().arguments(schema, *args, **kwargs)
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
     def response(self, status_code: Any, schema: Any = None, *args: Any, **kwargs: Any) -> Any:
         openapi.record(openapi.RESPONSE_SCHEMAS, schema)

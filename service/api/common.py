@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
 from flask import current_app
 from marshmallow import Schema, fields, validate
+from psycopg import sql
 
 from service.api.errors import ApiError
 from service.api.schemas import enum
@@ -70,6 +72,20 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+# The product filters (ProductFilters): each one's condition over products `p` and metric_rows `m`.
+# A statement holds only the filters its request gives (product_filters), rather than every filter
+# behind an `IS NULL OR`: its plan is then good for any values, so it can be prepared and planned
+# once (service/core/db.py), and planning per request has less to simplify.
+FILTERS = {
+    "game": "p.game = %(game)s",
+    "product_type": "p.product_type = %(product_type)s",
+    "release_year": "extract(year FROM p.release_date) = %(release_year)s",
+    "min_price": "m.floor_price >= %(min_price)s",
+    "max_price": "m.floor_price <= %(max_price)s",
+    "q": "(p.name ILIKE %(q)s OR p.slug ILIKE %(q)s OR p.set_code ILIKE %(q)s)",
+}
+
+
 def filter_params(args: dict[str, Any]) -> dict[str, Any]:
     """Bound parameters of the product filters (ProductFilters) and paging, as the SQL expects them.
     A price range that is upside down is refused rather than silently returning nothing."""
@@ -90,6 +106,17 @@ def filter_params(args: dict[str, Any]) -> dict[str, Any]:
         "limit": args["limit"],
         "offset": args["offset"],
     }
+
+
+def given_filters(params: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the filters a request gives (its filter_params), in FILTERS' order."""
+    return tuple(name for name in FILTERS if params[name] is not None)
+
+
+@functools.lru_cache(maxsize=64)
+def filter_conditions(given: tuple[str, ...]) -> sql.Composed:
+    """`AND <condition>` for each given filter: fixed SQL from FILTERS, chosen by name."""
+    return sql.SQL("").join(sql.SQL(f"\n  AND {FILTERS[name]}") for name in given)
 
 
 PRODUCT_FIELDS = ("id", "slug", "name", "game", "set_code", "set_name", "product_type", "release_date",

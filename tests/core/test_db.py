@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import date
 
 import psycopg
 import pytest
@@ -86,3 +87,41 @@ def test_named_queries_are_loaded_from_files_and_names_are_checked():
     assert "pg_extension" in query("health/database")
     with pytest.raises(ValueError, match="bad query name"):
         query("../../etc/passwd")
+
+
+def test_prepared_statements_are_planned_once_and_see_chunks_come_and_go(database, db):
+    """The prepared pool's statements keep one generic plan; PostgreSQL must replan them when a
+    hypertable gains or loses chunks, or a new day's rows would be missed (or a dropped chunk read)."""
+    db.execute("DROP TABLE IF EXISTS prepared_probe")
+    db.execute("CREATE TABLE prepared_probe (day date NOT NULL, x int)")
+    db.execute("SELECT create_hypertable('prepared_probe', 'day', chunk_time_interval => interval '1 day')")
+    try:
+        count = "SELECT count(*) AS n FROM prepared_probe WHERE day BETWEEN %(from)s AND %(to)s"
+        window = {"from": date(2026, 1, 1), "to": date(2026, 1, 31)}
+
+        def counted() -> int:
+            with database.reading(prepared=True) as conn:
+                n = conn.execute(count, window).fetchone()["n"]
+                plans = conn.execute(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+                    ["%prepared_probe%"],
+                ).fetchone()
+            assert plans is not None and plans["custom_plans"] == 0 and plans["generic_plans"] > 0
+            return int(n)
+
+        db.execute("INSERT INTO prepared_probe VALUES ('2026-01-02', 1)")
+        assert [counted() for _ in range(3)] == [1, 1, 1]
+        db.execute("INSERT INTO prepared_probe VALUES ('2026-01-05', 2)")  # a new chunk
+        assert counted() == 2
+        db.execute("SELECT drop_chunks('prepared_probe', older_than => date '2026-01-04')")
+        assert counted() == 1
+    finally:
+        db.execute("DROP TABLE prepared_probe")
+
+
+def test_a_reading_block_is_autocommit_and_hands_the_connection_back_transactional(database):
+    with database.reading() as conn:
+        assert conn.autocommit
+        reader = conn
+    with database.connection() as conn:
+        assert conn is reader and not conn.autocommit  # the pool's one idle connection, transactional again

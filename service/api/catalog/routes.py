@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from psycopg import sql
+
 from service.api.blueprint import Blueprint
 from service.api.caching import cached
 from service.api.catalog.schemas import GameList, ProductArgs, ProductDetail, ProductList, ProductListArgs
-from service.api.common import envelope, filter_params, latest_day
+from service.api.common import envelope, filter_conditions, filter_params, given_filters, latest_day
 from service.api.errors import ApiError
+from service.core.sql import query
 from service.extensions import database
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Games and sealed products")
@@ -23,7 +26,7 @@ def find_product(ref: str) -> dict[str, Any]:
         raise ApiError(
             400, "A product is named by its numeric id or its slug.", details={"path": {"product": [ref[:80]]}}
         )
-    row = database().fetch_one("api/product", {"id": int(ref) if ref.isdigit() else None, "slug": ref})
+    row = database().fetch_one("api/product", {"id": int(ref) if ref.isdigit() else None, "slug": ref}, prepared=True)
     if row is None:
         raise ApiError(404, f"No product {ref!r}.")
     return row
@@ -44,7 +47,10 @@ def games() -> dict[str, Any]:
 @blp.response(200, ProductList)
 def products(args: dict[str, Any]) -> dict[str, Any]:
     """Search the catalog (with each product's floor and market price on the day)."""
-    rows = database().fetch_all("api/products", {"day": args.get("date") or latest_day(), **filter_params(args)})
+    params = {"day": args.get("date") or latest_day(), **filter_params(args)}
+    statement = sql.SQL(query("api/products")).format(filters=filter_conditions(given_filters(params)))
+    with database().reading(prepared=True) as conn:
+        rows = conn.execute(statement, params).fetchall()
     total = rows[0]["total"] if rows else 0
     return envelope(rows, total=total, limit=args["limit"], offset=args["offset"])
 

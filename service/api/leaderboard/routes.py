@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Response, current_app
@@ -9,7 +10,7 @@ from psycopg import sql
 
 from service.api.blueprint import Blueprint
 from service.api.caching import cached
-from service.api.common import data_mode, filter_params, metrics_day
+from service.api.common import data_mode, filter_conditions, filter_params, given_filters, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
 from service.core import metrics
 from service.core.sql import query
@@ -44,11 +45,15 @@ def _unqualified(order: str) -> str:
     return ", ".join(term.split(".", 1)[1] for term in order.split(", "))
 
 
-def leaderboard_statement(sort: str, direction: str | None) -> tuple[sql.Composed, str]:
-    """The page's SQL for a sort key and direction, and the direction shown."""
+@functools.lru_cache(maxsize=256)
+def leaderboard_statement(sort: str, direction: str | None, filters: tuple[str, ...]) -> tuple[sql.Composed, str]:
+    """The page's SQL for a sort key, direction and the filters given, and the direction shown."""
     order, shown = order_by(sort, direction)
     statement = sql.SQL(query("api/leaderboard")).format(
-        order=sql.SQL(order), page_order=sql.SQL(_unqualified(order)), metrics=METRICS_OBJECT
+        order=sql.SQL(order),
+        page_order=sql.SQL(_unqualified(order)),
+        metrics=METRICS_OBJECT,
+        filters=filter_conditions(filters),
     )
     return statement, shown
 
@@ -62,8 +67,8 @@ def leaderboard(args: dict[str, Any]) -> Response:
     """The leaderboard for a day: by default ranked on volume_ema_7d, ties broken by sold_avg_30d,
     days_to_plus_20pct and reprint risk (tied boxes share a rank); or ordered by any sort key."""
     params = {**filter_params(args), "day": args.get("date")}
-    statement, direction = leaderboard_statement(args["sort"], args.get("direction"))
-    with database().reading() as conn:
+    statement, direction = leaderboard_statement(args["sort"], args.get("direction"), given_filters(params))
+    with database().reading(prepared=True) as conn:
         page = conn.execute(statement, params).fetchone()
     assert page is not None
     day = page["day"] or metrics_day(args.get("date"))  # no rows: still a day, or 404 before any metrics

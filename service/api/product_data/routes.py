@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -78,6 +79,40 @@ def _subquery(name: str) -> str:
     return query(name).strip().removesuffix(";")
 
 
+@functools.lru_cache(maxsize=512)
+def history_statement(interval: str, metrics: tuple[str, ...], *, as_json: bool) -> sql.SQL | sql.Composed:
+    """The history's SQL for an interval and metrics (checked against the catalogue): its rows, or
+    (as_json) one JSON array of points built by the database, a single round of serialisation.
+    Composed once per shape: the same text every time (the daily ones are prepared, planned once)."""
+    if interval == "1h":
+        statement: sql.SQL | sql.Composed = sql.SQL(_subquery("api/product_history_hourly"))
+    else:
+        weekly = interval == "1w"
+        columns = sql.SQL(", ").join(
+            sql.SQL("{value} AS {name}").format(
+                value=sql.SQL(catalogue.BY_COLUMN[m].rounded("{}")).format(
+                    (sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
+                    if weekly
+                    else sql.SQL("m.{}").format(sql.Identifier(m))
+                ),
+                name=sql.Identifier(m),
+            )
+            for m in metrics
+        )
+        statement = sql.SQL(_subquery("api/product_history_daily")).format(
+            bucket=sql.SQL("time_bucket('1 week', m.day)" if weekly else "m.day"),
+            columns=columns,
+            group=sql.SQL("GROUP BY 1" if weekly else ""),
+        )
+    if not as_json:
+        return statement
+    fields = ("period", *metrics)
+    return sql.SQL(query("api/as_json_array")).format(
+        query=statement,
+        fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
+    )
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -103,43 +138,22 @@ def product_history(args: dict[str, Any], product: str) -> Any:
     first, last = _window(args, interval, 7 if interval == "1h" else 90)
     params: dict[str, Any] = {"product_id": found["id"], "from": first, "to": last}
     if interval == "1h":
-        statement: sql.SQL | sql.Composed = sql.SQL(_subquery("api/product_history_hourly"))
         params |= {
             "from": datetime.combine(first, datetime.min.time(), UTC),
             "to": datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC),
         }
-    else:
-        weekly = interval == "1w"
-        columns = sql.SQL(", ").join(
-            sql.SQL("{value} AS {name}").format(
-                value=sql.SQL(catalogue.BY_COLUMN[m].rounded("{}")).format(
-                    (sql.SQL("sum(m.{})") if m in FLOWS else sql.SQL("last(m.{}, m.day)")).format(sql.Identifier(m))
-                    if weekly
-                    else sql.SQL("m.{}").format(sql.Identifier(m))
-                ),
-                name=sql.Identifier(m),
-            )
-            for m in metrics
-        )
-        statement = sql.SQL(_subquery("api/product_history_daily")).format(
-            bucket=sql.SQL("time_bucket('1 week', m.day)" if weekly else "m.day"),
-            columns=columns,
-            group=sql.SQL("GROUP BY 1" if weekly else ""),
-        )
-    fields = ["period", *metrics]
+    # Daily rows come from tables the pipeline writes: one generic plan suits every request. Hourly
+    # ones come from the rollups, continuous aggregates on the licensed edition, whose real-time
+    # part depends on the refresh watermark: planned for each request.
+    prepared = interval != "1h"
     if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
-        with database().reading() as conn:
-            rows = conn.execute(statement, params).fetchall()
+        with database().reading(prepared=prepared) as conn:
+            rows = conn.execute(history_statement(interval, tuple(metrics), as_json=False), params).fetchall()
         response = _csv(rows, metrics)
         response.vary.add("Accept")  # one URL, two media types: a cache must key on Accept
         return response
-    # JSON: the database builds the array of points (one round of serialisation, not two).
-    as_json = sql.SQL(query("api/as_json_array")).format(
-        query=statement,
-        fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
-    )
-    with database().reading() as conn:
-        points = conn.execute(as_json, params).fetchone()
+    with database().reading(prepared=prepared) as conn:
+        points = conn.execute(history_statement(interval, tuple(metrics), as_json=True), params).fetchone()
     assert points is not None
     meta = {"total": points["total"], "limit": points["total"], "offset": 0, "data_mode": data_mode()}
     meta |= {"product_id": found["id"], "interval": interval, "metrics": metrics}

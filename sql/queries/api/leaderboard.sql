@@ -1,6 +1,7 @@
 -- One page of the leaderboard for a day, built as JSON by the database (the hottest uncached read).
 -- Both orders are composed from a whitelist (service/api/leaderboard): the page's, over the tables,
--- and the same over the page's columns. Ranks are the stored default ranks of the scope (all games,
+-- and the same over the page's columns. The filters are the request's own (service/api/common.py,
+-- FILTERS): a statement of fixed shape, prepared and planned once (service/core/db.py). Ranks are the stored default ranks of the scope (all games,
 -- or the filtered game). The row shape is LeaderboardRow's; the metrics object is the catalogue's
 -- summary metrics (filled in by service/api/leaderboard), columns of the view metric_rows.
 -- The page is chosen first, over only the columns that filter and order it; then its rows alone are
@@ -13,13 +14,7 @@ WITH page AS (
     LEFT JOIN product_ranks_daily r
       ON r.product_id = m.product_id AND r.day = m.day AND r.scope = coalesce(%(game)s, 'all')
     WHERE m.day = coalesce(%(day)s::date, (SELECT max(day) FROM product_metrics_daily))  -- default: the latest day
-      AND p.active
-      AND (%(game)s::text IS NULL OR p.game = %(game)s)
-      AND (%(product_type)s::text IS NULL OR p.product_type = %(product_type)s)
-      AND (%(release_year)s::integer IS NULL OR extract(year FROM p.release_date) = %(release_year)s)
-      AND (%(min_price)s::numeric IS NULL OR m.floor_price >= %(min_price)s)
-      AND (%(max_price)s::numeric IS NULL OR m.floor_price <= %(max_price)s)
-      AND (%(q)s::text IS NULL OR p.name ILIKE %(q)s OR p.slug ILIKE %(q)s OR p.set_code ILIKE %(q)s)
+      AND p.active {filters}
     ORDER BY {order}
     LIMIT %(limit)s OFFSET %(offset)s
 )
