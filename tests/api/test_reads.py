@@ -30,6 +30,52 @@ def test_products_search_and_filters(client, market):
     assert (len(page["data"]), page["meta"]["limit"], page["meta"]["offset"], page["meta"]["total"]) == (1, 1, 1, 3)
 
 
+def _matches(product: dict, floor: float | None, given: dict[str, str]) -> bool:
+    """What each product filter means, in Python, for a row of the unfiltered answer."""
+    checks = {
+        "game": lambda v: product["game"] == v,
+        "product_type": lambda v: product["product_type"] == v,
+        "release_year": lambda v: (product["release_date"] or "")[:4] == v,
+        "min_price": lambda v: floor is not None and floor >= float(v),
+        "max_price": lambda v: floor is not None and floor <= float(v),
+        "q": lambda v: any(v.lower() in (product[f] or "").lower() for f in ("name", "slug", "set_code")),
+    }
+    return all(checks[name](value) for name, value in given.items())
+
+
+@pytest.mark.parametrize("path", ["/api/v1/products", "/api/v1/leaderboard"])
+def test_every_product_filter_alone_and_combined_keeps_exactly_the_matching_boxes(client, market, path):
+    """The filters are composed into the statement only when given (service/api/common.py, FILTERS):
+    each, and combinations of them, must select what its meaning says, from the unfiltered answer."""
+
+    def rows(query: str) -> dict[str, tuple[dict, float | None]]:
+        body = client.get(f"{path}?{query}").get_json()
+        assert body["meta"]["total"] == len(body["data"]), query
+        shaped = [(r["product"], r["metrics"]["floor_price"]) if "product" in r else (r, r["floor_price"])
+                  for r in body["data"]]  # fmt: skip
+        return {product["slug"]: (product, floor) for product, floor in shaped}
+
+    everything = rows("limit=200")
+    assert len(everything) == 3
+    floors = sorted(floor for _, floor in everything.values())
+    cases = [
+        {"game": "pokemon"},
+        {"product_type": "booster_box"},
+        {"release_year": "2023"},
+        {"min_price": str(floors[1])},
+        {"max_price": str(floors[1])},
+        {"q": "op-0"},
+        {"game": "one-piece", "max_price": str(floors[2]), "q": "box"},
+        {"release_year": "2022", "min_price": str(floors[0])},
+        {"game": "pokemon", "q": "op"},  # nothing matches both
+    ]
+    for given in cases:
+        query = "&".join(f"{name}={value}" for name, value in given.items())
+        expected = {slug for slug, (product, floor) in everything.items() if _matches(product, floor, given)}
+        assert set(rows(f"{query}&limit=200")) == expected, query
+        assert 0 < len(expected) < 3 or given in (cases[1], cases[-1]), query  # each case tells something
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
