@@ -114,9 +114,11 @@ class Settings:
             "statement_timeout_ms": env.integer(
                 "DB_STATEMENT_TIMEOUT_MS", d.statement_timeout_ms, "the API's statement timeout", minimum=1
             ),
-            "db_pool_min_size": env.integer("DB_POOL_MIN_SIZE", d.db_pool_min_size, "connections kept per API process"),
+            "db_pool_min_size": env.integer(
+                "DB_POOL_MIN_SIZE", d.db_pool_min_size, "connections kept per pool of an API process (two pools)"
+            ),
             "db_pool_max_size": env.integer(
-                "DB_POOL_MAX_SIZE", d.db_pool_max_size, "connections at most per API process"
+                "DB_POOL_MAX_SIZE", d.db_pool_max_size, "connections at most per pool of an API process (two pools)"
             ),
             "db_pool_timeout_s": env.number(
                 "DB_POOL_TIMEOUT_S", d.db_pool_timeout_s, "a request waits this long for a connection, then 503"
