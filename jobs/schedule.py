@@ -37,6 +37,7 @@ CORE: tuple[Entry, ...] = (
     # Downloads are queued by whatever changes an image URL; this catches lost enqueues and refusals.
     Entry("images", "jobs.images.sync_images", "7,37 * * * *", timeout=300),
     Entry("raw-payload-retention", "jobs.tasks.raw_payload_retention", "17 3 * * *", timeout=600),
+    Entry("record-retention", "jobs.tasks.record_retention", "27 3 * * *", timeout=600),
 )
 # The marketplace entries fan out one fetch job per batch of products (each with an RQ Retry policy,
 # jobs/marketplaces/fetch.py); without credentials they log once and do nothing (docs/ADAPTERS.md).

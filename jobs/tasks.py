@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from rq import get_current_job
 
 from jobs import pipeline
@@ -98,6 +99,14 @@ def raw_payload_retention() -> dict[str, int]:
     with psycopg.connect(Settings.from_env().database_url) as conn:
         row = conn.execute(query("maintenance/raw_payload_retention")).fetchone()
     return {"chunks_dropped": int(row[0]) if row else 0}
+
+
+def record_retention() -> dict[str, int]:
+    """Delete finished e-mails and webhook deliveries, and expired tokens, older than the
+    `record_retention_days` setting (default 90): rows deleted per table."""
+    with psycopg.connect(Settings.from_env().database_url, row_factory=dict_row) as conn:
+        row = conn.execute(query("maintenance/record_retention")).fetchone()
+    return {name: int(count) for name, count in (row or {}).items()}
 
 
 def dispatch_webhooks() -> dict[str, int]:

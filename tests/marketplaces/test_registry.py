@@ -26,6 +26,7 @@ ENTRY_NAMES = {
     "webhook-sweep",
     "images",
     "raw-payload-retention",
+    "record-retention",
     "ebay-listings",
     "ebay-sales",
     "tcgplayer-prices",
