@@ -1,6 +1,7 @@
 -- Movers (SPEC §5): the biggest gainers and losers by floor or market price over 1, 7 or 30 days,
 -- ignoring noise: both ends present, the earlier price at least `movers_min_floor` dollars, an
 -- absolute move of at least `movers_min_move` dollars, and `movers_min_listings` active listings today.
+-- Deactivated products are left out.
 --   SELECT * FROM movers(current_date, 'floor', 7, 10);
 CREATE OR REPLACE FUNCTION movers(p_day date, p_metric text, p_days integer, p_limit integer DEFAULT 10)
 RETURNS TABLE (direction text, place integer, product_id integer, price_before numeric, price_now numeric,
@@ -20,6 +21,8 @@ BEGIN
         FROM product_metrics_daily now_
         JOIN product_metrics_daily before ON before.product_id = now_.product_id AND before.day = p_day - p_days
         WHERE now_.day = p_day
+          -- a deactivated box is hidden, as from the leaderboard (and its place goes to the next one)
+          AND NOT EXISTS (SELECT 1 FROM products p WHERE p.id = now_.product_id AND NOT p.active)
     ), eligible AS (
         SELECT m.*, m.price_now - m.price_before AS change_usd,
                ((m.price_now - m.price_before) / m.price_before * 100)::double precision AS change_pct

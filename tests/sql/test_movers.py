@@ -47,6 +47,19 @@ def test_market_price_movers_over_a_week(db):
     assert movers(db, "floor", 7) == []
 
 
+def test_a_deactivated_box_is_no_mover_and_leaves_no_gap(db):
+    db.execute("INSERT INTO games (code, name) VALUES ('one-piece', 'One Piece')")
+    db.execute(
+        """INSERT INTO products (id, slug, game, name, product_type, active)
+           VALUES (7, 'gone-box', 'one-piece', 'Gone', 'booster_box', false),
+                  (1, 'kept-box', 'one-piece', 'Kept', 'booster_box', true)"""
+    )
+    for product, before, now in ((1, 100, 120), (7, 200, 260)):
+        put(db, product, DAY - timedelta(days=1), before)
+        put(db, product, DAY, now)
+    assert movers(db) == [("gainer", 1, 1, 20.0)]
+
+
 @pytest.mark.parametrize(("metric", "days"), [("volume", 1), ("floor", 2)])
 def test_bad_arguments_are_refused(db, metric, days):
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="movers"):
