@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 
 import pytest
 
@@ -135,3 +136,18 @@ def test_an_invalid_token_on_a_public_read_still_gets_the_hit(traced_app, market
     client.get("/api/v1/games")
     response, by_flask = handled_by_flask(traced_app, lambda: client.get("/api/v1/games", headers=bearer("junk")))
     assert (response.status_code, response.headers["X-Cache"], by_flask) == (200, "HIT", True)
+
+
+def test_every_cached_read_is_public(app):
+    """A cached answer is served to whoever asks for the same URL, below Flask and without a token
+    check: a route that needs an account (the bearer scheme in its OpenAPI operation) must never be
+    cached."""
+    spec = app.test_client().get("/openapi.json").get_json()
+    cached_rules = [
+        rule for rule in app.url_map.iter_rules() if getattr(app.view_functions[rule.endpoint], "response_cache", False)
+    ]
+    assert len(cached_rules) >= 9  # the leaderboard, catalog, product data and market reads
+    for rule in cached_rules:
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)  # <string:product> -> {product}
+        operation = spec["paths"][path]["get"]
+        assert "security" not in operation and "401" not in operation["responses"], path
