@@ -263,10 +263,20 @@ def main() -> None:
         show(name, result)
     cached, cached_32, ceiling, uncached, history = median.values()
     errors = sum(r.errors for runs in results.values() for r in runs)
+    ratio = cached_32.rps / ceiling.rps
+    targets = (  # issue 13's targets for this run
+        ("cached leaderboard p99 <= 5 ms", cached.p99_ms <= 5),
+        ("uncached leaderboard p99 <= 25 ms", uncached.p99_ms <= 25),
+        ("365-day history p99 <= 15 ms", history.p99_ms <= 15),
+        ("cached throughput >= 0.9 of the ceiling", ratio >= 0.9),
+        ("no errors", errors == 0),
+    )
+    for target, met in targets:
+        print(f"target {target}: {'met' if met else 'NOT MET'}")
     print(
         f"RESULT api lb_cached_p99_ms={cached.p99_ms:.2f} lb_uncached_p99_ms={uncached.p99_ms:.2f}"
         f" history_p99_ms={history.p99_ms:.2f} cached_rps={cached_32.rps:.0f} ceiling_rps={ceiling.rps:.0f}"
-        f" ratio={cached_32.rps / ceiling.rps:.2f} errors={errors}"
+        f" ratio={ratio:.2f} errors={errors}"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -32,6 +33,12 @@ def find_product(ref: str) -> dict[str, Any]:
     return row
 
 
+@functools.lru_cache(maxsize=64)
+def products_statement(filters: tuple[str, ...]) -> sql.SQL:
+    """Catalog search with the filters given, composed and rendered once per combination."""
+    return sql.SQL(sql.SQL(query("api/products")).format(filters=filter_conditions(filters)).as_string())
+
+
 @blp.route("/games")
 @cached()
 @blp.response(200, GameList)
@@ -48,9 +55,8 @@ def games() -> dict[str, Any]:
 def products(args: dict[str, Any]) -> dict[str, Any]:
     """Search the catalog (with each product's floor and market price on the day)."""
     params = {"day": args.get("date") or latest_day(), **filter_params(args)}
-    statement = sql.SQL(query("api/products")).format(filters=filter_conditions(given_filters(params)))
     with database().reading(prepared=True) as conn:
-        rows = conn.execute(statement, params).fetchall()
+        rows = conn.execute(products_statement(given_filters(params)), params).fetchall()
     total = rows[0]["total"] if rows else 0
     return envelope(rows, total=total, limit=args["limit"], offset=args["offset"])
 

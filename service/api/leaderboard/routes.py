@@ -46,8 +46,9 @@ def _unqualified(order: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def leaderboard_statement(sort: str, direction: str | None, filters: tuple[str, ...]) -> tuple[sql.Composed, str]:
-    """The page's SQL for a sort key, direction and the filters given, and the direction shown."""
+def leaderboard_statement(sort: str, direction: str | None, filters: tuple[str, ...]) -> tuple[sql.SQL, str]:
+    """The page's SQL for a sort key, direction and the filters given, and the direction shown.
+    Rendered once per shape (psycopg would render a composed statement again on every execution)."""
     order, shown = order_by(sort, direction)
     statement = sql.SQL(query("api/leaderboard")).format(
         order=sql.SQL(order),
@@ -55,7 +56,7 @@ def leaderboard_statement(sort: str, direction: str | None, filters: tuple[str, 
         metrics=METRICS_OBJECT,
         filters=filter_conditions(filters),
     )
-    return statement, shown
+    return sql.SQL(statement.as_string()), shown
 
 
 @blp.route("")

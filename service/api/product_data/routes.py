@@ -80,10 +80,11 @@ def _subquery(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def history_statement(interval: str, metrics: tuple[str, ...], *, as_json: bool) -> sql.SQL | sql.Composed:
+def history_statement(interval: str, metrics: tuple[str, ...], *, as_json: bool) -> sql.SQL:
     """The history's SQL for an interval and metrics (checked against the catalogue): its rows, or
     (as_json) one JSON array of points built by the database, a single round of serialisation.
-    Composed once per shape: the same text every time (the daily ones are prepared, planned once)."""
+    Composed and rendered once per shape: the same text every time (the daily ones are prepared,
+    planned once), and psycopg does not render a composed statement again on each execution."""
     if interval == "1h":
         statement: sql.SQL | sql.Composed = sql.SQL(_subquery("api/product_history_hourly"))
     else:
@@ -104,13 +105,13 @@ def history_statement(interval: str, metrics: tuple[str, ...], *, as_json: bool)
             columns=columns,
             group=sql.SQL("GROUP BY 1" if weekly else ""),
         )
-    if not as_json:
-        return statement
-    fields = ("period", *metrics)
-    return sql.SQL(query("api/as_json_array")).format(
-        query=statement,
-        fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
-    )
+    if as_json:
+        fields = ("period", *metrics)
+        statement = sql.SQL(query("api/as_json_array")).format(
+            query=statement,
+            fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
+        )
+    return sql.SQL(statement.as_string())
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
