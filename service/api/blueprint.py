@@ -69,6 +69,21 @@ class StrictParser(FlaskParser):
         "cookies": EXCLUDE,
     }
 
+    def load_querystring(self, req: Any, schema: Schema) -> Any:
+        """A parameter that takes one value, given twice (`?limit=1&limit=2`), is refused: webargs
+        would take the first, and the response cache, whose keys sort the parameters, would hand
+        that answer to `?limit=2&limit=1`."""
+        proxy = super().load_querystring(req, schema)  # knows which fields take several values
+        single = {field.data_key or name for name, field in schema.fields.items()} - proxy.multiple_keys
+        repeated = sorted(name for name in single if len(req.args.getlist(name)) > 1)  # unknown ones: 422 anyway
+        if repeated:
+            raise ApiError(
+                422,
+                "The request is not valid; see details.",
+                details={"query": {name: ["given more than once; it takes one value"] for name in repeated}},
+            )
+        return proxy
+
     def _raw_load_json(self, req: Any) -> Any:
         # A body nested deeper than the parser can recurse ("[" x 100,000) is invalid JSON: a 400.
         try:

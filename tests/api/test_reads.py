@@ -285,3 +285,21 @@ def test_every_list_is_data_and_meta(client, market):
         assert isinstance(body["data"], list), path
         assert {"total", "limit", "offset", "data_mode"} <= set(body["meta"]), path
         assert body["meta"]["total"] >= len(body["data"]) > 0 or path.endswith("/notifications"), path
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/leaderboard?limit=1&limit=2", "limit"),
+        ("/api/v1/leaderboard?limit=2&sort=floor_price&limit=1", "limit"),
+        ("/api/v1/products?game=pokemon&game=one-piece", "game"),
+        ("/api/v1/products/op-01-box/history?interval=1d&interval=1w", "interval"),
+        ("/api/v1/movers?period=1d&period=7d", "period"),
+    ],
+)
+def test_a_parameter_given_twice_is_refused_and_nothing_is_cached(client, market, redis_db, path, field):
+    """One value each: `?limit=1&limit=2` once answered with the first value, and the cache (whose keys
+    sort the parameters) then served that answer to `?limit=2&limit=1`."""
+    for _ in range(2):  # and again: nothing was stored for it
+        assert_422(client.get(path), "query", field)
+    assert redis_db.keys("boxpro:resp:*") == []
