@@ -21,6 +21,7 @@ import os
 import pstats
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.test import EnvironBuilder
@@ -45,7 +46,7 @@ def main() -> None:
     # The limiter runs (its cost is part of every request) but never refuses the loop.
     settings = Settings.from_env({**os.environ, "RATE_LIMIT_DEFAULT": "100000000/minute", "LOG_LEVEL": "WARNING"})
     app = create_app(settings)
-    headers = {"Accept-Encoding": "gzip"} if args.gzip else {}
+    headers = [("Accept-Encoding", "gzip")] if args.gzip else []
     if args.ceiling:
         from bench import ceiling
 
@@ -57,8 +58,9 @@ def main() -> None:
     environ = EnvironBuilder(path=path, query_string=query, headers=headers).get_environ()
     statuses: list[str] = []
 
-    def start_response(status: str, _headers: list[Any], _exc: Any = None) -> None:
+    def start_response(status: str, _headers: list[tuple[str, str]], _exc: Any = None) -> Callable[[bytes], object]:
         statuses.append(status)
+        return lambda _data: None
 
     def one() -> None:
         body = app(dict(environ), start_response)

@@ -25,7 +25,9 @@ def load(
     batches = [times[i : i + STEPS_PER_BATCH] for i in range(0, len(times), STEPS_PER_BATCH)]
     with psycopg.connect(url, autocommit=True) as conn:
         for done, chunk in enumerate(batches, start=1):
-            captures, sales, points = [], [], []
+            captures = []
+            sales: list[Sale] = []
+            points: list[PricePoint] = []
             for t in chunk:
                 result = market.step(t)
                 captures.append(capture(market, LISTINGS))

@@ -48,6 +48,7 @@ def main() -> None:
             "SELECT (SELECT count(*) FROM listing_snapshots), (SELECT count(*) FROM snapshots),"
             " (SELECT count(*) FROM sales), (SELECT count(*) FROM price_points)"
         ).fetchone()
+    assert counts is not None
     print(
         f"dataset: {counts[0]} listing rows, {counts[1]} snapshots, {counts[2]} sales, {counts[3]} price points"
         f" (generated and ingested in {time.perf_counter() - started:.0f} s, not timed)"
@@ -76,7 +77,7 @@ def main() -> None:
         rows = pandas_baseline.recompute_day(url, new_day.date())
         pandas_times.append(time.perf_counter() - started)
     with psycopg.connect(url) as conn:
-        in_db = dict(
+        in_db: dict[int, float] = dict(
             conn.execute(
                 "SELECT product_id, volume_ema_7d FROM product_metrics_daily WHERE day = %s", [new_day.date()]
             ).fetchall()
