@@ -119,9 +119,13 @@ def test_prepared_statements_are_planned_once_and_see_chunks_come_and_go(databas
         db.execute("DROP TABLE prepared_probe")
 
 
-def test_a_reading_block_is_autocommit_and_hands_the_connection_back_transactional(database):
-    with database.reading() as conn:
-        assert conn.autocommit
-        reader = conn
-    with database.connection() as conn:
-        assert conn is reader and not conn.autocommit  # the pool's one idle connection, transactional again
+def test_a_reading_block_is_autocommit_and_hands_the_connection_back_transactional():
+    database = Database(TEST_DATABASE_URL, max_size=1)  # one connection: the next borrower gets the same
+    try:
+        with database.reading() as conn:
+            assert conn.autocommit
+            reader = conn
+        with database.connection() as conn:
+            assert conn is reader and not conn.autocommit  # transactional again
+    finally:
+        database.close()
