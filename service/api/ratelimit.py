@@ -195,8 +195,8 @@ def init_rate_limits(app: Flask, client: redis.Redis, default: str, strict: str)
     return limiter
 
 
-def over_limit(app: Flask, key: str, rate: Rate) -> bool:
-    """Count one use of `key` (say, one address asking for password resets) against `rate`, in Redis
-    with the other counters (in memory while Redis is unreachable); True when over it."""
+def over_limit(app: Flask, scope: str, who: str, rate: Rate) -> bool:
+    """Count one use by `who` in `scope` (say, one address asking for password resets) against `rate`,
+    in Redis with the other counters (in memory while Redis is unreachable); True when over it."""
     limiter: RateLimiter = app.extensions["boxpro.ratelimit"]
-    return limiter._count(f"boxpro:rl:{key}:{int(time.time() // rate.seconds)}", rate, None) > rate.amount
+    return limiter._count(counter_key(scope, who, rate), rate, None) > rate.amount

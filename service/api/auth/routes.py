@@ -213,8 +213,8 @@ def request_password_reset(body: dict[str, Any]) -> dict[str, str]:
     """E-mail a password-reset link. The answer is the same whether or not the address has an account,
     and so is the work done here: a job looks the address up and sends the e-mail."""
     settings: Settings = current_app.config["SETTINGS"]
-    address_key = "reset:" + account_tokens.digest(body["email"]).hex()
-    if over_limit(current_app, address_key, Rate.parse(settings.mail.rate_limit_password_reset)):
+    address = account_tokens.digest(body["email"]).hex()
+    if over_limit(current_app, "reset", address, Rate.parse(settings.mail.rate_limit_password_reset)):
         log.info("password reset: this address asked too often; nothing sent")
         return RESET_ACCEPTED  # the same answer: a limit per address must not tell who has an account
     try:
