@@ -35,7 +35,7 @@ from jobs.marketplaces.http import MarketplaceError, QuotaExhausted
 from jobs.marketplaces.sources import ProductSource, load_sources, with_reference_bands
 from jobs.periodic import Entry
 from service.core.ingest import writer
-from service.core.ingest.after import after_listings
+from service.core.ingest.after import write_listings
 from service.core.ingest.records import ListingBatch, Snapshot
 from service.core.marketplaces import Marketplace
 from service.core.sql import query
@@ -71,7 +71,6 @@ def _listings(run: fetch.Run, config: EbayConfig) -> None:
     sources = _sources(run.conn, config, run.product_ids)
     if not run.circuit_open(BROWSE_CIRCUIT, fetch_listings, {"product_ids": run.product_ids}):
         _snapshots(run, EbayApi(config, run.redis, run.recorder), sources)
-    run.after_listings(MARKETPLACE, [s.product_id for s in sources])
 
 
 def _already_observed(run: fetch.Run, sources: Sequence[ProductSource]) -> set[int]:
@@ -108,8 +107,8 @@ def _snapshots(run: fetch.Run, api: EbayApi, sources: Sequence[ProductSource]) -
                 )
             continue
         run.result.rejected.update(rejected)
-        batch = ListingBatch.from_snapshots(MARKETPLACE, [Snapshot(source.product_id, run.observed_at, listings)])
-        run.result.add(writer.write_listing_batch(run.conn, batch, run_id=run.run_id))
+        snapshot = Snapshot(source.product_id, run.observed_at, listings)
+        run.write_listings(ListingBatch.from_snapshots(MARKETPLACE, [snapshot]))
 
 
 # --- Marketplace Insights: sales -------------------------------------------------------------------
@@ -222,9 +221,9 @@ def replay(
         snapshots.append(Snapshot(pid, datetime.fromisoformat(stamp), listings))
     if snapshots:
         batch = ListingBatch.from_snapshots(MARKETPLACE, snapshots)
-        result.add(writer.write_listing_batch(conn, batch, run_id=report.run_id))
-        since = min(s.observed_at for s in snapshots)
-        report.inferred_sales += after_listings(conn, MARKETPLACE, product_ids, since=since)
+        written, inferred = write_listings(conn, batch, run_id=report.run_id)
+        result.add(written)
+        report.inferred_sales += inferred
     for pid, pages in sorted(sales.items()):
         if pid in sources:
             write_sales_pages(conn, result, sources[pid], pages, report.run_id)

@@ -39,7 +39,8 @@ from service.core import recompute
 from service.core.cache import connect_redis
 from service.core.circuits import QuotaCircuit
 from service.core.ingest import writer
-from service.core.ingest.after import after_listings
+from service.core.ingest.after import write_listings
+from service.core.ingest.records import ListingBatch
 from service.core.settings import Settings
 from service.core.sql import query
 
@@ -77,10 +78,12 @@ class Run:
         log.warning("fetch failure", extra={"run_id": self.run_id, "failure": message})
         self.failures.append(message)
 
-    def after_listings(self, marketplace: str, product_ids: Sequence[int]) -> None:
-        """What follows every write of listing snapshots (service.core.ingest.after): listing-change
-        inference, then the ingest-time alerts on new listings."""
-        self.inferred_sales += after_listings(self.conn, marketplace, product_ids, since=self.observed_at)
+    def write_listings(self, batch: ListingBatch) -> None:
+        """Write listing snapshots with what follows from them, in one transaction
+        (service.core.ingest.after)."""
+        written, inferred = write_listings(self.conn, batch, run_id=self.run_id)
+        self.result.add(written)
+        self.inferred_sales += inferred
 
     def defer(self, job: Callable[..., Any], kwargs: dict[str, Any], until: datetime) -> None:
         """Schedule `job(**kwargs)` for after the quota resets (RQ's scheduler: workers run

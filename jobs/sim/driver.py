@@ -20,7 +20,7 @@ from jobs.sim.market import MARKETPLACES, MarketState, capture, snapshot_batch, 
 from jobs.sim.pricing import starting_price
 from service.core import data_mode
 from service.core.ingest import writer
-from service.core.ingest.after import after_listings
+from service.core.ingest.after import write_listings
 from service.core.ingest.records import PricePoint, Sale
 from service.core.sql import query
 
@@ -117,12 +117,13 @@ def _write_chunk(
     with conn.transaction():
         for model in MARKETPLACES:
             batch = snapshot_batch(state, model.code, times, captures[model.code])
-            report.result.add(writer.write_listing_batch(conn, batch, run_id=run_id))
+            written, inferred = write_listings(conn, batch, run_id=run_id)
+            report.result.add(written)
+            report.inferred_sales += inferred
             if model.reports_sales:
                 report.result.add(writer.write_sales(conn, model.code, sales[model.code], run_id=run_id))
             if model.reports_prices:
                 report.result.add(writer.write_price_points(conn, model.code, points, run_id=run_id))
-            report.inferred_sales += after_listings(conn, model.code, state.product_ids.tolist(), since=times[0])
         conn.execute(
             query("sim/save_state"),
             {"name": SIM_NAME, "seed": state.seed, "through": state.time, "state": state.to_bytes()},

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from decimal import Decimal
+
 import pytest
 
 from jobs.marketplaces import ebay, fetch
@@ -212,6 +216,32 @@ def test_listing_changes_are_inferred_after_writing(db, products, fake_market, m
     assert pairs >= len(products)
     events = db.execute("SELECT count(*) AS n FROM listing_events WHERE marketplace = 'ebay'").fetchone()["n"]
     assert events > 0
+
+
+def test_a_snapshot_is_never_visible_before_its_summary(db, products, fake_market, marketplace_env):
+    # The fetch writes one product's snapshot, then pages through the next (held up here). Anyone
+    # reading meanwhile -- a pipeline run on another worker -- must see the first snapshot summarised
+    # (its floor) and diffed: a run that rolled up a NULL floor would never look at that day again.
+    fake_market.faults.append(
+        Fault("/item_summary/search", status=200, query={"q": fake_market.products[1].query}, delay_s=2.0)
+    )
+    fetching = threading.Thread(target=ebay.fetch_listings)
+    fetching.start()
+    try:
+        deadline = time.monotonic() + 10
+        first = None
+        while first is None and time.monotonic() < deadline:
+            first = db.execute(
+                "SELECT floor_landed, diffed FROM snapshots WHERE marketplace = 'ebay' AND product_id = %s",
+                [products[0]],
+            ).fetchone()
+            time.sleep(0.01)
+        held_up = fetching.is_alive()
+    finally:
+        fetching.join()
+    assert held_up  # read while the second product was still being fetched
+    cheapest = min(Decimal(price) + Decimal(shipping) for _, price, shipping in _book_rows(fake_market, products[0]))
+    assert first == {"floor_landed": cheapest, "diffed": True}
 
 
 def test_listings_moving_while_paging_are_neither_duplicated_nor_invented(db, products, fake_market, marketplace_env):

@@ -1,31 +1,40 @@
-"""What follows every write of listing snapshots, whoever wrote them (a marketplace fetch, the
-simulated market, a manual import, a replay): listing-change inference over the new snapshots
-(SPEC §3, sql/functions/inference.sql), then the ingest-time `listing_below` alerts on the listings
-that appeared. Run it in the writing transaction, so the observations and what they imply land together.
+"""Listing snapshots are written together with what follows from them, whoever writes them (a
+marketplace fetch, the simulated market, a manual import, a replay): the snapshots' summaries and the
+listing-change inference (SPEC §3, sql/functions/inference.sql), then the ingest-time `listing_below`
+alerts on the listings that appeared.
+
+All of it is one transaction. A complete snapshot committed before its summary would be visible to a
+concurrent pipeline run with no floor: the run would roll up a day whose floor is NULL and, having
+served the recompute request the snapshot's write made, never look at that day again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import psycopg
 
 from service.core import alerts
+from service.core.ingest import writer
+from service.core.ingest.records import ListingBatch
 from service.core.sql import query
 
 
-def after_listings(conn: psycopg.Connection[Any], marketplace: str, product_ids: Sequence[int], since: datetime) -> int:
-    """Infer sales from the listing changes of `product_ids` on `marketplace`, then evaluate the
-    listing alerts over what was observed from `since` on. Returns the number of inferred sales."""
-    if not product_ids:
-        return 0
-    ids = list(product_ids)
-    row = (
-        conn.cursor(row_factory=psycopg.rows.tuple_row)
-        .execute(query("ingest/infer"), {"marketplace": marketplace, "product_ids": ids})
-        .fetchone()
-    )
-    alerts.evaluate_listings(conn, marketplace, ids, since=since)
-    return int(row[2]) if row else 0
+def write_listings(
+    conn: psycopg.Connection[Any], batch: ListingBatch, *, run_id: int | None = None
+) -> tuple[writer.WriteResult, int]:
+    """Write `batch` (writer.write_listing_batch), infer sales from the listing changes of its products,
+    and evaluate the listing alerts over what was observed from its first instant on, in one
+    transaction. Returns what was written and the number of inferred sales."""
+    with conn.transaction():
+        result = writer.write_listing_batch(conn, batch, run_id=run_id)
+        if batch.snapshot_count == 0:
+            return result, 0
+        product_ids = sorted(set(batch.product_id.tolist()))
+        row = (
+            conn.cursor(row_factory=psycopg.rows.tuple_row)
+            .execute(query("ingest/infer"), {"marketplace": batch.marketplace, "product_ids": product_ids})
+            .fetchone()
+        )
+        alerts.evaluate_listings(conn, batch.marketplace, product_ids, since=min(batch.observed_at))
+    return result, int(row[2]) if row else 0

@@ -21,7 +21,7 @@ import psycopg
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service.core.ingest import writer
-from service.core.ingest.after import after_listings
+from service.core.ingest.after import write_listings
 from service.core.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
 from service.core.sql import query
 
@@ -228,14 +228,12 @@ def write(
 def _write_listings(
     conn: psycopg.Connection[Any], marketplace: str, rows: list[dict[str, Any]], run_id: int
 ) -> writer.WriteResult:
-    """Rows grouped into snapshots (one per product and time), then listing-change inference."""
+    """Rows grouped into snapshots (one per product and time), written with what follows from them."""
     grouped: dict[tuple[int, datetime], list[Listing]] = defaultdict(list)
     for r in rows:
         grouped[(r["product_id"], r["observed_at"])].append(
             Listing(r["listing_id"], r["seller_id"], r["unit_price"], r["quantity"], r["shipping"])
         )
     snapshots = [Snapshot(pid, at, listings) for (pid, at), listings in sorted(grouped.items())]
-    result = writer.write_listing_batch(conn, ListingBatch.from_snapshots(marketplace, snapshots), run_id=run_id)
-    products = sorted({pid for pid, _ in grouped})
-    after_listings(conn, marketplace, products, since=min(at for _, at in grouped))
+    result, _ = write_listings(conn, ListingBatch.from_snapshots(marketplace, snapshots), run_id=run_id)
     return result
