@@ -33,13 +33,16 @@ JOB_TIMEOUT_S = 3600
 
 @dataclass(frozen=True)
 class Requests:
-    """What the requests up to `last_id` ask for, together."""
+    """What the requests `ids` ask for, together."""
 
-    last_id: int
+    ids: list[int]
     from_day: date
     resummarise: bool
     reinfer: bool
-    count: int
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
 
 
 def mark(conn: psycopg.Connection[Any], first: datetime | date, reason: str) -> None:
@@ -52,12 +55,14 @@ def pending(conn: psycopg.Connection[Any]) -> Requests | None:
     row = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(query("recompute/pending")).fetchone()
     if row is None or row[0] is None:
         return None
-    return Requests(int(row[0]), row[1], bool(row[2]), bool(row[3]), int(row[4]))
+    return Requests(list(row[0]), row[1], bool(row[2]), bool(row[3]))
 
 
 def served(conn: psycopg.Connection[Any], requests: Requests) -> None:
-    """The pipeline covered these requests: forget them (later ones stay for the follow-up)."""
-    conn.execute(query("recompute/served"), {"last_id": requests.last_id})
+    """The pipeline covered these requests: forget them. Only these: one committed since they were
+    read stays for the follow-up, even with a lower id (ids are drawn when a writer's transaction
+    inserts its request, not when it commits, so its data may have landed after the run read it)."""
+    conn.execute(query("recompute/served"), {"ids": requests.ids})
 
 
 def request_run(client: redis.Redis, delay_s: float = 0.0) -> str | None:

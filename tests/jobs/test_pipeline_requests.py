@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
@@ -97,6 +98,17 @@ def test_a_request_made_during_a_run_stays_for_the_follow_up(db, products):
     recompute.mark(db, (TODAY - timedelta(days=9)).date(), "during the run")
     recompute.served(db, seen)
     assert requests(db) == [((TODAY - timedelta(days=9)).date(), False, False)]
+
+
+def test_a_request_committed_during_a_run_stays_even_with_a_lower_id(db, products, settings):
+    # A writer draws its request's id when it inserts it, and may commit after a later writer did.
+    with psycopg.connect(settings.database_url) as slow_writer:
+        recompute.mark(slow_writer, (TODAY - timedelta(days=5)).date(), "slow writer")
+        recompute.mark(db, TODAY.date(), "quick writer")
+        seen = recompute.pending(db)
+        slow_writer.commit()  # its data landed after the run read the requests
+    recompute.served(db, seen)
+    assert requests(db) == [((TODAY - timedelta(days=5)).date(), False, False)]
 
 
 def test_a_settings_change_asks_for_a_recompute_and_an_inference_setting_reinfers(

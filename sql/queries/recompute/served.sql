@@ -1,1 +1,1 @@
-DELETE FROM pipeline_requests WHERE id <= %(last_id)s;
+DELETE FROM pipeline_requests WHERE id = ANY (%(ids)s);
