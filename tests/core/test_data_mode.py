@@ -12,7 +12,7 @@ from jobs.sim import driver
 from service.app import create_app
 from service.core import catalog, data_mode
 from service.core.ingest import writer
-from service.core.ingest.after import after_listings
+from service.core.ingest.after import write_listings
 from service.core.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
 from service.core.settings import PROJECT_ROOT
 
@@ -39,8 +39,7 @@ def real_observations(db, product: int) -> None:
     for day in (2, 1):
         at = NOW - timedelta(days=day)
         snap = Snapshot(product, at, [Listing(f"l{day}", "s1", 120 + day, 2), Listing("l0", "s2", 150, 1)])
-        writer.write_listing_batch(db, ListingBatch.from_snapshots("ebay", [snap]), now=NOW)
-        after_listings(db, "ebay", [product], since=at)
+        write_listings(db, ListingBatch.from_snapshots("ebay", [snap]), now=NOW)
         writer.write_price_points(db, "tcgplayer", [PricePoint(product, at, market_price=130)], now=NOW)
     writer.write_sales(db, "ebay", [Sale(product, NOW - timedelta(days=1), "e-1", 125, 1)], now=NOW)
 

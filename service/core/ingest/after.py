@@ -10,6 +10,7 @@ served the recompute request the snapshot's write made, never look at that day a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -21,13 +22,13 @@ from service.core.sql import query
 
 
 def write_listings(
-    conn: psycopg.Connection[Any], batch: ListingBatch, *, run_id: int | None = None
+    conn: psycopg.Connection[Any], batch: ListingBatch, *, run_id: int | None = None, now: datetime | None = None
 ) -> tuple[writer.WriteResult, int]:
     """Write `batch` (writer.write_listing_batch), infer sales from the listing changes of its products,
     and evaluate the listing alerts over what was observed from its first instant on, in one
     transaction. Returns what was written and the number of inferred sales."""
     with conn.transaction():
-        result = writer.write_listing_batch(conn, batch, run_id=run_id)
+        result = writer.write_listing_batch(conn, batch, run_id=run_id, now=now)
         if batch.snapshot_count == 0:
             return result, 0
         product_ids = sorted(set(batch.product_id.tolist()))
