@@ -26,8 +26,9 @@ setup:          ## install and start everything, apply migrations
 migrate:        ## apply pending migrations
 	@$(FLASK) db upgrade
 
-lint:           ## ruff and mypy only
-	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+lint:           ## ruff, mypy, and every test module imports (mypy does not read tests/)
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy \
+		&& $(VENV)/bin/pytest --collect-only -q -p no:cacheprovider >/dev/null
 
 format:         ## apply ruff's fixes and formatting
 	@$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
