@@ -100,11 +100,7 @@ def _snapshots(run: fetch.Run, api: EbayApi, sources: Sequence[ProductSource]) -
             run.fail(f"product {source.product_id}: snapshot not taken: {exc}")
             if fetch.last_attempt():
                 failed = Snapshot(source.product_id, run.observed_at, [], complete=False)
-                run.result.add(
-                    writer.write_listing_batch(
-                        run.conn, ListingBatch.from_snapshots(MARKETPLACE, [failed]), run_id=run.run_id
-                    )
-                )
+                run.write_listings(ListingBatch.from_snapshots(MARKETPLACE, [failed]))
             continue
         run.result.rejected.update(rejected)
         snapshot = Snapshot(source.product_id, run.observed_at, listings)
