@@ -208,7 +208,7 @@ def refresh_statements(
 ) -> list[Statement]:
     """What recomputes the buckets in [start, end), bounds already aligned to whole buckets (None = unbounded).
 
-    The materialized hypertable's two statements must run in one transaction; the continuous
+    The materialized hypertable's statements must run in one transaction; the continuous
     aggregate's CALL outside any transaction block.
     """
     if mode == CONTINUOUS_AGGREGATE:
@@ -226,6 +226,9 @@ def refresh_statements(
     )
     table = sql.Identifier(name)
     return [
+        # Refreshes of one rollup take turns, so each DELETE sees the rows the last INSERT committed:
+        # two at once (the pipeline and an admin's recompute) would otherwise double every bucket.
+        Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtext({}))").format(sql.Literal(f"rollup-refresh:{name}"))),
         Statement(sql.SQL("DELETE FROM {} WHERE {}").format(table, bounds)),
         Statement(
             sql.SQL("INSERT INTO {} SELECT * FROM ({}) AS fresh WHERE {}").format(table, sql.SQL(definition), bounds)
