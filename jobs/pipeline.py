@@ -105,6 +105,7 @@ def run(
             )
         # Metrics, ranks and the index land together or not at all.
         with conn.transaction():
+            conn.execute(query("pipeline/take_turns"))
             stage("metrics", lambda: _scalar(conn, "pipeline/metrics", window))
             stage("ranks", lambda: _scalar(conn, "pipeline/ranks", window))
             stage("market_index", lambda: _scalar(conn, "pipeline/market_index", window))
