@@ -124,6 +124,14 @@ def test_refresh_matches_a_direct_group_by_after_inserts_updates_deletes_and_lat
     assert not any(r[0] == T0 + timedelta(hours=5) and r[1] == 3 for r in rows(conn, ROLLUP))
 
 
+def waiting_on_a_lock(conn: psycopg.Connection) -> bool:
+    """Whether `conn`'s backend is blocked on a lock (asked from another connection of its database)."""
+    pid = conn.info.backend_pid
+    with psycopg.connect(conn.info.dsn) as probe:
+        row = probe.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+    return row is not None and row[0] == "Lock"
+
+
 def test_concurrent_refreshes_of_one_window_leave_each_bucket_once(conn, scratch_db_url):
     # Two refreshes of the same window at once (the pipeline and an admin's recompute, say). On the
     # Apache edition each deletes the window's buckets and inserts them again: without taking turns,
@@ -136,10 +144,13 @@ def test_concurrent_refreshes_of_one_window_leave_each_bucket_once(conn, scratch
     window = (DEMO.name, T0, T0 + timedelta(hours=12))
     with psycopg.connect(scratch_db_url, autocommit=True) as other:
         second = threading.Thread(target=rollups.refresh, args=(other, *window))
-        with conn.transaction():  # the first refresh, held open until the second is under way
+        with conn.transaction():  # the first refresh, held open until the second waits on it
             rollups.refresh(conn, *window)
             second.start()
-            time.sleep(0.5)
+            deadline = time.monotonic() + 30
+            while not waiting_on_a_lock(other) and second.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert second.is_alive()
         second.join(timeout=30)
     assert not second.is_alive()
     assert rows(conn, ROLLUP) == rows(conn, DIRECT)
