@@ -13,7 +13,7 @@ from service.api.caching import cached
 from service.api.catalog.schemas import GameList, ProductArgs, ProductDetail, ProductList, ProductListArgs
 from service.api.common import envelope, filter_conditions, filter_params, given_filters, latest_day
 from service.api.errors import ApiError
-from service.core.sql import query
+from service.core.sql import query, rendered
 from service.extensions import database
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Games and sealed products")
@@ -36,7 +36,7 @@ def find_product(ref: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=64)
 def products_statement(filters: tuple[str, ...]) -> sql.SQL:
     """Catalog search with the filters given, composed and rendered once per combination."""
-    return sql.SQL(sql.SQL(query("api/products")).format(filters=filter_conditions(filters)).as_string())
+    return rendered(sql.SQL(query("api/products")).format(filters=filter_conditions(filters)))
 
 
 @blp.route("/games")

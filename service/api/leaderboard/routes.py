@@ -13,7 +13,7 @@ from service.api.caching import cached
 from service.api.common import data_mode, filter_conditions, filter_params, given_filters, metrics_day
 from service.api.leaderboard.schemas import SORT_COLUMNS, LeaderboardArgs, LeaderboardPage
 from service.core import metrics
-from service.core.sql import query
+from service.core.sql import query, rendered
 from service.extensions import database
 
 blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", description="Ranked boxes")
@@ -21,13 +21,11 @@ blp = Blueprint("leaderboard", __name__, url_prefix="/api/v1/leaderboard", descr
 
 # The arguments of the metrics object's json_build_object: the catalogue's summary metrics, as
 # 'name', "name" pairs over the view's columns. Composed once; PostgreSQL takes at most 100 arguments.
-METRICS_OBJECT = sql.SQL(
-    sql.SQL(", ")
-    .join(
+METRICS_OBJECT = rendered(
+    sql.SQL(", ").join(
         sql.SQL("{}, {}").format(sql.Literal(name), sql.Identifier(name))
         for name in ("day", *(metric.name for metric in metrics.SUMMARY))
     )
-    .as_string()
 )
 
 
@@ -47,8 +45,8 @@ def _unqualified(order: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def leaderboard_statement(sort: str, direction: str | None, filters: tuple[str, ...]) -> tuple[sql.SQL, str]:
-    """The page's SQL for a sort key, direction and the filters given, and the direction shown.
-    Rendered once per shape (psycopg would render a composed statement again on every execution)."""
+    """The page's SQL for a sort key, direction and the filters given, and the direction shown,
+    rendered once per shape."""
     order, shown = order_by(sort, direction)
     statement = sql.SQL(query("api/leaderboard")).format(
         order=sql.SQL(order),
@@ -56,7 +54,7 @@ def leaderboard_statement(sort: str, direction: str | None, filters: tuple[str, 
         metrics=METRICS_OBJECT,
         filters=filter_conditions(filters),
     )
-    return sql.SQL(statement.as_string()), shown
+    return rendered(statement), shown
 
 
 @blp.route("")

@@ -32,7 +32,7 @@ from service.api.product_data.schemas import (
     SparklineArgs,
 )  # fmt: skip
 from service.core import metrics as catalogue
-from service.core.sql import query
+from service.core.sql import query, rendered
 from service.extensions import database
 
 blp = Blueprint("product_data", __name__, url_prefix="/api/v1/products", description="A product's data over time")
@@ -83,8 +83,7 @@ def _subquery(name: str) -> str:
 def history_statement(interval: str, metrics: tuple[str, ...], *, as_json: bool) -> sql.SQL:
     """The history's SQL for an interval and metrics (checked against the catalogue): its rows, or
     (as_json) one JSON array of points built by the database, a single round of serialisation.
-    Composed and rendered once per shape: the same text every time (the daily ones are prepared,
-    planned once), and psycopg does not render a composed statement again on each execution."""
+    Composed and rendered once per shape (the daily ones are prepared, planned once)."""
     if interval == "1h":
         statement: sql.SQL | sql.Composed = sql.SQL(_subquery("api/product_history_hourly"))
     else:
@@ -111,7 +110,7 @@ def history_statement(interval: str, metrics: tuple[str, ...], *, as_json: bool)
             query=statement,
             fields=sql.SQL(", ").join(sql.SQL("{}, h.{}").format(sql.Literal(f), sql.Identifier(f)) for f in fields),
         )
-    return sql.SQL(statement.as_string())
+    return rendered(statement)
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
