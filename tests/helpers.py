@@ -107,6 +107,20 @@ def observations_at(db: psycopg.Connection, observed_at: object) -> dict[str, in
 # --- the database -------------------------------------------------------------------------------
 
 
+def wait_until_blocked(conninfo: str, alive, pid: int | None = None, timeout: float = 30) -> None:
+    """Poll pg_stat_activity until a backend of the database (or backend `pid`) waits on a lock,
+    while `alive()` (the thread that should get blocked) still runs, for at most `timeout` seconds."""
+    sql = """SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+             AND wait_event_type = 'Lock' AND pid <> pg_backend_pid() AND (%s::integer IS NULL OR pid = %s)"""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(conninfo, autocommit=True) as probe:
+        while alive() and time.monotonic() < deadline:
+            row = probe.execute(sql, [pid, pid]).fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.02)
+
+
 def empty_data_tables(conn: psycopg.Connection) -> None:
     """Truncate every table but the schema's own and the reference data seeded by migrations, and every
     continuous aggregate: on a server with the Timescale License the rollups are views over

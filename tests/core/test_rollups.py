@@ -10,7 +10,6 @@ statements for the license and a malformed one for its own reason: the `apache_*
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +23,7 @@ from jobs.marketplaces import registry
 from jobs.sim import driver
 from service.core import migrations, rollups
 from service.core.settings import PROJECT_ROOT
-from tests.helpers import MARKET_NOW, insert_products
+from tests.helpers import MARKET_NOW, insert_products, wait_until_blocked
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 DEMO_SELECT = """
@@ -124,14 +123,6 @@ def test_refresh_matches_a_direct_group_by_after_inserts_updates_deletes_and_lat
     assert not any(r[0] == T0 + timedelta(hours=5) and r[1] == 3 for r in rows(conn, ROLLUP))
 
 
-def waiting_on_a_lock(conn: psycopg.Connection) -> bool:
-    """Whether `conn`'s backend is blocked on a lock (asked from another connection of its database)."""
-    pid = conn.info.backend_pid
-    with psycopg.connect(conn.info.dsn) as probe:
-        row = probe.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
-    return row is not None and row[0] == "Lock"
-
-
 def test_concurrent_refreshes_of_one_window_leave_each_bucket_once(conn, scratch_db_url):
     # Two refreshes of the same window at once (the pipeline and an admin's recompute, say). On the
     # Apache edition each deletes the window's buckets and inserts them again: without taking turns,
@@ -150,9 +141,7 @@ def test_concurrent_refreshes_of_one_window_leave_each_bucket_once(conn, scratch
             with conn.transaction():  # the first refresh, held open until the second waits on it
                 rollups.refresh(conn, *window)
                 second.start()
-                deadline = time.monotonic() + 30
-                while not waiting_on_a_lock(other) and second.is_alive() and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                wait_until_blocked(scratch_db_url, second.is_alive, pid=other.info.backend_pid)
                 assert second.is_alive()
         second.join(timeout=30)
     assert not second.is_alive()

@@ -4,17 +4,14 @@ rewrite the same rows, so neither fails on the other's keys and nothing is writt
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import psycopg
 
 from jobs import pipeline
 from service.core.sql import query
-from tests.helpers import MARKET_NOW
+from tests.helpers import MARKET_NOW, wait_until_blocked
 
-WAITING = """SELECT count(*) AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"""
 METRICS = "SELECT product_id, day, floor_price, units_sold, volume_usd FROM product_metrics_daily ORDER BY 1, 2"
 
 
@@ -35,9 +32,7 @@ def test_a_run_while_another_derives_the_same_days_waits_for_it(db, market, sett
         other.execute(query("pipeline/take_turns"))
         other.execute(query("pipeline/metrics"), {"from": first, "to": last})
         second.start()
-        deadline = time.monotonic() + 60
-        while db.execute(WAITING).fetchone()["n"] == 0 and second.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until_blocked(settings.database_url, second.is_alive, timeout=60)
         assert second.is_alive()  # it reached the derived tables and waits on the first run
     second.join(timeout=60)
     assert not second.is_alive() and failures == []
