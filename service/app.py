@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import click
 from flask import Flask, Response, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -42,7 +43,7 @@ from service.api.representation import init_representation
 from service.api.security import init_security
 from service.api.telemetry import init_telemetry, record_request
 from service.api.watchlist.routes import blp as watchlist_bp
-from service.commands.config import settings_cli
+from service.commands.config import read_all, settings_cli
 from service.commands.data import data_cli
 from service.commands.ingest import ingest_cli
 from service.commands.jobs import jobs_cli
@@ -53,7 +54,7 @@ from service.commands.users import users_cli
 from service.core.cache import connect_redis
 from service.core.db import Database
 from service.core.logs import configure_logging, new_request_id, request_id_var
-from service.core.settings import Settings
+from service.core.settings import Env, Settings, SettingsError
 from service.web import init_web
 
 
@@ -96,7 +97,7 @@ class App(Flask):
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+    settings = settings or _settings_from_env()
     configure_logging(settings.log_level)
 
     app = App(__name__)
@@ -173,6 +174,19 @@ def _register_api(app: Flask) -> Api:
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     return api
+
+
+def _settings_from_env() -> Settings:
+    """Every setting, the marketplace adapters' too, validated at start. Under the flask CLI a bad value
+    ends the command with every bad variable and why, one a line: the app must load before any of its
+    commands runs, `flask settings check` included, so a traceback here would be all an operator sees."""
+    try:
+        settings, _ = read_all(Env.load())
+    except SettingsError as exc:
+        if click.get_current_context(silent=True) is None:
+            raise
+        raise click.ClickException(f"bad settings (the environment or .env):\n{exc}") from None
+    return settings
 
 
 def _register_cli(app: Flask) -> None:

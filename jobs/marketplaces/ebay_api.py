@@ -26,7 +26,7 @@ from jobs.marketplaces.sources import ProductSource
 from jobs.marketplaces.tokens import TokenCache
 from service.core.circuits import next_daily_reset
 from service.core.ingest.records import Listing, Sale
-from service.core.settings import Env, SettingsError
+from service.core.settings import Env
 
 MARKETPLACE = "ebay"
 SEALED_BOOSTER_BOX_CATEGORY = "183456"  # CCG Sealed Booster Boxes (US site)
@@ -94,9 +94,12 @@ def _band(env: Env) -> tuple[float, float]:
     try:
         low, high = (float(part) for part in raw.split(","))
     except ValueError:
-        raise SettingsError(f"EBAY_AUTO_PRICE_BAND must be 'low,high' multiples like 0.5,2, got {raw!r}") from None
+        return env.fail(
+            f"EBAY_AUTO_PRICE_BAND must be 'low,high' multiples like 0.5,2, got {raw!r}", EbayConfig.auto_band
+        )
     if (low, high) != (0, 0) and not 0 < low < 1 < high:
-        raise SettingsError(f"EBAY_AUTO_PRICE_BAND needs 0 < low < 1 < high (or 0,0 to turn it off), got {raw!r}")
+        message = f"EBAY_AUTO_PRICE_BAND needs 0 < low < 1 < high (or 0,0 to turn it off), got {raw!r}"
+        return env.fail(message, EbayConfig.auto_band)
     return low, high
 
 

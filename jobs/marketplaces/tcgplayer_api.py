@@ -20,7 +20,7 @@ from jobs.marketplaces.config import DEFAULT_USER_AGENT, HttpPolicy, http_policy
 from jobs.marketplaces.http import CallRecorder, MarketplaceClient, MarketplaceError
 from jobs.marketplaces.tokens import TokenCache
 from service.core.ingest.records import PricePoint
-from service.core.settings import Env, SettingsError
+from service.core.settings import Env
 
 MARKETPLACE = "tcgplayer"
 MIRROR = "tcgcsv"  # its own rate limit and counters; its prices are TCGplayer's
@@ -98,9 +98,8 @@ class TcgcsvConfig:
         try:
             category_ids = tuple(int(c) for c in categories) or cls.category_ids
         except ValueError:
-            raise SettingsError(
-                f"TCGCSV_CATEGORY_IDS must be comma-separated integers, got {','.join(categories)!r}"
-            ) from None
+            message = f"TCGCSV_CATEGORY_IDS must be comma-separated integers, got {','.join(categories)!r}"
+            category_ids = env.fail(message, cls.category_ids)
         return cls(
             base_url=env.text("TCGCSV_BASE_URL", cls.base_url, "the daily TCGplayer price mirror"),
             user_agent=env.text("TCGCSV_USER_AGENT", "", "who is calling, e.g. 'YourApp/1.0 (you@example.com)'"),

@@ -37,8 +37,10 @@ SCRIPT_VARIABLES = (
 
 def read_all(env: Env) -> tuple[Settings, dict[str, Any]]:
     """Everything the processes read from the environment, validated: the settings, then each
-    marketplace adapter's section."""
-    return Settings.read(env), registry.read_configs(env)
+    marketplace adapter's section. A SettingsError names every bad value, one a line."""
+    with env.collecting():
+        settings, configs = Settings.read(env), registry.read_configs(env)
+    return settings, configs
 
 
 def example() -> str:

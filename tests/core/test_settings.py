@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from service.commands.config import example, read_all
@@ -83,3 +88,26 @@ def test_settings_check_names_a_bad_value(runner, monkeypatch):
 def test_fetch_retries_are_pauses_in_seconds():
     assert Settings.from_env({}).fetch_retry_s == (30, 120, 600)
     assert Settings.from_env({"FETCH_RETRY_S": "1, 2"}).fetch_retry_s == (1, 2)
+
+
+def test_settings_check_lists_every_bad_value_without_a_traceback(tmp_path):
+    """`flask settings check` is what an operator runs when something is wrong: the app it belongs to
+    must not fail to load first (issue 19: a 38-line traceback for RATE_LIMIT_DEFAULT=abc)."""
+    bad = {"RATE_LIMIT_DEFAULT": "abc", "DB_POOL_MAX_SIZE": "many", "EBAY_RATE_PER_S": "fast", "LOG_LEVEL": "LOUD"}
+    env = {**os.environ, **bad}
+    env.pop("FLASK_APP", None)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "flask"), "--app", "service.app", "settings", "check"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    for name in bad:
+        assert name in output, f"{name} not named in:\n{output}"
+    assert "a rate looks like 300/minute, got 'abc'" in output
+    assert len(output.splitlines()) <= len(bad) + 2, output

@@ -85,7 +85,9 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from the process environment over the project's .env file (or from `environ`)."""
-        return cls.read(Env.load() if environ is None else Env(environ))
+        env = Env.load() if environ is None else Env(environ)
+        with env.collecting():
+            return cls.read(env)
 
     @classmethod
     def read(cls, env: Env) -> Settings:
@@ -168,21 +170,26 @@ class Settings:
         }
         mail = MailSettings.read(env, production=services["environment"] == "production")
         settings = cls(**services, **api, **images, mail=mail, env=env)
-        settings.validate()
+        for problem in settings.problems():
+            env.fail(problem, None)
         return settings
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
-    def validate(self) -> None:
+    def problems(self) -> list[str]:
+        """What is wrong with values that are each well-formed but do not go together."""
+        found = []
         if self.is_production and len(self.jwt_secret_key) < 32:
-            raise SettingsError("JWT_SECRET_KEY must be set (at least 32 characters) in production")
+            found.append("JWT_SECRET_KEY must be set (at least 32 characters) in production")
         if not 1 <= self.db_pool_min_size <= self.db_pool_max_size:
-            raise SettingsError("need 1 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE")
-        for origin in self.cors_origins:
-            if not origin.startswith(("https://", "http://")) or origin.endswith("/"):
-                raise SettingsError(f"CORS_ORIGINS entries look like https://app.example.com, got {origin!r}")
+            found.append("need 1 <= DB_POOL_MIN_SIZE <= DB_POOL_MAX_SIZE")
+        found += [
+            f"CORS_ORIGINS entries look like https://app.example.com, got {origin!r}"
+            for origin in self.cors_origins
+            if not origin.startswith(("https://", "http://")) or origin.endswith("/")
+        ]
         for name, rate in (
             ("RATE_LIMIT_DEFAULT", self.rate_limit_default),
             ("RATE_LIMIT_AUTH", self.rate_limit_auth),
@@ -191,9 +198,10 @@ class Settings:
             try:
                 Rate.parse(rate)
             except ValueError as exc:
-                raise SettingsError(f"{name}: {exc}") from None
+                found.append(f"{name}: {exc}")
         if self.log_level not in LOG_LEVELS:
-            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+            found.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}")
+        return found
 
 
 def _seconds_list(env: Env, name: str, default: tuple[int, ...], help: str) -> tuple[int, ...]:
@@ -201,7 +209,7 @@ def _seconds_list(env: Env, name: str, default: tuple[int, ...], help: str) -> t
     try:
         seconds = tuple(int(value) for value in values)
     except ValueError:
-        raise SettingsError(f"{name} must be whole seconds separated by commas, got {','.join(values)!r}") from None
+        return env.fail(f"{name} must be whole seconds separated by commas, got {','.join(values)!r}", default)
     if any(value < 0 for value in seconds):
-        raise SettingsError(f"{name} must not be negative, got {','.join(values)!r}")
+        return env.fail(f"{name} must not be negative, got {','.join(values)!r}", default)
     return seconds

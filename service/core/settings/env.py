@@ -9,14 +9,16 @@ Every read also declares the variable (its section, default and meaning). Readin
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+T = TypeVar("T")
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
 
@@ -39,12 +41,32 @@ class Env:
         self.values = dict(values)
         self.declared: dict[str, Variable] = {}
         self._section = ""
+        self._problems: list[str] | None = None  # while collecting()
 
     @classmethod
     def load(cls, path: Path = PROJECT_ROOT / ".env") -> Env:
         """The process environment, falling back to `path` (development's .env) for what it lacks."""
         merged = {**dotenv_values(path), **os.environ}
         return cls({k: v for k, v in merged.items() if v is not None})
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Read on past a bad value (its default stands in) and raise every one at the end, one a line:
+        whoever fixes the configuration learns all that is wrong at once, not one start at a time."""
+        self._problems = []
+        try:
+            yield
+        finally:
+            problems, self._problems = self._problems, None
+        if problems:
+            raise SettingsError("\n".join(problems))
+
+    def fail(self, message: str, fallback: T) -> T:
+        """A bad value: raised at once, or noted and `fallback` used while collecting."""
+        if self._problems is None:
+            raise SettingsError(message)
+        self._problems.append(message)
+        return fallback
 
     def section(self, title: str) -> Env:
         self._section = title
@@ -64,7 +86,7 @@ class Env:
         raw = self._raw(name, default, help, secret)
         value = default if raw is None else raw
         if choices is not None and value not in choices:
-            raise SettingsError(f"{name} must be one of {', '.join(sorted(choices))}, got {value!r}")
+            return self.fail(f"{name} must be one of {', '.join(sorted(choices))}, got {value!r}", default)
         return value
 
     def integer(
@@ -76,8 +98,8 @@ class Env:
         try:
             value = int(raw)
         except ValueError:
-            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-        return _in_range(name, value, minimum, maximum)
+            return self.fail(f"{name} must be an integer, got {raw!r}", default)
+        return self._in_range(name, value, minimum, maximum, default)
 
     def number(self, name: str, default: float, help: str, *, minimum: float | None = 0.0) -> float:
         raw = self._raw(name, default, help)
@@ -86,10 +108,10 @@ class Env:
         try:
             value = float(raw)
         except ValueError:
-            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+            return self.fail(f"{name} must be a number, got {raw!r}", default)
         if value != value or value in (float("inf"), float("-inf")):
-            raise SettingsError(f"{name} must be a finite number, got {raw!r}")
-        return _in_range(name, value, minimum, None)
+            return self.fail(f"{name} must be a finite number, got {raw!r}", default)
+        return self._in_range(name, value, minimum, None, default)
 
     def flag(self, name: str, default: bool, help: str) -> bool:
         raw = self._raw(name, default, help)
@@ -99,7 +121,16 @@ class Env:
             return True
         if raw.lower() in FALSE:
             return False
-        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+        return self.fail(f"{name} must be true or false, got {raw!r}", default)
+
+    def _in_range(self, name: str, value: Any, minimum: Any, maximum: Any, default: Any) -> Any:
+        if minimum is not None and value < minimum:
+            if minimum == 0:
+                return self.fail(f"{name} must not be negative, got {value}", default)
+            return self.fail(f"{name} must be at least {minimum}, got {value}", default)
+        if maximum is not None and value > maximum:
+            return self.fail(f"{name} must be at most {maximum}, got {value}", default)
+        return value
 
     def csv(self, name: str, default: tuple[str, ...], help: str) -> tuple[str, ...]:
         """Comma-separated values."""
@@ -129,13 +160,3 @@ def _show(default: Any) -> str:
     if isinstance(default, tuple):
         return ",".join(map(str, default))
     return str(default)
-
-
-def _in_range(name: str, value: Any, minimum: Any, maximum: Any) -> Any:
-    if minimum is not None and value < minimum:
-        if minimum == 0:
-            raise SettingsError(f"{name} must not be negative, got {value}")
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
-    return value

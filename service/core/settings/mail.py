@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
-from service.core.settings.env import Env, SettingsError
+from service.core.settings.env import Env
 
 BACKENDS = {"console", "smtp"}
 SECURITY = {"none", "starttls", "tls"}
@@ -81,15 +81,19 @@ class MailSettings:
             ),
         }
         mail = cls(**values, console_bodies=not production)
-        mail.validate()
+        for problem in mail.problems():
+            env.fail(problem, None)
         return mail
 
-    def validate(self) -> None:
+    def problems(self) -> list[str]:
+        """What is wrong with values that are each well-formed but do not go together."""
+        found = []
         if not parseaddr(self.sender)[1] or "@" not in parseaddr(self.sender)[1]:
-            raise SettingsError(f"MAIL_FROM must be an address like 'Name <no-reply@example.com>', got {self.sender!r}")
+            found.append(f"MAIL_FROM must be an address like 'Name <no-reply@example.com>', got {self.sender!r}")
         if not self.public_base_url.startswith(("https://", "http://")):
-            raise SettingsError(f"PUBLIC_BASE_URL must start with https:// or http://, got {self.public_base_url!r}")
+            found.append(f"PUBLIC_BASE_URL must start with https:// or http://, got {self.public_base_url!r}")
         if self.smtp_password and not self.smtp_user:
-            raise SettingsError("SMTP_PASSWORD is set without SMTP_USER")
+            found.append("SMTP_PASSWORD is set without SMTP_USER")
         if self.smtp_user and self.smtp_security == "none":
-            raise SettingsError("SMTP_USER needs SMTP_SECURITY=starttls or tls: a password is never sent in clear")
+            found.append("SMTP_USER needs SMTP_SECURITY=starttls or tls: a password is never sent in clear")
+        return found
