@@ -112,7 +112,7 @@ def test_every_process_make_run_starts_runs_in_compose_with_the_same_command():
 
 def test_compose_processes_reach_the_stack_where_compose_puts_it():
     redis_url = SERVICES["api"]["environment"]["REDIS_URL"]
-    assert urlsplit(redis_url).hostname == "redis"
+    assert urlsplit(re.sub(r"\$\{[^}]*\}", "password", redis_url)).hostname == "redis"
     database_url = re.sub(r"\$\{[^}]*\}", "password", SERVICES["api"]["environment"]["DATABASE_URL"])
     assert urlsplit(database_url).hostname == "timescaledb"
     worker, dashboard = SERVICES["worker"]["command"], SERVICES["dashboard"]["command"]
@@ -199,12 +199,12 @@ def test_every_variable_compose_interpolates_is_declared_and_secrets_are_require
     assert {name for name, _ in used} <= declared
     env = Env({})
     Settings.read(env)
-    secrets = {v.name for v in env.declared.values() if v.secret} | {"POSTGRES_PASSWORD"}
+    secrets = {v.name for v in env.declared.values() if v.secret} | {"POSTGRES_PASSWORD", "REDIS_PASSWORD"}
     for name, operator in used:
         if name in secrets:
             assert operator in (":?", "?"), f"{name} must be required (${{{name}:?...}}), never defaulted"
     required = {name for name, operator in used if operator == ":?"}
-    assert {"POSTGRES_PASSWORD", "JWT_SECRET_KEY", "DATA_MODE"} <= required
+    assert {"POSTGRES_PASSWORD", "REDIS_PASSWORD", "JWT_SECRET_KEY", "DATA_MODE"} <= required
     assert ("METRICS_TOKEN", "?") in used  # required, but may be set empty to leave /metrics open
 
 
@@ -236,3 +236,43 @@ def test_the_image_holds_what_the_processes_read():
     assert needed <= {line[1:] for line in ignore if line.startswith("!")}
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
+
+
+def published_ports() -> dict[str, list[str]]:
+    """Each service's published ports, as `host address:host port`."""
+    return {
+        name: [mapping.rsplit(":", 1)[0] for mapping in service.get("ports", [])]
+        for name, service in SERVICES.items()
+        if service.get("ports")
+    }
+
+
+def test_every_published_port_is_on_loopback_and_in_the_deploy_guide():
+    """What compose publishes and what docs/DEPLOY.md says it publishes are the same list (issue 19: the
+    guide said Redis is never published while compose published it, with no password)."""
+    published = published_ports()
+    for name, ports in published.items():
+        assert all(port.startswith("127.0.0.1:") for port in ports), f"{name} publishes beyond loopback: {ports}"
+    section = DEPLOY_MD.split("### Published ports", 1)[1].split("\n#", 1)[0]
+    documented = {
+        row[0].strip("` "): re.findall(r"`(127\.0\.0\.1:\d+)`", row[1])
+        for row in (line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| `"))
+    }
+    assert documented == published, "docs/DEPLOY.md's 'Published ports' table differs from docker-compose.yml"
+
+
+def test_redis_wants_a_password_that_every_client_carries():
+    redis = SERVICES["redis"]
+    command = redis["command"]
+    assert command[command.index("--requirepass") + 1].startswith("${REDIS_PASSWORD:?"), command
+    # redis-cli (the healthcheck, an operator's `docker compose exec redis redis-cli`) authenticates with it.
+    assert redis["environment"]["REDISCLI_AUTH"].startswith("${REDIS_PASSWORD:?")
+    assert "ping" in " ".join(redis["healthcheck"]["test"]) and "PONG" in " ".join(redis["healthcheck"]["test"])
+    urls = [SERVICES["api"]["environment"]["REDIS_URL"]]
+    for name in OURS:
+        command = SERVICES[name]["command"]
+        urls += [command[i + 1] for i, token in enumerate(command) if token in ("--url", "--redis-url")]
+    assert len(urls) >= 3
+    for url in urls:
+        assert url.startswith("redis://:${REDIS_PASSWORD:?") and url.endswith("}@redis:6379/0"), url
+    assert "redis://:$REDIS_PASSWORD@127.0.0.1:56379/15" in (ROOT / "README.md").read_text()

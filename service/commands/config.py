@@ -32,6 +32,7 @@ SCRIPT_VARIABLES = (
     ("TEST_DATABASE_URL", "", "run the tests against this server instead of the private one (with TEST_REDIS_URL)"),
     ("TEST_REDIS_URL", "", "run the tests against this Redis (a database the tests may flush)"),
     ("POSTGRES_PASSWORD", "", "docker-compose (required there): the database password (docs/DEPLOY.md)"),
+    ("REDIS_PASSWORD", "", "docker-compose (required there): Redis' password, in every REDIS_URL (docs/DEPLOY.md)"),
 )
 
 
