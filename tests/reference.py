@@ -1,4 +1,5 @@
-"""An independent reference for SPEC §4-§5, in plain Python, written from SPEC.md and not from the SQL.
+"""An independent reference for docs/METRICS.md (daily metrics, ranks, the market index), in plain
+Python, written from the definitions and not from the SQL.
 
 It recomputes every daily metric, rank and market-index value from the raw rows (listing rows,
 snapshot registry, sales, price points, listing events), so the tests can hold the database's

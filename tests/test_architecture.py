@@ -1,4 +1,4 @@
-"""The dependency rules of ARCHITECTURE.md, checked on the source: every import the code makes
+"""The dependency rules of docs/CONTRIBUTING.md ("The shape"), checked on the source: every import the code makes
 (at the top of a module or inside a function) points down the layers, and no module imports itself
 back through others. A second check imports every module in a fresh interpreter, each one first, so
 an order-dependent circle fails here rather than in a worker at 3 a.m.
