@@ -40,6 +40,16 @@ def test_ingest_runs_are_listed_newest_first_and_filtered(client, admin, db):
     assert client.get("/api/v1/admin/ingest-runs?status=exploded", headers=admin).status_code == 422
 
 
+def test_ingest_runs_show_http_errors_and_what_a_replay_replayed(client, admin, db):
+    """docs/OPERATIONS.md promises both; the list left them out (issue 19)."""
+    original = writer.start_run(db, "fetch", marketplace="ebay")
+    db.execute("UPDATE ingest_runs SET http_errors = 3 WHERE id = %s", [original])
+    replay = writer.start_run(db, "replay", marketplace="ebay")
+    db.execute("UPDATE ingest_runs SET replay_of = %s WHERE id = %s", [original, replay])
+    rows = client.get("/api/v1/admin/ingest-runs", headers=admin).get_json()["data"]
+    assert [(r["id"], r["http_errors"], r["replay_of"]) for r in rows] == [(replay, 0, original), (original, 3, None)]
+
+
 def test_trigger_a_job_and_read_its_state(client, admin, redis_db, products, settings, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     triggered = client.post("/api/v1/admin/jobs", json={"name": "raw-payload-retention"}, headers=admin)

@@ -25,8 +25,10 @@ class IngestRun(Schema):
     rows_written = fields.Dict()
     rows_rejected = fields.Dict()
     http_calls = fields.Integer()
+    http_errors = fields.Integer(metadata={"description": "marketplace calls that failed (after retries)"})
     error = fields.String(allow_none=True)
     job_id = fields.String(allow_none=True)
+    replay_of = fields.Integer(allow_none=True, metadata={"description": "the run this one replayed, if a replay"})
 
 
 class IngestRunPage(Schema):

@@ -1911,8 +1911,12 @@ export interface components {
                 [key: string]: unknown;
             };
             http_calls: number;
+            /** @description marketplace calls that failed (after retries) */
+            http_errors: number;
             error: string | null;
             job_id: string | null;
+            /** @description the run this one replayed, if a replay */
+            replay_of: number | null;
         };
         IngestRunPage: {
             data: components["schemas"]["IngestRun"][];
