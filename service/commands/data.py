@@ -55,12 +55,11 @@ def data_go_live(yes: bool) -> None:
             click.echo("the database is live already")
             return
         if not yes:
-            click.confirm(
-                f"Delete {data_mode.simulated_rows(conn)} simulated rows and every computed metric, then recompute?",
-                abort=True,
-            )
+            rows = data_mode.go_live_rows(conn)
+            click.echo(f"This deletes {sum(rows.values()):,} rows: {_by_table(rows)}.")
+            click.confirm("Delete them, make the database live and recompute from the real observations?", abort=True)
         deleted = data_mode.go_live(conn)
-        click.echo("deleted " + ", ".join(f"{n} {table}" for table, n in deleted.items() if n))
+        click.echo(f"deleted {_by_table(deleted)}")
         declared = rollups.declared(settings.sql_dir)
         with click.progressbar(declared, label="rollups", item_show_func=lambda r: r.name if r else None) as bar:
             for rollup in bar:  # every bucket: the simulated ones must go from the rollups too
@@ -77,3 +76,7 @@ def data_go_live(yes: bool) -> None:
                 settings.database_url, span[0], last, redis_client=redis_client(), progress=lambda _: bar.update(1)
             )
     click.echo("the database is live: set DATA_MODE=live for every process, then restart them")
+
+
+def _by_table(rows: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {table}" for table, n in rows.items() if n) or "nothing"

@@ -13,6 +13,7 @@ becomes live with `go_live`, which deletes every simulated row; nothing turns a 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Literal
 
 import psycopg
@@ -62,6 +63,17 @@ def reconcile(conn: psycopg.Connection[Any], wanted: str) -> Mode:
     _set(conn, LIVE)
     log.info("database is now live (it held no simulated data)")
     return LIVE
+
+
+def go_live_rows(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """What `go_live` would delete now, table by table: its own statements, counting instead of deleting
+    (so the question `data go-live` asks names exactly what the answer deletes)."""
+    counted: dict[str, int] = {}
+    for name, statement in _statements("data_mode/go_live"):
+        counting = re.sub(r"^DELETE FROM", "SELECT count(*) FROM", statement)
+        row = conn.cursor(row_factory=psycopg.rows.tuple_row).execute(counting).fetchone()
+        counted[name] = int(row[0]) if row else 0
+    return counted
 
 
 def go_live(conn: psycopg.Connection[Any]) -> dict[str, int]:
