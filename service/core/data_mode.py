@@ -43,6 +43,20 @@ def simulated_rows(conn: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+def mismatch(mode: str, wanted: str) -> str:
+    """What to do when the database's mode is not DATA_MODE (`/health/ready`, `flask db upgrade`)."""
+    if mode == LIVE:
+        return (
+            "This database is live (real marketplace data only) and never returns to demo: simulated data "
+            "would mix with real numbers. Set DATA_MODE=live, or point DATA_MODE=demo at another database."
+        )
+    return (
+        f"DATA_MODE={wanted}, but this database is in demo mode (the simulated market). Run "
+        "`flask --app service.app data go-live` to delete the simulated data and recompute (`flask "
+        "--app service.app db upgrade` suffices while it holds none), or set DATA_MODE=demo."
+    )
+
+
 def reconcile(conn: psycopg.Connection[Any], wanted: str) -> Mode:
     """Make the database's mode the configured one where that is safe, else say what to do.
     A database without simulated data takes DATA_MODE=live at once (a fresh production database)."""
@@ -50,10 +64,7 @@ def reconcile(conn: psycopg.Connection[Any], wanted: str) -> Mode:
     if mode == wanted:
         return mode
     if mode == LIVE:
-        raise DataModeError(
-            "This database is live (real marketplace data only) and never returns to demo: simulated data "
-            "would mix with real numbers. Point DATA_MODE=demo at another database, or set DATA_MODE=live."
-        )
+        raise DataModeError(mismatch(mode, wanted))
     if simulated_rows(conn):
         raise DataModeError(
             "DATA_MODE=live, but this database holds the simulated market (demo mode). Run "

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from service.app import create_app
 from service.core.cache import bump_data_version
 from tests.helpers import make_settings
@@ -64,6 +66,26 @@ def test_readiness_is_503_when_migrations_are_pending(db, redis_db, tmp_path, pr
     assert database["pending_migrations"] == ["9999_future.sql"]
     assert "flask db upgrade" in database["error"]
     app.extensions["boxpro.db"].close()
+
+
+@pytest.mark.parametrize(
+    ("database_mode", "setting", "advice"),
+    [
+        ("live", "demo", "Set DATA_MODE=live"),  # `flask db upgrade` refuses here: a live database stays live
+        ("demo", "live", "flask --app service.app data go-live"),
+    ],
+)
+def test_readiness_names_what_fixes_a_data_mode_mismatch(db, redis_db, database_mode, setting, advice):
+    db.execute("UPDATE data_mode SET mode = %s", [database_mode])
+    app = create_app(make_settings(data_mode=setting))
+    try:
+        database = app.test_client().get("/health/ready").get_json()["checks"]["database"]
+    finally:
+        app.extensions["boxpro.db"].close()
+        db.execute("UPDATE data_mode SET mode = 'demo'")
+    assert database["ok"] is False and advice in database["error"], database["error"]
+    if database_mode == "live":
+        assert "db upgrade" not in database["error"]
 
 
 def test_readiness_tells_how_fresh_the_metrics_are(client, db, redis_db, products):

@@ -160,6 +160,6 @@ def test_readiness_fails_when_the_database_and_data_mode_disagree(settings, migr
         assert ready.status_code == 503
         body = ready.get_json()
         assert body["failing"] == ["database"]
-        assert "the database is demo but DATA_MODE=live" in body["checks"]["database"]["error"]
+        assert "DATA_MODE=live, but this database is in demo mode" in body["checks"]["database"]["error"]
     finally:
         app.extensions["boxpro.db"].close()

@@ -37,8 +37,8 @@ def _check_database() -> dict[str, Any]:
     problem = (
         "migrations are pending: run `flask db upgrade`"
         if state.pending
-        else f"the database is {mode} but DATA_MODE={settings.data_mode}: run `flask db upgrade`"
-        if mode != settings.data_mode
+        else data_mode.mismatch(mode, settings.data_mode)
+        if mode is not None and mode != settings.data_mode
         else None
     )
     return {
