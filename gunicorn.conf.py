@@ -49,7 +49,12 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
     with an HTML page. The API answers everything in one JSON shape with its security headers, so
     these do too. gunicorn's only hook for that answer is `gunicorn.util.write_error`, replaced below."""
     body = json.dumps(
-        {"status": status_int, "code": reason.lower().replace(" ", "_"), "message": f"{reason}: {mesg}"[:300]}
+        {
+            "status": status_int,
+            "code": reason.lower().replace(" ", "_"),
+            "message": f"{reason}: {mesg}"[:300],
+            "details": {},
+        }
     ).encode()
     headers = [
         ("Connection", "close"),

@@ -44,7 +44,9 @@ class ErrorSchema(Schema):
     status = fields.Integer(required=True, metadata={"example": 422})
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True)
-    details = fields.Dict(metadata={"description": "Per-location, per-field messages", "optional": True})
+    details = fields.Dict(
+        required=True, metadata={"description": "Per-location, per-field messages ({} when there are none)"}
+    )
     request_id = fields.String(metadata={"description": "The request's X-Request-ID", "optional": True})
 
 
@@ -76,9 +78,13 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"status": status, "code": code or CODES.get(status, "error"), "message": message}
-    if details:
-        body["details"] = details
+    # One shape for every error: `details` is {} when there is nothing to say per field.
+    body: dict[str, Any] = {
+        "status": status,
+        "code": code or CODES.get(status, "error"),
+        "message": message,
+        "details": details or {},
+    }
     request_id = request_id_var.get()
     if request_id:
         body["request_id"] = request_id

@@ -86,8 +86,11 @@ def error_example(status: int, message: str | None = None) -> dict[str, Any]:
         "code": CODES.get(status, "error"),
         "message": message or EXAMPLE_MESSAGES.get(status) or HTTPStatus(status).phrase + ".",
     }
-    if status == 422:
-        example["details"] = {"query": {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}}
+    example["details"] = (
+        {"query": {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}}
+        if status == 422
+        else {}
+    )
     example["request_id"] = "0f9c2b6e4d3a4e0b"
     return example
 

@@ -56,7 +56,9 @@ def assert_error_shape(response, status: int, code: str) -> dict:
     assert response.status_code == status
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert set(body) <= {"status", "code", "message", "details", "request_id"}
+    # One shape for every error, `details` included ({} when there is nothing per field): issue 19.
+    assert set(body) == {"status", "code", "message", "details", "request_id"}
+    assert isinstance(body["details"], dict)
     assert (body["status"], body["code"]) == (status, code)
     assert body["message"]
     assert body["request_id"] == response.headers["X-Request-ID"]

@@ -933,8 +933,8 @@ export interface components {
             /** @example validation_error */
             code: string;
             message: string;
-            /** @description Per-location, per-field messages */
-            details?: {
+            /** @description Per-location, per-field messages ({} when there are none) */
+            details: {
                 [key: string]: unknown;
             };
             /** @description The request's X-Request-ID */
@@ -2156,6 +2156,7 @@ export interface components {
                  *       "status": 500,
                  *       "code": "internal_error",
                  *       "message": "Internal Server Error.",
+                 *       "details": {},
                  *       "request_id": "0f9c2b6e4d3a4e0b"
                  *     }
                  */
@@ -2173,6 +2174,7 @@ export interface components {
                  *       "status": 400,
                  *       "code": "bad_request",
                  *       "message": "A product is named by its numeric id or its slug.",
+                 *       "details": {},
                  *       "request_id": "0f9c2b6e4d3a4e0b"
                  *     }
                  */
@@ -2190,6 +2192,7 @@ export interface components {
                  *       "status": 413,
                  *       "code": "payload_too_large",
                  *       "message": "The request body is larger than this endpoint takes.",
+                 *       "details": {},
                  *       "request_id": "0f9c2b6e4d3a4e0b"
                  *     }
                  */
@@ -2207,6 +2210,7 @@ export interface components {
                  *       "status": 429,
                  *       "code": "rate_limited",
                  *       "message": "Too many requests: the limit is 120 per 60 s. Retry after 12 s.",
+                 *       "details": {},
                  *       "request_id": "0f9c2b6e4d3a4e0b"
                  *     }
                  */
@@ -2224,6 +2228,7 @@ export interface components {
                  *       "status": 503,
                  *       "code": "unavailable",
                  *       "message": "The database is unavailable for a moment; retry shortly.",
+                 *       "details": {},
                  *       "request_id": "0f9c2b6e4d3a4e0b"
                  *     }
                  */
@@ -2241,6 +2246,7 @@ export interface components {
                  *       "status": 404,
                  *       "code": "not_found",
                  *       "message": "No product 'op-99-booster-box'.",
+                 *       "details": {},
                  *       "request_id": "0f9c2b6e4d3a4e0b"
                  *     }
                  */
@@ -2342,6 +2348,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "conflict",
                      *       "message": "The email address is taken.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2389,6 +2396,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Wrong email or password.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2431,6 +2439,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, spent or revoked refresh token, or a missing or wrong CSRF token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2471,6 +2480,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2513,6 +2523,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2559,6 +2570,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2604,6 +2616,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2621,6 +2634,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "The current password is wrong.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2665,6 +2679,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "bad_request",
                      *       "message": "The token is wrong, expired or already used.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2707,6 +2722,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2724,6 +2740,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "conflict",
                      *       "message": "The address is verified already.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2774,6 +2791,7 @@ export interface operations {
                      *       "status": 503,
                      *       "code": "unavailable",
                      *       "message": "The request could not be queued; try again.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2814,6 +2832,7 @@ export interface operations {
                      *       "status": 400,
                      *       "code": "bad_request",
                      *       "message": "The token is wrong, expired or already used.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -2922,6 +2941,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3140,6 +3160,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product, or no image stored for it.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3196,6 +3217,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No metrics have been computed yet.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3242,6 +3264,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No index for that scope and day.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3289,6 +3312,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No metrics have been computed yet.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3336,6 +3360,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No metrics have been computed yet.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3385,6 +3410,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No product matches.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3429,6 +3455,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3475,6 +3502,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3492,6 +3520,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3535,6 +3564,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3552,6 +3582,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "Not on the watchlist.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3593,6 +3624,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3639,6 +3671,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3656,6 +3689,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3698,6 +3732,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3715,6 +3750,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such holding in your portfolio.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3763,6 +3799,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3780,6 +3817,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such holding in your portfolio.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3825,6 +3863,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3869,6 +3908,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3915,6 +3955,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3932,6 +3973,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3949,6 +3991,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "conflict",
                      *       "message": "The user already has the maximum number of alerts.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -3993,6 +4036,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4010,6 +4054,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such alert among the user's.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4051,6 +4096,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4068,6 +4114,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such alert among the user's.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4116,6 +4163,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4133,6 +4181,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such alert among the user's.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4175,6 +4224,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4221,6 +4271,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4261,6 +4312,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4278,6 +4330,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No webhook set.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4324,6 +4377,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4367,6 +4421,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4384,6 +4439,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such notification among the user's.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4426,6 +4482,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4473,6 +4530,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4490,6 +4548,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4536,6 +4595,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4553,6 +4613,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4600,6 +4661,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4617,6 +4679,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4662,6 +4725,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4679,6 +4743,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4696,6 +4761,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such job.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4742,6 +4808,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4759,6 +4826,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4776,6 +4844,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "conflict",
                      *       "message": "The game exists.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4825,6 +4894,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4842,6 +4912,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4859,6 +4930,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such game.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4906,6 +4978,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4923,6 +4996,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4940,6 +5014,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "conflict",
                      *       "message": "A product with this slug exists.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -4985,6 +5060,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5002,6 +5078,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5019,6 +5096,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5061,6 +5139,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5078,6 +5157,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5095,6 +5175,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5143,6 +5224,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5160,6 +5242,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5177,6 +5260,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5222,6 +5306,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5239,6 +5324,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5256,6 +5342,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such product.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5304,6 +5391,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5321,6 +5409,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5339,6 +5428,7 @@ export interface operations {
                      *       "status": 409,
                      *       "code": "conflict",
                      *       "message": "The product already has a source on this marketplace.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5381,6 +5471,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5398,6 +5489,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5415,6 +5507,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such source.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5463,6 +5556,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5480,6 +5574,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5497,6 +5592,7 @@ export interface operations {
                      *       "status": 404,
                      *       "code": "not_found",
                      *       "message": "No such source.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5550,6 +5646,7 @@ export interface operations {
                      *       "status": 401,
                      *       "code": "unauthorized",
                      *       "message": "Missing, invalid, expired or revoked token.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5567,6 +5664,7 @@ export interface operations {
                      *       "status": 403,
                      *       "code": "forbidden",
                      *       "message": "Not an admin.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5585,6 +5683,7 @@ export interface operations {
                      *       "status": 413,
                      *       "code": "payload_too_large",
                      *       "message": "The file is larger than 20 MB.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
@@ -5602,6 +5701,7 @@ export interface operations {
                      *       "status": 415,
                      *       "code": "unsupported_media_type",
                      *       "message": "Neither JSON nor CSV.",
+                     *       "details": {},
                      *       "request_id": "0f9c2b6e4d3a4e0b"
                      *     }
                      */
