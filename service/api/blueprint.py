@@ -147,6 +147,7 @@ class Blueprint(SmorestBlueprint):
     ) -> dict[str, Any]:
         contract = doc_info["contract"]
         doc["operationId"] = contract["operation_id"]  # @blp.doc(operationId=...) still overrides it
+        openapi.plain_summary(doc_info["docstring"])  # applied to the operation after this callback
         manual = doc_info.get("manual_doc", {})  # what @blp.doc says, merged in after this
         takes_body = "requestBody" in doc or "requestBody" in manual
         openapi.document_errors(doc, contract["path"], method, takes_body=takes_body, signed_in="security" in manual)

@@ -55,6 +55,19 @@ def error_statuses(path: str, method: str, *, takes_body: bool, signed_in: bool)
     yield HTTPStatus.SERVICE_UNAVAILABLE  # the database is restarting: retry after Retry-After
 
 
+def plain_summary(docstring: dict[str, str]) -> None:
+    """Swagger UI shows an operation's summary as plain text and its description as Markdown. The
+    summary (a docstring's first paragraph) becomes its first sentence without backticks; a paragraph
+    of several sentences moves whole, as written, to the top of the description."""
+    paragraph = " ".join(docstring.get("summary", "").split())
+    first, _, rest = paragraph.partition(". ")
+    if rest:
+        docstring["description"] = "\n\n".join(filter(None, [paragraph, docstring.get("description")]))
+        first += "."
+    if paragraph:
+        docstring["summary"] = first.replace("`", "")
+
+
 def document_errors(operation: dict[str, Any], path: str, method: str, *, takes_body: bool, signed_in: bool) -> None:
     """Add the route's error responses that are not documented yet, as references to the shared
     responses (flask-smorest registers one per status, each with the error schema)."""

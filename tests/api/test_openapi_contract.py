@@ -162,3 +162,16 @@ def test_summaries_are_written_for_clients(spec):
         text = f"{op.get('summary', '')} {op.get('description', '')}"
         assert op.get("summary"), f"{method.upper()} {path}"
         assert not re.search(r"SPEC|ARCHITECTURE|§|\.md\b", text), f"{method.upper()} {path}: {text}"
+
+
+def test_summaries_are_plain_text(client, db):
+    """Swagger UI shows a summary as plain text (descriptions are Markdown): a docstring's `code` there
+    showed its backticks (issue 19)."""
+    spec = client.get("/openapi.json").get_json()
+    raw = [
+        f"{method.upper()} {path}: {operation['summary']}"
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters" and "`" in operation.get("summary", "")
+    ]
+    assert not raw, "\n".join(raw)

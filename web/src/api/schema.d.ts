@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up. Checks nothing else. */
+        /**
+         * The process is up.
+         * @description The process is up. Checks nothing else.
+         */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -29,9 +32,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with
-         *     `status` degraded (only Redis is failing: reads still work, uncached) or unavailable. `checks.data`
-         *     tells how fresh the metrics are (informational: old data does not make the API unready).
+         * Ready to serve: the database (with TimescaleDB, migrated) and Redis answer.
+         * @description Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with `status` degraded (only Redis is failing: reads still work, uncached) or unavailable. `checks.data` tells how fresh the metrics are (informational: old data does not make the API unready).
          */
         get: operations["getReadiness"];
         put?: never;
@@ -51,7 +53,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account (role `user`), sign in, and e-mail a link that verifies the address. */
+        /** Create an account (role user), sign in, and e-mail a link that verifies the address. */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -107,7 +109,7 @@ export interface paths {
         put?: never;
         /**
          * End the session: every access and refresh token of it, issued before or after a refresh.
-         *     A cookie session's cookies are cleared.
+         * @description End the session: every access and refresh token of it, issued before or after a refresh. A cookie session's cookies are cleared.
          */
         post: operations["logout"];
         delete?: never;
@@ -130,7 +132,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Account preferences: `alert_emails` e-mails each alert firing (only to a verified address). */
+        /** Account preferences: alert_emails e-mails each alert firing (only to a verified address). */
         patch: operations["changeMe"];
         trace?: never;
     };
@@ -195,8 +197,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * E-mail a password-reset link. The answer is the same whether or not the address has an account,
-         *     and so is the work done here: a job looks the address up and sends the e-mail.
+         * E-mail a password-reset link.
+         * @description E-mail a password-reset link. The answer is the same whether or not the address has an account, and so is the work done here: a job looks the address up and sends the e-mail.
          */
         post: operations["requestPasswordReset"];
         delete?: never;
@@ -215,8 +217,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Set a new password with the token of the reset e-mail (single use). Every session of the
-         *     account ends; the address counts as verified (the link reached it).
+         * Set a new password with the token of the reset e-mail (single use).
+         * @description Set a new password with the token of the reset e-mail (single use). Every session of the account ends; the address counts as verified (the link reached it).
          */
         post: operations["confirmPasswordReset"];
         delete?: never;
@@ -287,10 +289,7 @@ export interface paths {
             };
             cookie?: never;
         };
-        /**
-         * Chosen metrics over [from, to] at 1h, 1d or 1w (weekly: levels and indicators at the week's last
-         *     day, flows summed).
-         */
+        /** Chosen metrics over [from, to] at 1h, 1d or 1w (weekly: levels and indicators at the week's last day, flows summed). */
         get: operations["getProductHistory"];
         put?: never;
         post?: never;
@@ -402,10 +401,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The leaderboard for a day: by default ranked on volume_ema_7d, ties broken by sold_avg_30d,
-         *     days_to_plus_20pct and reprint risk (tied boxes share a rank); or ordered by any sort key.
-         */
+        /** The leaderboard for a day: by default ranked on volume_ema_7d, ties broken by sold_avg_30d, days_to_plus_20pct and reprint risk (tied boxes share a rank); or ordered by any sort key. */
         get: operations["getLeaderboard"];
         put?: never;
         post?: never;
@@ -456,11 +452,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Top gainers and losers by floor or market price, ignoring noise (both ends priced, an earlier
-         *     floor of at least $5, a move of at least $1, at least 3 listings today): the gainers first (biggest
-         *     rise first), then the losers (biggest fall first), each with its `direction` and `place`.
-         */
+        /** Top gainers and losers by floor or market price, ignoring noise (both ends priced, an earlier floor of at least $5, a move of at least $1, at least 3 listings today): the gainers first (biggest rise first), then the losers (biggest fall first), each with its direction and place. */
         get: operations["getMovers"];
         put?: never;
         post?: never;
@@ -531,10 +523,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Holdings valued at the latest floor (else market price), newest first; the totals, overall and
-         *     per game, are in `meta`.
-         */
+        /** Holdings valued at the latest floor (else market price), newest first; the totals, overall and per game, are in meta. */
         get: operations["getPortfolio"];
         put?: never;
         /** Record a holding: product, quantity, unit cost, acquired date, notes. */
@@ -592,7 +581,10 @@ export interface paths {
         /** The user's alerts, newest first. */
         get: operations["getAlerts"];
         put?: never;
-        /** Create an alert. Each fires at most once per cooldown; firings land in /me/notifications. */
+        /**
+         * Create an alert.
+         * @description Create an alert. Each fires at most once per cooldown; firings land in /me/notifications.
+         */
         post: operations["createAlert"];
         delete?: never;
         options?: never;
@@ -617,7 +609,7 @@ export interface paths {
         delete: operations["deleteAlert"];
         options?: never;
         head?: never;
-        /** Change an alert's price or percentage, window, cooldown, or pause it (`active: false`). */
+        /** Change an alert's price or percentage, window, cooldown, or pause it (active: false). */
         patch: operations["updateAlert"];
         trace?: never;
     };
@@ -628,14 +620,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The webhook alert firings are POSTed to, with its most recent deliveries; `url` and
-         *     `created_at` are null while none is set.
-         */
+        /** The webhook alert firings are POSTed to, with its most recent deliveries; url and created_at are null while none is set. */
         get: operations["getWebhook"];
         /**
-         * Set (or replace) the webhook. A new signing secret is made and shown in this response only.
-         * @description Each delivery is a POST of JSON with `X-BoxPro-Delivery`, `X-BoxPro-Timestamp` and
+         * Set (or replace) the webhook.
+         * @description Set (or replace) the webhook. A new signing secret is made and shown in this response only.
+         *
+         *     Each delivery is a POST of JSON with `X-BoxPro-Delivery`, `X-BoxPro-Timestamp` and
          *     `X-BoxPro-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`.
          */
         put: operations["setWebhook"];
@@ -654,7 +645,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Alert firings, newest first; `meta.unread` counts the unread ones. */
+        /** Alert firings, newest first; meta.unread counts the unread ones. */
         get: operations["getNotifications"];
         put?: never;
         post?: never;
@@ -744,9 +735,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Recompute rollups, metrics, ranks and the index for a range of days, as a job; its progress
-         *     shows in GET /admin/jobs/{id} (`progress`). `resummarise` first re-summarises the snapshots (after
-         *     a settings change); a backfill of days never computed is the same call.
+         * Recompute rollups, metrics, ranks and the index for a range of days, as a job; its progress shows in GET /admin/jobs/{id} (progress).
+         * @description Recompute rollups, metrics, ranks and the index for a range of days, as a job; its progress shows in GET /admin/jobs/{id} (`progress`). `resummarise` first re-summarises the snapshots (after a settings change); a backfill of days never computed is the same call.
          */
         post: operations["recomputeDays"];
         delete?: never;
@@ -840,10 +830,7 @@ export interface paths {
         get: operations["getAdminProduct"];
         put?: never;
         post?: never;
-        /**
-         * Deactivate a product: it leaves listings, fetches and the ranks (from the latest day on, once the
-         *     pipeline has run); its history is kept.
-         */
+        /** Deactivate a product: it leaves listings, fetches and the ranks (from the latest day on, once the pipeline has run); its history is kept. */
         delete: operations["deactivateProduct"];
         options?: never;
         head?: never;
