@@ -22,7 +22,7 @@ from service.core.sql import query
 
 
 class ReplayError(ValueError):
-    """The run cannot be replayed (unknown, or still running)."""
+    """The run cannot be replayed (unknown, still running, or with no stored payloads)."""
 
 
 def replay_run(conninfo: str, run_id: int, env: Env | None = None) -> ReplayReport:
@@ -36,6 +36,13 @@ def replay_run(conninfo: str, run_id: int, env: Env | None = None) -> ReplayRepo
         if run["status"] == "running":
             raise ReplayError(f"run {run_id} is still running")
         payloads = cur.execute(query("marketplaces/run_payloads"), {"run_id": run_id}).fetchall()
+        if not payloads:
+            # Nothing to re-parse: an empty `replay` run would only look like a replay that found nothing.
+            raise ReplayError(
+                f"run {run_id} ({run['kind']}) stored no marketplace payloads to replay: only marketplace "
+                "fetches store them (the simulated market and imports write observations directly), and "
+                "they are kept raw_payload_retention_days (docs/DBA.md)"
+            )
         new_run = writer.start_run(conn, "replay", marketplace=run["marketplace"], product_ids=run["product_ids"])
         report = ReplayReport(run_id=new_run, replay_of=run_id, payloads=len(payloads))
         try:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from jobs.marketplaces import ebay, fetch, tcgplayer
+from jobs.sim import driver
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
 
@@ -86,3 +87,15 @@ def test_ingest_status_shows_circuits_and_counters(db, products, fake_market, ma
     output = runner.invoke(args=["ingest", "status"]).output
     assert "ebay-browse      circuit open until 2099-01-01T00:00:00+00:00; quota_refusals 1" in output
     assert "tcgplayer        circuit closed; " in output and "calls 2" in output and "token_mints 1" in output
+
+
+def test_a_run_without_stored_payloads_is_refused_and_nothing_is_recorded(db, products, runner, settings):
+    """A simulated run (or an import) writes observations directly and stores no payloads: replaying it
+    made an empty `replay` run and said "replayed" (issue 19). It is refused, saying why."""
+    driver.advance(settings.database_url, days=1, kind="sim-backfill")
+    (run_id,) = [r["id"] for r in db.execute("SELECT id FROM ingest_runs WHERE kind = 'sim-backfill'")]
+    runs_before = db.execute("SELECT count(*) AS n FROM ingest_runs").fetchone()["n"]
+    result = runner.invoke(args=["ingest", "replay", str(run_id)])
+    assert result.exit_code == 1, result.output
+    assert f"run {run_id} (sim-backfill) stored no marketplace payloads" in result.output
+    assert db.execute("SELECT count(*) AS n FROM ingest_runs").fetchone()["n"] == runs_before
