@@ -8,6 +8,11 @@ from rq import Queue, SimpleWorker
 from service.core.ingest import writer
 from tests.helpers import queued_jobs
 
+JOB_ROUTES = [
+    ("post", "/api/v1/admin/jobs", {"name": "sim-tick"}),
+    ("post", "/api/v1/admin/recompute", {"from": "2026-02-01", "to": "2026-02-03"}),
+    ("get", "/api/v1/admin/jobs/some-job", None),
+]
 ROUTES = [
     ("get", "/api/v1/admin/ingest-runs", None),
     ("post", "/api/v1/admin/jobs", {"name": "sim-tick"}),
@@ -53,3 +58,12 @@ def test_trigger_a_job_and_read_its_state(client, admin, redis_db, products, set
     assert client.post("/api/v1/admin/jobs", json={"name": "rm -rf"}, headers=admin).status_code == 422
     assert client.get("/api/v1/admin/jobs/no-such-job", headers=admin).status_code == 404
     assert client.get("/api/v1/admin/jobs/bad%20id!", headers=admin).status_code == 400
+
+
+@pytest.mark.parametrize(("method", "path", "body"), JOB_ROUTES)
+def test_job_routes_answer_503_with_retry_after_while_redis_is_down(admin, redis_down_app, method, path, body):
+    """Issue 19, defect 3: rq's ConnectionError was a 500; an outage is a 503 the client can retry."""
+    response = getattr(redis_down_app.test_client(), method)(path, json=body, headers=admin)
+    assert response.status_code == 503, response.get_json()
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.get_json()["code"] == "unavailable"
