@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from rq import Queue, SimpleWorker
+from rq.job import Job
 
+from jobs.worker import job_name
 from service.core.ingest import writer
 from tests.helpers import queued_jobs
 
@@ -67,3 +69,22 @@ def test_job_routes_answer_503_with_retry_after_while_redis_is_down(admin, redis
     assert response.status_code == 503, response.get_json()
     assert int(response.headers["Retry-After"]) > 0
     assert response.get_json()["code"] == "unavailable"
+
+
+def test_every_way_of_running_a_job_names_it_alike_and_gives_it_one_more_run(client, admin, runner, redis_db):
+    """Issue 19, defect 4 and item 17: the admin API queued jobs without a Retry (a killed worker lost
+    them), and `flask jobs run` without a name (GET /admin/jobs/{id} showed none, /metrics split)."""
+    ids = [
+        client.post("/api/v1/admin/jobs", json={"name": "images"}, headers=admin).get_json()["id"],
+        client.post(
+            "/api/v1/admin/recompute", json={"from": "2026-02-01", "to": "2026-02-03"}, headers=admin
+        ).get_json()["id"],
+    ]
+    ran = runner.invoke(args=["jobs", "run", "images"])
+    assert ran.exit_code == 0, ran.output
+    ids.append(ran.output.split()[-1])  # "enqueued images as job <id>"
+    names = [client.get(f"/api/v1/admin/jobs/{job_id}", headers=admin).get_json()["name"] for job_id in ids]
+    assert names == ["images", "recompute", "images"]
+    jobs = [Job.fetch(job_id, connection=redis_db) for job_id in ids]
+    assert [(job.retries_left, job.retry_intervals) for job in jobs] == [(1, [0])] * 3
+    assert {job_name(job) for job in jobs} == {"images", "recompute"}  # the worker's statistics' label
