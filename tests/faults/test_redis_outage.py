@@ -25,7 +25,8 @@ import pytest
 import redis
 import requests
 
-from tests.helpers import PASSWORD, TEST_DATABASE_URL, bearer, free_port, serve_api
+from service.api.ratelimit import REDIS_RETRY_S
+from tests.helpers import PASSWORD, TEST_DATABASE_URL, bearer, clear_of_window_edges, free_port, serve_api
 
 DOCUMENTED = {200, 304, 429, 503}
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -195,3 +196,48 @@ def test_sessions_ended_while_redis_is_down_stay_ended_when_it_comes_back_with_i
         answers.update(_me(base, t) for t in ended)
         assert _me(base, kept) == 200
     assert set(answers) == {401}, answers
+
+
+def test_a_job_trigger_during_an_outage_is_refused_whole_and_runs_once_after(api_with_persistent_redis, db):
+    """Issue 19, defect 3 and the outage class: an admin's job trigger while Redis is down is a 503 with
+    Retry-After that queued nothing, not even half a job; after Redis is back the same trigger queues
+    exactly one job."""
+    base, own = api_with_persistent_redis
+    account = {"email": "root@example.com", "password": PASSWORD}
+    assert requests.post(f"{base}/api/v1/auth/register", json=account, timeout=10).status_code == 201
+    db.execute("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
+    admin = bearer(requests.post(f"{base}/api/v1/auth/login", json=account, timeout=10).json()["access_token"])
+    recompute = {"from": "2026-02-01", "to": "2026-02-02"}
+    triggers = [("/api/v1/admin/jobs", {"name": "images"}), ("/api/v1/admin/recompute", recompute)]
+    client = own.client()
+    queued = set(client.keys("rq:*"))  # the sign-up's e-mail, say
+    waiting = [i.decode() for i in client.lrange("rq:queue:default", 0, -1)]
+
+    own.stop()
+    for path, body in triggers:
+        refused = requests.post(base + path, json=body, headers=admin, timeout=10)
+        assert (refused.status_code, refused.json()["code"]) == (503, "unavailable"), refused.text
+        assert int(refused.headers["Retry-After"]) > 0
+    own.start()
+    assert set(client.keys("rq:*")) == queued  # nothing half-queued
+
+    ids = [requests.post(base + path, json=body, headers=admin, timeout=10).json()["id"] for path, body in triggers]
+    assert [i.decode() for i in client.lrange("rq:queue:default", 0, -1)] == waiting + ids  # one job each
+
+
+def test_rate_limit_counts_stay_sane_across_an_outage(api_with_persistent_redis):
+    """The outage class, rate limits: while Redis is down each process counts in memory; when it is
+    back (with its counters), it counts on from them, adding neither the outage's requests nor any twice."""
+    base, own = api_with_persistent_redis
+    clear_of_window_edges(margin=20)  # the whole test in one fixed window
+    for _ in range(5):
+        assert requests.get(f"{base}/api/v1/games", timeout=10).status_code == 200
+    own.stop()
+    for _ in range(5):
+        assert requests.get(f"{base}/api/v1/games", timeout=10).status_code == 200  # counted in memory
+    own.start()
+    time.sleep(REDIS_RETRY_S + 0.5)  # each process tries Redis again after this pause
+    for _ in range(7):
+        assert requests.get(f"{base}/api/v1/games", timeout=10).status_code == 200
+    (key,) = own.client().keys("boxpro:rl:api:*")
+    assert int(own.client().get(key)) == 5 + 7
