@@ -20,14 +20,17 @@ import requests
 from rq.job import Job
 from rq.results import Result
 
-from tests.fakes import fixtures
-from tests.faults import deployment
-from tests.faults.deployment import Stack, alive, children, wait_for
-from tests.helpers import MARKET_LAST_DAY, PASSWORD, TEST_DATABASE_URL, bearer, wait_until_blocked
-
-fake_market = fixtures.fake_market
-marketplace_env = fixtures.marketplace_env
-stack = deployment.stack
+from tests.helpers import (
+    MARKET_LAST_DAY,
+    PASSWORD,
+    TEST_DATABASE_URL,
+    Stack,
+    alive,
+    bearer,
+    children,
+    wait_for,
+    wait_until_blocked,
+)
 
 
 def metrics(db) -> list[dict[str, Any]]:

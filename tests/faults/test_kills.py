@@ -24,16 +24,8 @@ from rq.job import Job
 
 from jobs.marketplaces import ebay
 from service.core.settings import PROJECT_ROOT
-from tests.fakes import fixtures
 from tests.fakes.marketplaces import Fault
-from tests.faults import deployment
-from tests.faults.deployment import DOCUMENTED, Load, Stack, alive, children, wait_for
-from tests.helpers import TEST_REDIS_URL, observations_at
-
-fake_market = fixtures.fake_market
-marketplace_env = fixtures.marketplace_env
-
-stack = deployment.stack
+from tests.helpers import DOCUMENTED, TEST_REDIS_URL, Load, Stack, alive, children, observations_at, wait_for
 
 
 def test_a_killed_api_worker_is_replaced_while_the_other_answers(stack: Stack) -> None:
