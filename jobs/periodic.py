@@ -10,6 +10,11 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from redis import Redis
+from rq.job import Job
+
+from service.core import queueing
+
 ID_PREFIX = "schedule-"
 
 
@@ -30,3 +35,15 @@ class Entry:
     @property
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    def run_now(self, connection: Redis) -> Job:
+        """Enqueue this entry's job now, once, outside the schedule (the admin API, `flask jobs run`)."""
+        return queueing.enqueue(
+            connection,
+            self.name,
+            self.func,
+            queue=self.queue,
+            timeout=self.timeout,
+            result_ttl=self.result_ttl,
+            failure_ttl=self.failure_ttl,
+        )

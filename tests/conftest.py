@@ -93,6 +93,15 @@ def redis_db() -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
+def redis_down_app(migrated, redis_db):  # type: ignore[no-untyped-def]
+    """The API with its Redis down: nothing listens where it connects. Same secret, same database."""
+    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"))
+    app.test_client_class = ContractClient
+    yield app
+    app.extensions["boxpro.db"].close()
+
+
+@pytest.fixture
 def scratch_databases() -> Iterator[Callable[[], str]]:
     """Makes brand-new empty databases on the test server, as many as the test asks for; all dropped afterwards."""
     admin = make_conninfo(TEST_DATABASE_URL, dbname="postgres")

@@ -1,9 +1,10 @@
 """Helpers the tests share (the fixtures are in conftest.py): where the test servers are, settings for
 them, emptying tables, accounts and tokens, hand-written metric rows, and the route tables that the
-authorisation and bad-input checks walk."""
+authorisation and bad-input checks walk, and the handles of the fault tests' deployment (scripts/serve.sh)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -11,18 +12,22 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import jsonschema_rs
 import psycopg
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 
 from service.core.settings import PROJECT_ROOT, Settings
 
@@ -320,3 +325,99 @@ def fill(rule: str, ids: dict[str, object]) -> str:
         return str(ids.get(name, "1" if converter == "int" else "x"))
 
     return re.sub(r"<([^:>]+(?:\([^)]*\))?):(\w+)>", value, rule)
+
+
+# --- fault tests: `scripts/serve.sh` as a deployment (the `stack` fixture is in tests/faults/conftest.py) ---
+
+DOCUMENTED = {200, 304, 429, 503}  # what the API may answer under a fault
+READS = ["/api/v1/leaderboard?limit=50", "/api/v1/products/op-01-box", "/api/v1/games", "/api/v1/movers"]
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return found
+
+
+def processes() -> Iterator[tuple[int, int, int]]:
+    """(pid, parent pid, session id) of every live process."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid pgrp session ...: comm may hold spaces, so split after its ')'.
+            state, ppid, _, session = stat.read_text().rsplit(")", 1)[1].split()[:4]
+            if state != "Z":
+                yield int(stat.parent.name), int(ppid), int(session)
+
+
+def children(pid: int) -> set[int]:
+    return {child for child, parent, _ in processes() if parent == pid}
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@dataclass
+class Stack:
+    """`scripts/serve.sh` running as a test's deployment."""
+
+    base: str
+    run_dir: Path
+    worker_name: str
+    redis: Any
+    process: subprocess.Popen[bytes]
+
+    def pid(self, name: str) -> int:
+        """The current pid of a supervised process (api: the gunicorn master; worker: the rq worker)."""
+        return int((self.run_dir / f"{name}.pid").read_text())
+
+    def worker(self) -> Worker | None:
+        return Worker.find_by_key(Worker.redis_worker_namespace_prefix + self.worker_name, connection=self.redis)
+
+
+@dataclass
+class Load:
+    """Eight clients reading the API in a loop; every answer (or failure to get one) with its time."""
+
+    base: str
+    clients: int = 8
+    answers: list[tuple[float, int | str]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def _client(self) -> None:
+        session = requests.Session()
+        i = 0
+        while not self._stop.is_set():
+            try:
+                status: int | str = session.get(self.base + READS[i % len(READS)], timeout=10).status_code
+            except requests.RequestException as error:
+                status = type(error).__name__
+            self.answers.append((time.monotonic(), status))
+            i += 1
+
+    def __enter__(self) -> Load:
+        self._threads = [threading.Thread(target=self._client) for _ in range(self.clients)]
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=15)
+
+    def statuses(self, since: float = 0.0) -> Counter[int | str]:
+        return Counter(status for at, status in self.answers if at >= since)
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import psycopg
+import redis
 from flask import Flask, Response, jsonify
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -19,6 +20,7 @@ from service.core.logs import request_id_var
 
 log = logging.getLogger(__name__)
 DATABASE_RETRY_AFTER_S = 5  # a restart of the database takes a few seconds; the pool reconnects by itself
+REDIS_RETRY_AFTER_S = 5  # so does Redis's, and redis-py reconnects by itself
 
 CODES = {
     400: "bad_request",
@@ -135,6 +137,18 @@ def register_error_handlers(app: Flask) -> None:
             503,
             "The database is unavailable for a moment; retry shortly.",
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+
+    # Redis unreachable or too slow: reads and sign-in go on without it (each catches its errors), but
+    # what cannot (queueing a job, reading one) lands here, from whichever route or library raised it.
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def _redis_unavailable(error: redis.RedisError) -> Response:
+        log.warning("redis unavailable", extra={"error": f"{type(error).__name__}: {str(error)[:200]}"})
+        return error_response(
+            503,
+            "The job queue is unavailable for a moment; retry shortly.",
+            headers={"Retry-After": str(REDIS_RETRY_AFTER_S)},
         )
 
     @app.errorhandler(Exception)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
-from rq import Queue, Worker
+from rq import Worker
 from rq_scheduler import Scheduler
 
 from jobs import schedule
@@ -51,9 +51,7 @@ def jobs_run(name: str) -> None:
     if entry is None:
         known = ", ".join(e.name for e in _entries())
         raise click.BadParameter(f"no entry {name!r} in this deployment's schedule ({known})", param_hint="NAME")
-    job = Queue(entry.queue, connection=redis_client()).enqueue(
-        entry.func, job_timeout=entry.timeout, result_ttl=entry.result_ttl, failure_ttl=entry.failure_ttl
-    )
+    job = entry.run_now(redis_client())
     click.echo(f"enqueued {name} as job {job.id}")
 
 

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 from rq import Queue, SimpleWorker
+from rq.job import Job
 
+from jobs.worker import job_name
 from service.core.ingest import writer
 from tests.helpers import queued_jobs
 
+JOB_ROUTES = [
+    ("post", "/api/v1/admin/jobs", {"name": "sim-tick"}),
+    ("post", "/api/v1/admin/recompute", {"from": "2026-02-01", "to": "2026-02-03"}),
+    ("get", "/api/v1/admin/jobs/some-job", None),
+]
 ROUTES = [
     ("get", "/api/v1/admin/ingest-runs", None),
     ("post", "/api/v1/admin/jobs", {"name": "sim-tick"}),
@@ -63,3 +70,31 @@ def test_trigger_a_job_and_read_its_state(client, admin, redis_db, products, set
     assert client.post("/api/v1/admin/jobs", json={"name": "rm -rf"}, headers=admin).status_code == 422
     assert client.get("/api/v1/admin/jobs/no-such-job", headers=admin).status_code == 404
     assert client.get("/api/v1/admin/jobs/bad%20id!", headers=admin).status_code == 400
+
+
+@pytest.mark.parametrize(("method", "path", "body"), JOB_ROUTES)
+def test_job_routes_answer_503_with_retry_after_while_redis_is_down(admin, redis_down_app, method, path, body):
+    """Issue 19, defect 3: rq's ConnectionError was a 500; an outage is a 503 the client can retry."""
+    response = getattr(redis_down_app.test_client(), method)(path, json=body, headers=admin)
+    assert response.status_code == 503, response.get_json()
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.get_json()["code"] == "unavailable"
+
+
+def test_every_way_of_running_a_job_names_it_alike_and_gives_it_one_more_run(client, admin, runner, redis_db):
+    """Issue 19, defect 4 and item 17: the admin API queued jobs without a Retry (a killed worker lost
+    them), and `flask jobs run` without a name (GET /admin/jobs/{id} showed none, /metrics split)."""
+    ids = [
+        client.post("/api/v1/admin/jobs", json={"name": "images"}, headers=admin).get_json()["id"],
+        client.post(
+            "/api/v1/admin/recompute", json={"from": "2026-02-01", "to": "2026-02-03"}, headers=admin
+        ).get_json()["id"],
+    ]
+    ran = runner.invoke(args=["jobs", "run", "images"])
+    assert ran.exit_code == 0, ran.output
+    ids.append(ran.output.split()[-1])  # "enqueued images as job <id>"
+    names = [client.get(f"/api/v1/admin/jobs/{job_id}", headers=admin).get_json()["name"] for job_id in ids]
+    assert names == ["images", "recompute", "images"]
+    jobs = [Job.fetch(job_id, connection=redis_db) for job_id in ids]
+    assert [(job.retries_left, job.retry_intervals) for job in jobs] == [(1, [0])] * 3
+    assert {job_name(job) for job in jobs} == {"images", "recompute"}  # the worker's statistics' label

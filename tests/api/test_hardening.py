@@ -9,10 +9,12 @@ from psycopg.conninfo import make_conninfo
 
 from service.app import create_app
 from tests.helpers import (
+    BODIES,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
     bearer,
     clear_of_window_edges,
+    fill,
     make_settings,
     register,
     serve_api,
@@ -103,3 +105,18 @@ def test_requests_gunicorn_refuses_itself_are_answered_in_the_json_error_shape(d
         body = response.json()
         assert body["status"] == status and body["message"]
         assert code is None or body["code"] == code
+
+
+def test_no_route_answers_500_while_redis_is_down(admin, redis_down_app, products):
+    """Issue 19, defect 3's class: every route of the app (read from its URL map), called by an admin
+    with a valid body while Redis is unreachable, answers a documented status (ContractClient), never 500."""
+    client = redis_down_app.test_client()
+    statuses = {}
+    for rule in sorted(redis_down_app.url_map.iter_rules(), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if rule.rule == "/api/v1/auth/logout" or rule.rule.startswith("/static"):
+                continue  # logout would end the admin's session for the routes after it
+            path = fill(rule.rule, {"product": "op-01-box"})
+            response = client.open(path, method=method, json=BODIES.get((method, rule.rule)), headers=admin)
+            statuses[(method, rule.rule)] = response.status_code
+    assert 500 not in statuses.values(), [route for route, status in statuses.items() if status == 500]

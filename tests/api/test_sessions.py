@@ -5,11 +5,8 @@ unreachable the database answers; and when nothing was revoked, a request asks R
 
 from __future__ import annotations
 
-import pytest
-
 from service.api.auth import sessions
-from service.app import create_app
-from tests.helpers import PASSWORD, bearer, make_settings, register
+from tests.helpers import PASSWORD, bearer, register
 
 
 def sign_in(client, email: str = "ann@example.com") -> dict[str, str]:
@@ -65,13 +62,6 @@ def test_a_password_change_ends_every_session_of_the_account_at_once(client, db)
     assert me(client, phone) == 401 and me(client, laptop) == 401
     register(client, "bob@example.com")
     assert me(client, sign_in(client, "bob@example.com")) == 200  # other accounts are untouched
-
-
-@pytest.fixture
-def redis_down_app(migrated, redis_db):
-    app = create_app(make_settings(redis_url="redis://127.0.0.1:1/0"))  # nothing listens there
-    yield app
-    app.extensions["boxpro.db"].close()
 
 
 def test_while_redis_is_unreachable_the_database_answers_and_sign_out_holds(client, db, redis_down_app):

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from flask import current_app
-from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
@@ -14,6 +13,7 @@ from service.api.admin.schemas import IngestRunArgs, IngestRunPage, JobState, Jo
 from service.api.blueprint import Blueprint
 from service.api.common import envelope
 from service.api.errors import ApiError
+from service.core import queueing
 from service.extensions import database, redis_client
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operations (admins only)")
@@ -47,13 +47,7 @@ def trigger_job(body: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(
             422, f"No scheduled job named {body['name']!r}.", details={"json": {"name": [f"Must be one of: {known}."]}}
         )
-    job = Queue(entry.queue, connection=redis_client()).enqueue(
-        entry.func,
-        job_timeout=entry.timeout,
-        result_ttl=entry.result_ttl,
-        failure_ttl=entry.failure_ttl,
-        meta={"schedule": entry.name},
-    )
+    job = entry.run_now(redis_client())
     return _state(job)
 
 
@@ -68,14 +62,14 @@ def recompute_days(body: dict[str, Any]) -> dict[str, Any]:
     first, last = body["from_"], body["to"]
     if first > last:
         raise ApiError(422, "The request is not valid; see details.", details={"json": {"from": ["is after `to`"]}})
-    job = Queue("default", connection=redis_client()).enqueue(
+    job = queueing.enqueue(
+        redis_client(),
+        "recompute",
         "jobs.tasks.recompute_days",
         first.isoformat(),
         last.isoformat(),
         body["resummarise"],
-        job_timeout=3 * 3600,
-        result_ttl=24 * 3600,
-        meta={"schedule": "recompute"},
+        timeout=3 * 3600,
     )
     return _state(job)
 
