@@ -4,7 +4,9 @@ Counted per request: requests and latency by endpoint (the route template, so th
 small), method and status; response-cache results (the X-Cache header the cache sets). Read from
 Redis at scrape time: the pipeline's data version and its age, RQ queue depths, running and failed
 jobs, and workers; job runs, failures and durations (counted by jobs/worker.py through
-service/core/cache.py); marketplace call counters and quota circuits (service/core/circuits.py).
+service/core/cache.py); marketplace call counters and quota circuits (service/core/circuits.py). Read from the
+database at scrape time: TimescaleDB's background jobs (the refresh policies), their runs, failures
+and whether the last run failed (service/core/background_jobs.py).
 
 Under gunicorn each worker process keeps its samples in files under PROMETHEUS_MULTIPROC_DIR and a
 scrape merges them (prometheus_client's multiprocess mode); gunicorn.conf.py drops a dead worker's
@@ -31,7 +33,9 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from service.api.errors import ApiError
 from service.core import circuits
+from service.core.background_jobs import FAILING, background_jobs
 from service.core.cache import data_state, job_stats
+from service.core.db import Database
 
 REQUESTS = Counter("boxpro_http_requests", "HTTP requests served", ["endpoint", "method", "status"])
 LATENCY = Histogram(
@@ -44,6 +48,7 @@ CACHE = Counter("boxpro_api_cache", "Response cache lookups by result", ["result
 
 
 access_log = logging.getLogger("boxpro.access")
+log = logging.getLogger(__name__)
 
 # The labelled children, by (route, method, status): prometheus_client's labels() validates and locks
 # on every call; a route's children never change, so each request looks them up in a plain dict.
@@ -154,7 +159,39 @@ class DataModeCollector(Collector):
         yield family
 
 
-def _registry(client: redis.Redis, mode: str) -> CollectorRegistry:
+class BackgroundJobCollector(Collector):
+    """TimescaleDB's background jobs, read from the database at scrape time. Without the database the
+    families are left out (the scrape itself, and /health/ready, tell that the database is down)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with self.db.reading() as conn:
+                jobs = background_jobs(conn)
+        except Exception:  # a scrape must never fail for this part
+            log.warning("timescaledb background jobs: not read", exc_info=True)
+            return
+        labels = ["job_id", "job"]
+        runs = CounterMetricFamily("boxpro_timescaledb_job_runs", "Runs of a TimescaleDB background job", labels=labels)
+        failures = CounterMetricFamily(
+            "boxpro_timescaledb_job_failures", "Failed runs of a TimescaleDB background job", labels=labels
+        )
+        failing = GaugeMetricFamily(
+            "boxpro_timescaledb_job_failing",
+            "1 when the job's last run failed (a refusal for the server's license is not counted)",
+            labels=labels,
+        )
+        for job in jobs:
+            key = [str(job.job_id), job.job]
+            runs.add_metric(key, job.total_runs)
+            failures.add_metric(key, job.total_failures)
+            failing.add_metric(key, 1 if job.state == FAILING else 0)
+        yield from (runs, failures, failing)
+
+
+def _registry(client: redis.Redis, db: Database, mode: str) -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
@@ -163,6 +200,7 @@ def _registry(client: redis.Redis, mode: str) -> CollectorRegistry:
             registry.register(collector)
     registry.register(RedisStateCollector(client))
     registry.register(DataModeCollector(mode))
+    registry.register(BackgroundJobCollector(db))
     return registry
 
 
@@ -174,7 +212,9 @@ def metrics() -> Response:
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise ApiError(401, "GET /metrics needs the metrics token.")
     settings = current_app.config["SETTINGS"]
-    body = generate_latest(_registry(current_app.extensions["boxpro.redis"], settings.data_mode))
+    body = generate_latest(
+        _registry(current_app.extensions["boxpro.redis"], current_app.extensions["boxpro.db"], settings.data_mode)
+    )
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from jobs.marketplaces import registry
 from service.commands import settings as _settings
 from service.core import data_mode, migrations, rollups
+from service.core.background_jobs import FAILING, background_jobs
 from service.core.sql import query
 
 db_cli = AppGroup("db", help="Schema migrations.")
@@ -66,6 +67,33 @@ def rollups_list() -> None:
                 f"{row['name']:<32} {row['mode']:<24} bucket {row['bucket_width']}  "
                 f"refreshed {row['refreshed_at'] or 'never'}"
             )
+        failing = [job.job for job in background_jobs(conn) if job.state == FAILING]
+        click.echo(
+            f"TimescaleDB background jobs failing: {', '.join(failing)} (`flask rollups jobs` says why)"
+            if failing
+            else "TimescaleDB background jobs: none failing (`flask rollups jobs`)"
+        )
+
+
+@rollups_cli.command("jobs")
+def rollups_jobs() -> None:
+    """Show TimescaleDB's background jobs (the refresh policies and its own maintenance): last run,
+    runs, failures and the last error. Exit 1 when one of them is failing (a refusal for the license
+    is `unsupported`, not failing)."""
+    with psycopg.connect(_settings().database_url) as conn:
+        jobs = background_jobs(conn)
+    if not jobs:
+        click.echo("no TimescaleDB background jobs")
+    for job in jobs:
+        click.echo(
+            f"{job.job_id:>5} {job.job:<36} {job.state:<12} runs {job.total_runs} failures {job.total_failures}  "
+            f"last run {job.last_run_started_at or 'never'}  next {job.next_start or '-'}"
+        )
+        if job.state != "ok" and job.last_error:
+            click.echo(f"      last error ({job.last_error_code}): {job.last_error}")
+    failing = [job.job for job in jobs if job.state == FAILING]
+    if failing:
+        raise click.ClickException(f"failing TimescaleDB background jobs: {', '.join(failing)} (see docs/DBA.md)")
 
 
 @rollups_cli.command("refresh")

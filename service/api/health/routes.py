@@ -12,6 +12,7 @@ from flask import current_app
 from service.api.blueprint import Blueprint
 from service.api.health.schemas import Liveness, Readiness
 from service.core import data_mode, migrations, rollups
+from service.core.background_jobs import FAILING, UNSUPPORTED, background_jobs
 from service.core.cache import data_state
 from service.core.sql import query
 from service.extensions import database, redis_client
@@ -68,22 +69,54 @@ def _check_data() -> dict[str, Any]:
     return {"ok": True, "latest_metrics_day": row["day"], "metrics_updated_at": updated, "metrics_age_seconds": age}
 
 
+def _check_background_jobs() -> dict[str, Any]:
+    """TimescaleDB's own jobs (the refresh policies): one whose last run failed is named here. The
+    pipeline refreshes every window it needs itself, so answers stay right: a warning, not unready."""
+    with database().reading() as conn:
+        jobs = background_jobs(conn)
+    failing = [job.summary() for job in jobs if job.state == FAILING]
+    return {
+        "ok": not failing,
+        "jobs": len(jobs),
+        "failing_jobs": failing,
+        "unsupported_jobs": [job.job for job in jobs if job.state == UNSUPPORTED],
+    }
+
+
+CHECKS = (
+    ("database", _check_database),
+    ("redis", _check_redis),
+    ("timescaledb_jobs", _check_background_jobs),
+    ("data", _check_data),
+)
+# Reported, but never a reason to take the API out of a load balancer: it answers rightly without them.
+WARNINGS = {"timescaledb_jobs", "data"}
+
+
 @blp.route("/ready")
 @blp.response(200, Readiness)
 @blp.alt_response(503, schema=Readiness, description="A dependency is failing; `failing` names it")
 def readiness() -> tuple[dict[str, Any], int]:
     """Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with
-    `status` degraded (only Redis is failing: reads still work, uncached) or unavailable. `checks.data`
-    tells how fresh the metrics are (informational: old data does not make the API unready)."""
+    `status` degraded (only Redis is failing: reads still work, uncached) or unavailable, and `failing`
+    naming what failed. A failing TimescaleDB background job (a refresh policy) makes `status` degraded
+    with 200 and is named in `warnings`. `checks.data` tells how fresh the metrics are (informational:
+    old data does not make the API unready)."""
     checks: dict[str, dict[str, Any]] = {}
-    for name, check in (("database", _check_database), ("redis", _check_redis), ("data", _check_data)):
+    for name, check in CHECKS:
         try:
             checks[name] = check()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    failing = [name for name, result in checks.items() if not result["ok"] and name != "data"]
+    failing = [name for name, result in checks.items() if not result["ok"] and name not in WARNINGS]
+    warnings = [name for name, result in checks.items() if not result["ok"] and name in WARNINGS]
     # Without Redis the API still answers from the database (uncached, limits per process):
     # degraded. Without the database it cannot answer: unavailable. Either way not fully ready.
-    status = "ok" if not failing else "degraded" if failing == ["redis"] else "unavailable"
-    body = {"status": status, "data_mode": current_app.config["SETTINGS"].data_mode, "failing": failing}
+    status = "unavailable" if failing and failing != ["redis"] else "degraded" if failing or warnings else "ok"
+    body = {
+        "status": status,
+        "data_mode": current_app.config["SETTINGS"].data_mode,
+        "failing": failing,
+        "warnings": warnings,
+    }
     return {**body, "checks": checks}, 503 if failing else 200

@@ -21,10 +21,20 @@ class Liveness(Schema):
 
 
 class Readiness(Schema):
-    status = fields.String(required=True, metadata={"description": "`ok`, `degraded` (Redis down) or `unavailable`"})
+    status = fields.String(
+        required=True,
+        metadata={"description": "ok, degraded (Redis down, or a warning) or unavailable (the database is down)"},
+    )
     data_mode = fields.String(
         required=True,
         metadata={"description": "`demo` (the simulated market) or `live` (real marketplaces only): DATA_MODE"},
     )
-    failing = fields.List(fields.String(), required=True, metadata={"description": "Names of failing checks"})
+    failing = fields.List(
+        fields.String(), required=True, metadata={"description": "Failing checks: the API is not ready (503)"}
+    )
+    warnings = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Failing checks the API answers rightly without (timescaledb_jobs): still 200"},
+    )
     checks = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)

@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Ready to serve: the database (with TimescaleDB, migrated) and Redis answer.
-         * @description Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with `status` degraded (only Redis is failing: reads still work, uncached) or unavailable. `checks.data` tells how fresh the metrics are (informational: old data does not make the API unready).
+         * @description Ready to serve: the database (with TimescaleDB, migrated) and Redis answer. 503 otherwise, with `status` degraded (only Redis is failing: reads still work, uncached) or unavailable, and `failing` naming what failed. A failing TimescaleDB background job (a refresh policy) makes `status` degraded with 200 and is named in `warnings`. `checks.data` tells how fresh the metrics are (informational: old data does not make the API unready).
          */
         get: operations["getReadiness"];
         put?: never;
@@ -948,12 +948,14 @@ export interface components {
             status: string;
         };
         Readiness: {
-            /** @description `ok`, `degraded` (Redis down) or `unavailable` */
+            /** @description ok, degraded (Redis down, or a warning) or unavailable (the database is down) */
             status: string;
             /** @description `demo` (the simulated market) or `live` (real marketplaces only): DATA_MODE */
             data_mode: string;
-            /** @description Names of failing checks */
+            /** @description Failing checks: the API is not ready (503) */
             failing: string[];
+            /** @description Failing checks the API answers rightly without (timescaledb_jobs): still 200 */
+            warnings: string[];
             checks: {
                 [key: string]: {
                     [key: string]: unknown;
