@@ -6,9 +6,14 @@ Per-endpoint value checks (types, ranges, huge limits) live with each resource's
 
 from __future__ import annotations
 
+import logging
 import re
 
-from tests.helpers import BODIES, CATALOG_TABLES, OWNED_TABLES, fill, snapshot
+from marshmallow import fields
+
+from service.api import openapi
+from service.api.schemas import day
+from tests.helpers import BODIES, CATALOG_TABLES, OWNED_TABLES, assert_422, fill, queued_jobs, snapshot
 
 WRITES = {"POST", "PUT", "PATCH"}
 PUBLIC_WRITES = [
@@ -103,3 +108,66 @@ def test_every_get_route_in_the_spec_refuses_an_unknown_query_parameter(client, 
         response = client.get(f"{concrete}?bogus_parameter=1", headers=admin)
         assert response.status_code == 422, (path, response.status_code)
         assert "bogus_parameter" in response.get_json()["details"]["query"], path
+
+
+# --- extreme values: the regression tests of issue 19 (the sweep below generalises them) ---------
+
+HUGE_INTEGER = "1" * 5000  # beyond Python's 4,300-digit limit for converting a string to an int
+
+
+def test_an_integer_of_thousands_of_digits_is_a_400_on_every_json_route(client, admin, products, db, caplog):
+    """It was a 500 (ValueError from the int conversion inside json.loads), with a traceback per request."""
+    before = snapshot(db, OWNED_TABLES)
+    bodies = {
+        "/api/v1/auth/login": '{"email": "ann@example.com", "password": %s}',
+        "/api/v1/auth/register": '{"email": "ann@example.com", "password": %s}',
+        "/api/v1/auth/password-reset": '{"email": %s}',
+        "/api/v1/me/portfolio": '{"product": "op-01-box", "quantity": %s, "unit_cost": 1}',
+    }
+    for path, body in bodies.items():
+        response = client.post(path, data=body % HUGE_INTEGER, content_type="application/json", headers=admin)
+        assert response.status_code == 400, (path, response.status_code)
+        assert response.get_json()["code"] == "bad_request" and "json" in response.get_json()["details"], path
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert snapshot(db, OWNED_TABLES) == before
+
+
+def test_dates_out_of_the_accepted_range_are_a_422(client, admin, market, db, redis_db):
+    """`to=9999-12-31` was a 500 (the day after it overflows), a recompute of 0001..9999 was queued
+    and failed, a holding took 0001-01-01."""
+    before = snapshot(db, OWNED_TABLES)
+    for extreme in ("9999-12-31", "0001-01-01"):
+        for query in (f"to={extreme}", f"from={extreme}", f"from={extreme}&to={extreme}"):
+            response = client.get(f"/api/v1/products/op-01-box/sales?{query}")
+            assert response.status_code == 422, (query, response.status_code)
+        holding = {"product": "op-01-box", "quantity": 1, "unit_cost": 1, "acquired_on": extreme}
+        assert_422(client.post("/api/v1/me/portfolio", json=holding, headers=admin), "json", "acquired_on")
+    recompute = client.post("/api/v1/admin/recompute", json={"from": "0001-01-01", "to": "9999-12-31"}, headers=admin)
+    assert recompute.status_code == 422 and set(recompute.get_json()["details"]["json"]) == {"from", "to"}
+    # Within the range but a century long: a range is bounded too.
+    century = client.post("/api/v1/admin/recompute", json={"from": "1990-01-01", "to": "2090-01-01"}, headers=admin)
+    assert_422(century, "json", "from")
+    assert queued_jobs(redis_db) == []
+    assert snapshot(db, OWNED_TABLES) == before
+
+
+def test_a_job_id_with_a_trailing_newline_is_a_400(client, admin, redis_db):
+    """`$` matches before a final newline: `abc\\n` got through to rq, whose own check raised (a 500)."""
+    for odd in ("abc%0A", "abc%0D", "abc%0A%0A", "%0Aabc"):
+        response = client.get(f"/api/v1/admin/jobs/{odd}", headers=admin)
+        assert response.status_code == 400, (odd, response.status_code)
+
+
+def test_every_date_the_api_takes_is_bounded(app):
+    """The class of `to=9999-12-31`: every date field of every input schema is `day()`
+    (service/api/schemas.py), so that no date outside FIRST_DAY..LAST_DAY reaches a view."""
+    dates = [
+        (schema.__name__, name, field)
+        for schema in openapi.reachable(openapi.INPUT_SCHEMAS)
+        for name, field in schema._declared_fields.items()
+        if isinstance(field, fields.Date | fields.DateTime)
+    ]
+    assert len(dates) >= 15
+    bounded = day().validate
+    unbounded = [(schema, name) for schema, name, field in dates if getattr(field, "validate", None) is not bounded]
+    assert not unbounded, unbounded

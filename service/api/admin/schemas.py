@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from rq.job import JobStatus
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import enum
+from service.api.schemas import day, enum
 
 RUN_STATUSES = ("running", "succeeded", "failed", "deferred")
 
@@ -42,10 +44,21 @@ class JobTrigger(Schema):
     )
 
 
+MAX_RECOMPUTE_DAYS = 3 * 366  # as long a range as a history reads; a longer backfill is several requests
+
+
 class RecomputeRequest(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day (UTC)"})
-    to = fields.Date(required=True, metadata={"description": "Last day (UTC)"})
+    from_ = day(required=True, data_key="from", metadata={"description": "First day (UTC)"})
+    to = day(
+        required=True,
+        metadata={"description": f"Last day (UTC), at most {MAX_RECOMPUTE_DAYS} days after `from`"},
+    )
     resummarise = fields.Boolean(load_default=False, metadata={"description": "Re-summarise snapshots first"})
+
+    @validates_schema
+    def _bounded(self, data: dict[str, Any], **_: Any) -> None:
+        if (data["to"] - data["from_"]).days > MAX_RECOMPUTE_DAYS:
+            raise ValidationError(f"must be at most {MAX_RECOMPUTE_DAYS} days before `to`", field_name="from")
 
 
 class Progress(Schema):

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
 from service.api.leaderboard.schemas import ProductFilters
-from service.api.schemas import MetricsSummary, ProductSummary, metric_field
+from service.api.schemas import MetricsSummary, ProductSummary, day, metric_field
 
 
 class Game(Schema):
@@ -19,7 +19,7 @@ class GameList(Schema):
 
 
 class ProductListArgs(PageArgs, ProductFilters):
-    date = fields.Date(metadata={"description": "Day of the prices shown (UTC); default: the latest"})
+    date = day(metadata={"description": "Day of the prices shown (UTC); default: the latest"})
 
 
 class ProductListItem(ProductSummary):
@@ -35,7 +35,7 @@ class ProductList(Schema):
 
 
 class ProductArgs(Schema):
-    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+    date = day(metadata={"description": "Day (UTC); default: the latest computed day"})
 
 
 class Product(ProductSummary):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import MONEY, REPRINT_RISKS, enum
+from service.api.schemas import MONEY, REPRINT_RISKS, day, enum
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="lowercase letters, digits and single dashes")
 SHORT_TEXT = validate.Length(1, 200)
@@ -32,7 +32,7 @@ class ProductFields(Schema):
     set_code = fields.String(validate=validate.Length(1, 50), allow_none=True)
     set_name = fields.String(validate=SHORT_TEXT, allow_none=True)
     language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$"))
-    release_date = fields.Date(allow_none=True)
+    release_date = day(allow_none=True)
     msrp_usd = fields.Decimal(as_string=False, validate=MONEY, allow_none=True)
     packs_per_box = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True)
     image_override_url = fields.Url(

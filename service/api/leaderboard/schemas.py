@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import MetricsSummary, ProductSummary, RankMovement, enum
+from service.api.schemas import MetricsSummary, ProductSummary, RankMovement, day, enum
 from service.core import metrics
 
 # Sort keys a client may ask for, and the SQL they mean: the request never reaches the SQL text. The
@@ -29,7 +29,7 @@ class LeaderboardArgs(PageArgs, ProductFilters):
         DIRECTIONS,
         metadata={"description": "Default: desc (asc for the default ranking's rank order)"},
     )
-    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+    date = day(metadata={"description": "Day (UTC); default: the latest computed day"})
 
 
 class LeaderboardRow(RankMovement):
