@@ -30,7 +30,7 @@ def enum(title: str, values: Iterable[str], *, names: Iterable[str] = (), **kwar
     return fields.String(validate=validate.OneOf(list(values)), metadata=metadata, **kwargs)
 
 
-# The days the API takes, in any argument or body field (README, "Conventions"): wide enough for every
+# The days the API takes, in any argument or body field (as the README says): wide enough for every
 # box ever sold and every plan ahead, narrow enough that a day computed from one (the day after `to`, 90
 # days before it) is always a date: 0001-01-01 and 9999-12-31 are a 422, not an overflow.
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
