@@ -17,6 +17,17 @@ def whole_cents(amount: Decimal) -> None:
         raise ValidationError("at most 2 decimal places")
 
 
+class Pattern(validate.Regexp):
+    """validate.Regexp matching the whole value: in Python `$` also matches before a final newline, so
+    `^[a-z]+$` took "abc\n" (and stored it). The pattern is written `^...$` for OpenAPI, where (ECMA 262)
+    `$` is the end of the value."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
 
 

@@ -6,14 +6,18 @@ Per-endpoint value checks (types, ranges, huge limits) live with each resource's
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from dataclasses import replace
 
+import pytest
 from marshmallow import fields
 
 from service.api import openapi
 from service.api.schemas import day
-from tests.helpers import BODIES, CATALOG_TABLES, OWNED_TABLES, assert_422, fill, queued_jobs, snapshot
+from service.app import create_app
+from tests.helpers import BODIES, CATALOG_TABLES, OWNED_TABLES, ContractClient, assert_422, fill, queued_jobs, snapshot
 
 WRITES = {"POST", "PUT", "PATCH"}
 PUBLIC_WRITES = [
@@ -171,3 +175,124 @@ def test_every_date_the_api_takes_is_bounded(app):
     bounded = day().validate
     unbounded = [(schema, name) for schema, name, field in dates if getattr(field, "validate", None) is not bounded]
     assert not unbounded, unbounded
+
+
+# --- the extreme-values sweep: every typed field of every operation, from the OpenAPI document ---
+
+RAW = "\u0000RAW:"  # marks a value written into the JSON body as is (no JSON has NaN or 5,000 digits)
+# Every field gets every one of these, whatever its type: integers far beyond 64 bits and beyond
+# Python's 4,300 digits, NaN and infinities, the ends of the calendar as dates and date-times (with an
+# offset that takes them over the edge in UTC), control characters and newlines, empty and long strings.
+EXTREMES_JSON = [
+    2**64, -(2**63) - 1, 10**40, RAW + "9" * 5000, RAW + "-" + "9" * 5000,
+    RAW + "NaN", RAW + "Infinity", RAW + "-Infinity", RAW + "1e999", 1e308, -1e-308,
+    "0001-01-01", "9999-12-31", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z",
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+    "", "x" * 100_000, "a\nb", "a\u0000b", "\r\n", "\u202e\u0007", " ",
+]  # fmt: skip
+EXTREMES_QUERY = [
+    str(2**64), str(-(2**63) - 1), "9" * 5000, "NaN", "Infinity", "-inf", "1e999",
+    "0001-01-01", "9999-12-31", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00+14:00",
+    "", "x" * 10_000, "a\nb", "a\u0000b", "\r\n",
+]  # fmt: skip
+EXTREMES_PATH = [
+    "abc%0A", "%0Aabc", "abc%0D%0A", "a%09b", "%00", "%7F", "%E2%80%AE", "9" * 5000, "-" + "9" * 30,
+    str(2**64), "x" * 5000, "NaN", "0001-01-01", "9999-12-31",
+]  # fmt: skip
+VALID_PATH = {"product": "op-01-box", "code": "one-piece", "job_id": "x", "kind": "sales"}
+VALID_QUERY = {("get", "/api/v1/price-check"): {"price": "10", "product": "op-01-box"}}
+
+
+def rows(db, tables) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """`snapshot`, each table's rows in an order that does not depend on the plan (ORDER BY 1 has ties)."""
+    return {table: sorted(map(repr, found)) for table, found in snapshot(db, tables).items()}
+
+
+def _json_body(body: dict[str, object]) -> str:
+    text = json.dumps(body)
+    return re.sub(r'"\\u0000RAW:([^"]*)"', r"\1", text)
+
+
+def _operations(spec: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (method, path, operation)
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method in ("get", "post", "put", "patch", "delete") and path != "/api/v1/auth/logout"
+    ]
+
+
+def _body_fields(spec: dict, operation: dict) -> list[str]:
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return sorted(schema.get("properties", {}))
+
+
+@pytest.fixture
+def unlimited(settings, migrated, admin):  # type: ignore[no-untyped-def]
+    """A test client of an app whose rate limits are out of the way (429 is tested elsewhere)."""
+    app = create_app(replace(settings, rate_limit_default="1000000/minute", rate_limit_auth="1000000/minute"))
+    app.config["TESTING"] = True
+    app.test_client_class = ContractClient
+    yield app, app.test_client()
+    app.extensions["boxpro.db"].close()
+
+
+def test_extreme_values_in_every_field_of_every_operation_are_refused_not_crashed_on(
+    unlimited, admin, market, db, caplog
+):
+    """The class of defects 5 and 6 of issue 19: each field of each operation (path, query, JSON body)
+    given each extreme value, the others valid, signed in as an admin: a status the operation documents
+    (ContractClient), never a 5xx, nothing logged as an error, and nothing changed by what was refused."""
+    app, client = unlimited
+    spec = client.get("/openapi.json").get_json()
+    rules = {re.sub(r"<(?:[^>]*:)?(\w+)>", r"{\1}", r.rule): r.rule for r in app.url_map.iter_rules()}
+    problems: list[str] = []
+    tables = OWNED_TABLES + CATALOG_TABLES
+    state = rows(db, tables)
+    sent = 0
+
+    def send(method: str, path: str, what: str, *, query=None, body=None) -> None:  # type: ignore[no-untyped-def]
+        nonlocal state, sent
+        sent += 1
+        data = None if body is None else _json_body(body)
+        try:
+            response = client.open(
+                path, method=method.upper(), query_string=query, data=data, content_type="application/json",
+                headers=admin,
+            )  # fmt: skip
+        except AssertionError as exc:  # ContractClient: a status or body the operation does not document
+            problems.append(f"{method.upper()} {path} {what}: {str(exc)[:300]}")
+            return
+        if response.status_code >= 500:
+            problems.append(f"{method.upper()} {path} {what}: {response.status_code}")
+        elif method != "get":
+            now = rows(db, tables)
+            if response.status_code >= 400 and now != state:
+                changed = [t for t in tables if now[t] != state[t]]
+                problems.append(f"{method.upper()} {path} {what}: refused ({response.status_code}), changed {changed}")
+            state = now
+
+    for method, template, operation in _operations(spec):
+        rule = rules[template]
+        valid_path = fill(rule, VALID_PATH)
+        valid_body = BODIES.get((method.upper(), rule), {}) if "requestBody" in operation else None
+        valid_query = VALID_QUERY.get((method, template), {})
+        for parameter in operation.get("parameters", []):
+            name = parameter["name"]
+            if parameter["in"] == "path":
+                for odd in EXTREMES_PATH:
+                    path = fill(rule, {**VALID_PATH, name: odd})
+                    send(method, path, f"path {name}={odd[:20]!r}", query=valid_query, body=valid_body)
+            elif parameter["in"] == "query":
+                for odd in EXTREMES_QUERY:
+                    send(method, valid_path, f"?{name}={odd[:20]!r}", query={**valid_query, name: odd}, body=valid_body)
+        for name in _body_fields(spec, operation):
+            for odd in EXTREMES_JSON:
+                body = {**(valid_body or {}), name: odd}
+                send(method, valid_path, f"body {name}={str(odd)[:20]!r}", query=valid_query, body=body)
+
+    assert sent > 2000
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not problems and not errors, "\n".join(problems[:60] + errors[:5]) + f"\n({len(problems)} problems)"

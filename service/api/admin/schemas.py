@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 from rq.job import JobStatus
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import day, enum
+from service.api.schemas import Pattern, day, enum
 
 RUN_STATUSES = ("running", "succeeded", "failed", "deferred")
 
 
 class IngestRunArgs(PageArgs):
-    kind = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    kind = fields.String(validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
     status = enum("IngestRunStatus", RUN_STATUSES)
 
 
@@ -39,7 +39,7 @@ class IngestRunPage(Schema):
 class JobTrigger(Schema):
     name = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        validate=Pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
         metadata={"description": "The name of an entry of the schedule (`flask jobs list`)", "example": "sim-tick"},
     )
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from service.api.common import Meta, PageArgs
 from service.api.leaderboard.schemas import ProductFilters
-from service.api.schemas import MetricsSummary, ProductSummary, day, metric_field
+from service.api.schemas import MetricsSummary, Pattern, ProductSummary, day, metric_field
 
 
 class Game(Schema):
@@ -78,4 +78,4 @@ class ProductDetail(Schema):
     marketplaces = fields.List(fields.Nested(MarketplaceBreakdown), required=True)
 
 
-PRODUCT_REF = validate.Regexp(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$")
+PRODUCT_REF = Pattern(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$")

@@ -3,9 +3,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import PERIODS, ProductSummary, day, enum
+from service.api.schemas import PERIODS, Pattern, ProductSummary, day, enum
 
-SCOPE = validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
+SCOPE = Pattern(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
 SENTIMENTS = ("BULLISH", "BEARISH", "NEUTRAL")
 FEAR_GREED = {"Extreme Fear": "EXTREME_FEAR", "Fear": "FEAR", "Neutral": "NEUTRAL", "Greed": "GREED",
               "Extreme Greed": "EXTREME_GREED"}  # fmt: skip

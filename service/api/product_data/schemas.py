@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import day, enum, metric_field
+from service.api.schemas import Pattern, day, enum, metric_field
 from service.core import metrics
 
 # Daily and weekly history charts the catalogue's numbers, by column name; weekly sums the flows.
@@ -61,7 +61,7 @@ class History(Schema):
 
 
 class SalesArgs(PageArgs):
-    marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    marketplace = fields.String(validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
     basis = enum("SaleBasis", BASES)
     from_ = day(data_key="from")
     to = day()
@@ -82,7 +82,7 @@ class SalesPage(Schema):
 
 
 class ListingsArgs(PageArgs):
-    marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    marketplace = fields.String(validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
 
 
 class Listing(Schema):
@@ -102,7 +102,7 @@ class ListingsPage(Schema):
 
 
 class RankHistoryArgs(Schema):
-    scope = fields.String(load_default="all", validate=validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$"))
+    scope = fields.String(load_default="all", validate=Pattern(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$"))
     from_ = day(data_key="from")
     to = day()
 
