@@ -296,3 +296,12 @@ def test_extreme_values_in_every_field_of_every_operation_are_refused_not_crashe
     assert sent > 2000
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert not problems and not errors, "\n".join(problems[:60] + errors[:5]) + f"\n({len(problems)} problems)"
+
+
+def test_a_value_with_a_final_newline_does_not_pass_a_pattern(client, admin, products, db):
+    """Python's `$` matches before a final newline: `^[a-z0-9]+(-[a-z0-9]+)*$` took "lorcana\\n", stored so."""
+    response = client.post("/api/v1/admin/games", json={"code": "lorcana\n", "name": "Lorcana"}, headers=admin)
+    assert_422(response, "json", "code")
+    assert client.get("/api/v1/leaderboard?game=one-piece%0A").status_code == 422
+    assert client.get("/api/v1/products/op-01-box%0A").status_code == 400
+    assert db.execute("SELECT count(*) AS n FROM games").fetchone()["n"] == 2
