@@ -64,8 +64,7 @@ def _get(url: str, settings: Settings) -> tuple[requests.Session, requests.Respo
     """The response, unread, and the session it holds a connection of (a session per download:
     pinned to the one address checked)."""
     try:
-        urls.check_url(url, allow_private=settings.image_allow_private)
-        address = None if settings.image_allow_private else urls.resolve_public(url)
+        address = urls.public_address(url, allow_private=settings.image_allow_private)
     except urls.UnsafeUrl as exc:
         raise ImageRefused(str(exc)) from None
     headers = {"User-Agent": USER_AGENT, "Accept": "image/webp,image/png,image/jpeg"}

@@ -107,6 +107,15 @@ def _compose(conn: psycopg.Connection[Any], settings: MailSettings, row: dict[st
             " your password stays as it is.\n"
         )
         return mail.message(settings, to, "Reset your password", text, message_key=key)
+    if row["kind"] == outbox.ACCOUNT_EXISTS:
+        text = (
+            "Someone (we hope you) tried to create a BoosterBoxPro account with this address. It has an"
+            " account already, so nothing was created and nothing changed.\n\n"
+            f"Sign in here: {base}/signin\n\n"
+            f"Forgot your password? Ask for a link to choose a new one here: {base}/forgot-password\n\n"
+            "If it was not you, ignore this message: your account and password stay as they are.\n"
+        )
+        return mail.message(settings, to, "You already have a BoosterBoxPro account", text, message_key=key)
     details = json.dumps(row["details"], indent=2, sort_keys=True, default=str)
     text = (
         f"{row['message']}\n\n"

@@ -66,7 +66,7 @@ def deliver_webhook(delivery_id: int) -> dict[str, Any]:
             status, error = "failed", "the user removed the webhook"
         else:
             try:
-                address = None if settings.webhook_allow_private else webhooks.resolve_public(row["url"])
+                address = webhooks.public_address(row["url"], allow_private=settings.webhook_allow_private)
                 response = webhooks.send(
                     _http_session(),
                     row["url"],

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -57,6 +58,22 @@ from service.core.logs import configure_logging, new_request_id, request_id_var
 from service.core.settings import Env, Settings, SettingsError
 from service.web import init_web
 
+MAX_INTEGER_DIGITS = 100  # far beyond any field (64-bit integers have 19 digits), far below Python's 4,300
+
+
+class _Unreadable(ValueError):
+    """A JSON value no field can take (see JSONProvider.loads)."""
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _Unreadable(f"an integer of more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise _Unreadable(f"{name} is not a JSON number")
+
 
 class JSONProvider(DefaultJSONProvider):
     """Money leaves the database as Decimal: clients get JSON numbers (exact to the cent), not strings.
@@ -65,11 +82,16 @@ class JSONProvider(DefaultJSONProvider):
     sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """A body nested deeper than the parser can recurse is malformed input (400), not a crash."""
+        """The one reader of request bodies (Flask's get_json and the argument parser's, blueprint.py).
+        What json.loads takes but no field can use is malformed input, a 400 (JSONDecodeError is the
+        ValueError both callers answer so), never a crash: a body nested deeper than the parser can
+        recurse, an integer too long to convert (Python refuses more than 4,300 digits; no field takes
+        more than MAX_INTEGER_DIGITS), and NaN or Infinity, which are not JSON (RFC 8259)."""
         try:
-            return super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+            return super().loads(s, parse_int=_integer, parse_constant=_no_constant, **kwargs)
+        except (RecursionError, _Unreadable) as exc:
+            reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise json.JSONDecodeError(reason, doc="(the body)", pos=0) from None
 
     @staticmethod
     def default(o: Any) -> Any:

@@ -34,7 +34,7 @@ from tests.helpers import (
     empty_data_tables,
     insert_products,
     make_settings,
-    register,
+    new_account,
 )
 
 # Job functions and subprocesses read their settings from the environment: a write's pipeline job is
@@ -150,7 +150,7 @@ def market(db, products, settings):
 @pytest.fixture
 def admin(client, db):
     """An admin's bearer header (root@example.com)."""
-    tokens = register(client, "root@example.com").get_json()["tokens"]
+    tokens = new_account(client, "root@example.com")
     db.execute("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
     return bearer(tokens["access_token"])
 
@@ -158,7 +158,7 @@ def admin(client, db):
 @pytest.fixture
 def user(client, db):
     """An ordinary user's bearer header (ann@example.com)."""
-    return bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])
+    return bearer(new_account(client, "ann@example.com")["access_token"])
 
 
 @pytest.fixture

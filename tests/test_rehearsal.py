@@ -567,8 +567,11 @@ def _alert(d: Deployment, product: Product, threshold: Decimal) -> tuple[dict[st
     registered = requests.post(
         d.api + "/api/v1/auth/register", json={"email": "ann@example.com", "password": PASSWORD}, timeout=10
     )
-    assert registered.status_code == 201, registered.text
-    user = {"Authorization": "Bearer " + registered.json()["tokens"]["access_token"]}
+    assert registered.status_code == 202, registered.text
+    signed_in = requests.post(
+        d.api + "/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}, timeout=10
+    )
+    user = {"Authorization": "Bearer " + signed_in.json()["access_token"]}
     hook = requests.put(d.api + "/api/v1/me/webhook", json={"url": d.receiver.url}, headers=user, timeout=10)
     assert hook.status_code == 200, hook.text
     alert = requests.post(

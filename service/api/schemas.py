@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,17 @@ def whole_cents(amount: Decimal) -> None:
         raise ValidationError("at most 2 decimal places")
 
 
+class Pattern(validate.Regexp):
+    """validate.Regexp matching the whole value: in Python `$` also matches before a final newline, so
+    `^[a-z]+$` took "abc\n" (and stored it). The pattern is written `^...$` for OpenAPI, where (ECMA 262)
+    `$` is the end of the value."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 MONEY: list[Callable[[Any], Any]] = [validate.Range(0, 1_000_000), whole_cents]
 
 
@@ -27,6 +39,26 @@ def enum(title: str, values: Iterable[str], *, names: Iterable[str] = (), **kwar
     if names := list(names):
         metadata["x-enum-varnames"] = names
     return fields.String(validate=validate.OneOf(list(values)), metadata=metadata, **kwargs)
+
+
+# The days the API takes, in any argument or body field (as the README says): wide enough for every
+# box ever sold and every plan ahead, narrow enough that a day computed from one (the day after `to`, 90
+# days before it) is always a date: 0001-01-01 and 9999-12-31 are a 422, not an overflow.
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2100, 12, 31)
+
+
+def _in_range(day: date) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(f"must be from {FIRST_DAY} to {LAST_DAY}")
+
+
+def day(**kwargs: Any) -> fields.Date:
+    """A date the API takes (a query argument or a body field): from FIRST_DAY to LAST_DAY, else a 422.
+    Every input date is one (tests/api/test_bad_input.py checks the input schemas)."""
+    metadata = kwargs.pop("metadata", {})
+    bounds = f"From {FIRST_DAY} to {LAST_DAY}."
+    metadata["description"] = f"{metadata['description']}. {bounds}" if "description" in metadata else bounds
+    return fields.Date(validate=_in_range, metadata=metadata, **kwargs)
 
 
 REPRINT_RISKS = ("LOW", "UNCONFIRMED", "ELEVATED")

@@ -43,8 +43,8 @@ DEFAULT_EXCLUDE_TERMS = [
     "japanese", "japan", "korean", "chinese", "asia", "asian", "opened", "empty", "damaged", "case",
     "pack", "packs", "break", "breaks", "repack", "proxy", "display only",
 ]  # fmt: skip
-_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_PRODUCT_TYPE = re.compile(r"^[a-z_]+$")
+_SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+_PRODUCT_TYPE = re.compile(r"^[a-z_]+\Z")
 
 
 class CatalogError(ValueError):

@@ -23,13 +23,17 @@ log = logging.getLogger(__name__)
 QUEUE = "default"
 SEND_JOB = "jobs.mail.send_email"
 RESET_REQUEST_JOB = "jobs.mail.request_password_reset"
+# The e-mail to an address that has an account, when someone registers it again (no token: it says how
+# to sign in, or to ask for a password reset).
+ACCOUNT_EXISTS = "account_exists"
 # Delays between attempts (seconds): 5 attempts over about 20 minutes; a reset link is wanted now or never.
 RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 STALE_AFTER = "1 hour"
 
 
 def queue(conn: psycopg.Connection[Any], user_id: int, kind: str) -> int:
-    """Write an account e-mail (verify_email, password_reset) into the outbox; `dispatch` after commit."""
+    """Write an account e-mail (verify_email, password_reset, account_exists) into the outbox; `dispatch`
+    after commit."""
     row = conn.execute(query("mail/queue"), {"user_id": user_id, "kind": kind}).fetchone()
     assert row is not None
     return int(row["id"] if isinstance(row, dict) else row[0])

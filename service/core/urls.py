@@ -1,9 +1,11 @@
 """Calls to URLs that users or marketplaces give us (webhooks, box images): the SSRF guard.
 
 Only https, no credentials in the URL, and only public addresses: a URL must not make our workers
-call internal services. `check_url` judges the URL as written (when it is given to us);
-`resolve_public` and `pinned` judge and pin the address the host resolves to (when we call it), so a
-name that resolves elsewhere a moment later (DNS rebinding) cannot lead the connection astray.
+call internal services. `public_address` is the one check, made when a URL is given to us (so that
+its owner learns at once that it will never be called) and again when we call it: `check_url` judges
+the URL as written, `resolve_public` the addresses its host resolves to; `pinned` then pins the
+connection to the address checked, so a name that resolves elsewhere a moment later (DNS rebinding)
+cannot lead it astray.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from requests.adapters import HTTPAdapter
 
 class UnsafeUrl(ValueError):
     """The URL may not be called."""
+
+
+class Unresolvable(UnsafeUrl):
+    """The URL's host has no address now: it cannot be called now, but may be by the time it is."""
 
 
 # IPv6 forms that carry an IPv4 address inside: NAT64 (RFC 6052 and its local-use prefix), which a
@@ -67,14 +73,37 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise UnsafeUrl("the URL has an invalid port")
     if allow_private:
         return
-    try:
-        literal = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        if parts.hostname == "localhost" or parts.hostname.endswith((".localhost", ".local", ".internal")):
-            raise UnsafeUrl("the URL's host is not public") from None
+    host = parts.hostname.rstrip(".")  # `localhost.` is localhost: a final dot only makes a name absolute
+    literal = _address_literal(host)
+    if literal is None:
+        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+            raise UnsafeUrl("the URL's host is not public")
         return
     if not is_public(str(literal)):
         raise UnsafeUrl("the URL's host is not a public address")
+
+
+def _address_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host written as one stands for, in every form the resolver reads as one: besides
+    dotted quads, the legacy IPv4 forms of inet_aton (`2130706433`, `0x7f000001`, `017700000001`,
+    `127.1`, `0`), which getaddrinfo turns into an address without asking any DNS."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def public_address(url: str, *, allow_private: bool) -> str | None:
+    """The one check of a URL we are to call, when it is given to us and when we call it: `check_url`,
+    then (unless `allow_private`) `resolve_public`. Returns the address to pin the connection to, None
+    with `allow_private`. Raises UnsafeUrl; Unresolvable when the host has no address now, which
+    only the caller knows how to take (when a URL is given: it may resolve later; when calling it: no)."""
+    check_url(url, allow_private=allow_private)
+    return None if allow_private else resolve_public(url)
 
 
 def resolve_public(url: str) -> str:
@@ -84,8 +113,8 @@ def resolve_public(url: str) -> str:
     parts = urlsplit(url)
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise UnsafeUrl(f"cannot resolve {parts.hostname}: {exc}") from None
+    except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: a label IDNA cannot encode
+        raise Unresolvable(f"cannot resolve {parts.hostname}: {exc}") from None
     addresses = [str(info[4][0]) for info in infos]
     if not addresses or not all(is_public(a) for a in addresses):
         raise UnsafeUrl(f"{parts.hostname} resolves to a non-public address")

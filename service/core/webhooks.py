@@ -15,10 +15,21 @@ import time
 
 import requests
 
-from service.core.urls import UnsafeUrl, check_url, is_public, pinned, resolve_public
+from service.core.urls import Unresolvable, UnsafeUrl, check_url, is_public, pinned, public_address, resolve_public
 
 # The URL guard moved to service/core/urls.py (box images use it too); its names stay reachable here.
-__all__ = ["USER_AGENT", "UnsafeUrl", "check_url", "is_public", "new_secret", "resolve_public", "send", "sign"]
+__all__ = [
+    "USER_AGENT",
+    "Unresolvable",
+    "UnsafeUrl",
+    "check_url",
+    "is_public",
+    "new_secret",
+    "public_address",
+    "resolve_public",
+    "send",
+    "sign",
+]
 
 USER_AGENT = "BoosterBoxPro-Webhooks/1"
 

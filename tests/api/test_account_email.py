@@ -12,22 +12,23 @@ import pytest
 import redis
 
 from service.core import account_tokens, alerts, outbox
-from tests.helpers import PASSWORD, bearer, clear_of_window_edges, link_token, register, run_jobs
+from tests.helpers import PASSWORD, bearer, clear_of_window_edges, link_token, new_account, register, run_jobs
 
 NEW_PASSWORD = "purple elephant umbrella"
 RESET = "/api/v1/auth/password-reset"
 
 
-def signed_up(client, redis_db, smtp, email: str = "ann@example.com") -> dict:
-    body = register(client, email).get_json()
+def signed_up(client, redis_db, smtp, email: str = "ann@example.com") -> dict[str, str]:
+    """A new account's bearer header, once its verification e-mail is sent."""
+    headers = bearer(new_account(client, email)["access_token"])
     run_jobs(redis_db)  # the verification e-mail
-    return body
+    return headers
 
 
 def test_registration_emails_a_verification_link_that_works_once(client, db, redis_db, smtp):
-    body = signed_up(client, redis_db, smtp)
-    assert body["user"]["email_verified"] is False and body["user"]["alert_emails"] is False
-    headers = bearer(body["tokens"]["access_token"])
+    headers = signed_up(client, redis_db, smtp)
+    me = client.get("/api/v1/me", headers=headers).get_json()
+    assert me["email_verified"] is False and me["alert_emails"] is False
     message = smtp.last()
     assert (message["To"], message["Subject"]) == ("ann@example.com", "Confirm your e-mail address")
     token = link_token(message, "verify-email")
@@ -41,7 +42,7 @@ def test_registration_emails_a_verification_link_that_works_once(client, db, red
 
 @pytest.mark.parametrize("case", ["wrong", "expired", "other purpose"])
 def test_a_wrong_expired_or_misused_verification_token_is_refused(client, db, redis_db, smtp, case):
-    headers = bearer(signed_up(client, redis_db, smtp)["tokens"]["access_token"])
+    headers = signed_up(client, redis_db, smtp)
     token = link_token(smtp.last(), "verify-email")
     if case == "wrong":
         token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -55,7 +56,7 @@ def test_a_wrong_expired_or_misused_verification_token_is_refused(client, db, re
 
 
 def test_resending_the_verification_link(client, db, redis_db, smtp):
-    headers = bearer(signed_up(client, redis_db, smtp)["tokens"]["access_token"])
+    headers = signed_up(client, redis_db, smtp)
     response = client.post("/api/v1/auth/verify-email/resend", headers=headers)
     assert response.status_code == 202
     run_jobs(redis_db)
@@ -72,15 +73,57 @@ def test_a_slow_or_failing_smtp_server_never_fails_or_slows_registration(client,
     smtp.stall_s, smtp.stalls = 3.0, 1
     started = time.monotonic()
     response = register(client)
-    assert response.status_code == 201
+    assert response.status_code == 202
     assert time.monotonic() - started < 2  # the e-mail is the job's business
     run_jobs(redis_db)
     row = db.execute("SELECT status, last_error FROM emails").fetchone()
     assert row["status"] in ("pending", "failed") and row["last_error"]  # recorded, not lost
 
 
+def test_registering_a_taken_address_answers_as_for_a_new_one_and_emails_its_owner(client, db, redis_db, smtp):
+    """It was a 409 ("An account with that email address exists"): registration told who has an account."""
+    new = register(client, "ann@example.com")
+    run_jobs(redis_db)
+    account = db.execute("SELECT * FROM users").fetchone()
+    taken = register(client, "Ann@example.com", NEW_PASSWORD)
+    assert (taken.status_code, taken.get_data()) == (new.status_code, new.get_data())
+    assert db.execute("SELECT * FROM users").fetchall() == [account]  # nothing changed, the password neither
+    run_jobs(redis_db)
+    message = smtp.last()
+    assert (message["To"], message["Subject"]) == ("ann@example.com", "You already have a BoosterBoxPro account")
+    assert "/signin" in message.get_content() and "/forgot-password" in message.get_content()
+    assert db.execute("SELECT count(*) AS n FROM account_tokens").fetchone()["n"] == 1  # no token in it
+    login = {"email": "ann@example.com", "password": NEW_PASSWORD}
+    assert client.post("/api/v1/auth/login", json=login).status_code == 401
+
+
+def test_registering_a_new_or_a_taken_address_takes_similar_time(app, client, db, redis_db, monkeypatch):
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(
+        app.config, "SETTINGS", replace(settings, mail=replace(settings.mail, rate_limit_password_reset="1000/hour"))
+    )
+    register(client)
+    timings: dict[str, list[float]] = {"taken": [], "new": []}
+    answers = set()
+    for i in range(8):
+        for kind, email in (("taken", "ann@example.com"), ("new", f"new{i}@example.com")):
+            started = time.perf_counter()
+            response = client.post(
+                "/api/v1/auth/register",
+                json={"email": email, "password": PASSWORD},
+                environ_base={"REMOTE_ADDR": f"10.0.{i}.1"},
+            )
+            timings[kind].append(time.perf_counter() - started)
+            answers.add((response.status_code, response.get_data()))
+    assert len(answers) == 1 and answers.pop()[0] == 202  # one status and one body for everyone
+    taken, new = statistics.median(timings["taken"]), statistics.median(timings["new"])
+    assert abs(taken - new) < 0.05, (taken, new)  # the same statements either way (auth/register.sql)
+    assert db.execute("SELECT count(*) AS n FROM emails").fetchone()["n"] == 1 + 8 + 8  # and every one e-mailed
+
+
 def test_a_password_reset_by_email_ends_every_session(client, db, redis_db, smtp):
-    tokens = signed_up(client, redis_db, smtp)["tokens"]
+    tokens = new_account(client)
+    run_jobs(redis_db)  # the verification e-mail
     other = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).get_json()
     response = client.post(RESET, json={"email": "Ann@Example.com"})
     assert response.status_code == 202
@@ -175,7 +218,7 @@ def test_a_reset_that_cannot_be_queued_is_a_503_for_everyone(app, client, db, mo
 
 
 def test_alert_emails_are_a_preference_of_the_account(client, db):
-    headers = bearer(register(client).get_json()["tokens"]["access_token"])
+    headers = bearer(new_account(client)["access_token"])
     response = client.patch("/api/v1/me", json={"alert_emails": True}, headers=headers)
     assert response.status_code == 200 and response.get_json()["alert_emails"] is True
     assert client.get("/api/v1/me", headers=headers).get_json()["alert_emails"] is True
@@ -188,7 +231,7 @@ def test_alert_emails_are_a_preference_of_the_account(client, db):
 def test_with_redis_down_registration_works_and_the_sweep_sends_the_email_later(app, client, db, redis_db, smtp):
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(app.extensions, "boxpro.redis", redis.Redis(port=1, socket_connect_timeout=0.2))
-        assert register(client).status_code == 201
+        assert register(client).status_code == 202
     row = db.execute("SELECT status, enqueued_at FROM emails").fetchone()
     assert (row["status"], row["enqueued_at"]) == ("pending", None)  # kept, waiting for a job
     assert alerts.dispatch(db, redis_db) == 1  # what the webhook-sweep entry runs

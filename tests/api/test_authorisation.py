@@ -24,8 +24,8 @@ from tests.helpers import (
     bearer,
     fill,
     metrics,
+    new_account,
     queued_jobs,
-    register,
     snapshot,
 )
 
@@ -76,7 +76,7 @@ def private_routes(app) -> list[tuple[str, str, str]]:
 @pytest.fixture
 def ann(client, db, products):
     """Ann, with one of everything a user owns."""
-    headers = bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])
+    headers = bearer(new_account(client, "ann@example.com")["access_token"])
     client.post("/api/v1/me/watchlist", json={"product": "op-01-box"}, headers=headers)
     alert = client.post(
         "/api/v1/me/alerts", json={"product": "op-01-box", "kind": "floor_below", "price": 100}, headers=headers
@@ -184,7 +184,7 @@ def test_users_get_403_on_every_admin_route(app, client, ann, db, redis_db):
 
 def test_no_user_reads_or_changes_anothers_things(app, client, ann, db):
     _, ann_ids = ann
-    bob = bearer(register(client, "bob@example.com").get_json()["tokens"]["access_token"])
+    bob = bearer(new_account(client, "bob@example.com")["access_token"])
     ann_id = db.execute("SELECT id FROM users WHERE email = 'ann@example.com'").fetchone()["id"]
 
     def anns_things() -> dict[str, list]:

@@ -13,7 +13,7 @@ from jobs.marketplaces import tcgplayer
 from service.core import cache, images
 from tests.fakes import fixtures
 from tests.fakes.marketplaces import png
-from tests.helpers import bearer, register, snapshot
+from tests.helpers import bearer, new_account, snapshot
 
 fake_market = fixtures.fake_market
 marketplace_env = fixtures.marketplace_env
@@ -77,7 +77,7 @@ def test_no_image_no_product_and_bad_requests(client, db, products):
 
 
 def test_every_product_row_points_at_the_stored_image_and_null_without_one(client, db, market, redis_db):
-    signed_in = bearer(register(client, "ann@example.com").get_json()["tokens"]["access_token"])
+    signed_in = bearer(new_account(client, "ann@example.com")["access_token"])
     for product in market:
         client.post("/api/v1/me/watchlist", json={"product": str(product)}, headers=signed_in)
 

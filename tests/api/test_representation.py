@@ -182,7 +182,7 @@ def test_private_reads_have_etags_and_are_never_stored(client, market):
 
 def test_token_responses_and_everything_under_me_are_no_store(client, db):
     registered = register(client, "bob@example.com")
-    assert registered.status_code == 201
+    assert registered.status_code == 202
     login = client.post("/api/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD})
     refresh_token = login.get_json()["refresh_token"]
     refreshed = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {refresh_token}"})

@@ -4,7 +4,7 @@ import pytest
 
 from service.app import create_app
 from service.core.settings import Settings, SettingsError
-from tests.helpers import clear_of_window_edges, make_settings, register
+from tests.helpers import clear_of_window_edges, make_settings, new_account
 
 
 @pytest.fixture
@@ -84,10 +84,7 @@ def test_bad_cors_origins_are_refused_at_start():
 
 def test_signed_in_callers_are_limited_per_account_not_per_address(strict_app, db):
     client = strict_app.test_client()
-    tokens = client.post(
-        "/api/v1/auth/register", json={"email": "ann@example.com", "password": "correct horse battery"}
-    )
-    headers = {"Authorization": f"Bearer {tokens.get_json()['tokens']['access_token']}"}
+    headers = {"Authorization": f"Bearer {new_account(client)['access_token']}"}
     # The account's budget follows it across addresses...
     statuses = [
         client.get("/api/v1/games", headers=headers, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
@@ -146,7 +143,7 @@ def test_a_cached_read_costs_one_redis_round_trip(client, products, redis_db):
 def test_a_signed_in_cached_read_costs_the_same_one_round_trip(client, products, redis_db):
     """Whose budget a request spends needs the token's signature, not its session: a public read
     does not ask Redis whether the session ended (a view behind @login_required does)."""
-    headers = {"Authorization": f"Bearer {register(client).get_json()['tokens']['access_token']}"}
+    headers = {"Authorization": f"Bearer {new_account(client)['access_token']}"}
     assert client.get("/api/v1/games", headers=headers).headers["X-Cache"] == "MISS"
     before = {k: v["calls"] for k, v in redis_db.info("commandstats").items()}
     assert client.get("/api/v1/games", headers=headers).headers["X-Cache"] == "HIT"

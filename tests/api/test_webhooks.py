@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -217,3 +218,37 @@ def test_unsafe_webhook_urls_are_refused(client, products, db, url):
 def test_names_resolving_to_private_addresses_are_refused_at_send_time():
     with pytest.raises(webhooks.UnsafeUrl):
         webhooks.resolve_public("https://localhost:8443/x")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost.",
+        "LOCALHOST",
+        "0x7f000001",
+        "2130706433",
+        "017700000001",
+        "0",
+        "127.1",
+        "0x7f.1",
+        "rebound.example.net",
+    ],
+)
+def test_a_webhook_the_send_time_check_would_refuse_is_refused_when_saved(client, products, db, monkeypatch, host):
+    """Loopback written otherwise (a trailing dot, hex, decimal, octal, short forms) and a name that
+    resolves to loopback were saved, and only refused at every delivery. Saving and sending use the one check."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolver(name, *args, **kwargs):  # the outside world's DNS: this one name points at loopback
+        if name == "rebound.example.net":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 443))]
+        return real_getaddrinfo(name, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    ann = sign_in(client)
+    response = client.put("/api/v1/me/webhook", json={"url": f"https://{host}/hook"}, headers=ann)
+    assert response.status_code == 422, (host, response.get_json())
+    assert "url" in response.get_json()["details"]["json"]
+    assert db.execute("SELECT count(*) AS n FROM webhooks").fetchone()["n"] == 0
+    with pytest.raises(webhooks.UnsafeUrl):  # the check every delivery makes (jobs/webhooks.py)
+        webhooks.public_address(f"https://{host}/hook", allow_private=False)

@@ -17,7 +17,7 @@ from service.core import queueing
 from service.extensions import database, redis_client
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Operations (admins only)")
-_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: `$` would let a final newline through to rq
 
 
 @blp.route("/ingest-runs")
@@ -80,7 +80,7 @@ def recompute_days(body: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, description="No such job")
 def job_state(job_id: str) -> dict[str, Any]:
     """A job's state, result or error."""
-    if not _JOB_ID.match(job_id):
+    if not _JOB_ID.fullmatch(job_id):
         raise ApiError(400, "A job id is letters, digits, '-' and '_'.")
     try:
         job = Job.fetch(job_id, connection=redis_client())

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validates_schema
 from rq.job import JobStatus
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import enum
+from service.api.schemas import Pattern, day, enum
 
 RUN_STATUSES = ("running", "succeeded", "failed", "deferred")
 
 
 class IngestRunArgs(PageArgs):
-    kind = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    kind = fields.String(validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
     status = enum("IngestRunStatus", RUN_STATUSES)
 
 
@@ -39,15 +41,26 @@ class IngestRunPage(Schema):
 class JobTrigger(Schema):
     name = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        validate=Pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
         metadata={"description": "The name of an entry of the schedule (`flask jobs list`)", "example": "sim-tick"},
     )
 
 
+MAX_RECOMPUTE_DAYS = 3 * 366  # as long a range as a history reads; a longer backfill is several requests
+
+
 class RecomputeRequest(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"description": "First day (UTC)"})
-    to = fields.Date(required=True, metadata={"description": "Last day (UTC)"})
+    from_ = day(required=True, data_key="from", metadata={"description": "First day (UTC)"})
+    to = day(
+        required=True,
+        metadata={"description": f"Last day (UTC), at most {MAX_RECOMPUTE_DAYS} days after `from`"},
+    )
     resummarise = fields.Boolean(load_default=False, metadata={"description": "Re-summarise snapshots first"})
+
+    @validates_schema
+    def _bounded(self, data: dict[str, Any], **_: Any) -> None:
+        if (data["to"] - data["from_"]).days > MAX_RECOMPUTE_DAYS:
+            raise ValidationError(f"must be at most {MAX_RECOMPUTE_DAYS} days before `to`", field_name="from")
 
 
 class Progress(Schema):

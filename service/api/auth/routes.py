@@ -19,7 +19,7 @@ from service.api.auth.schemas import (
     PasswordChange,
     PasswordReset,
     PasswordResetRequest,
-    Registered,
+    Registration,
     Tokens,
     User,
     UserChange,
@@ -41,27 +41,43 @@ def _invalid(field: str, problems: list[str]) -> ApiError:
     return ApiError(422, "The request is not valid; see details.", details={"json": {field: problems}})
 
 
+REGISTER_ACCEPTED = {
+    "message": "Sign in with this address and password. We have e-mailed the address: a link to confirm it,"
+    " or, if it had an account already, how to sign in to that one."
+}
+
+
 @blp.route("/auth/register", methods=["POST"])
-@blp.arguments(Credentials)
-@blp.response(201, Registered)
-@blp.alt_response(409, description="The email address is taken")
-def register(credentials: dict[str, Any]) -> dict[str, Any]:
-    """Create an account (role `user`), sign in, and e-mail a link that verifies the address."""
-    problems = accounts.password_problems(credentials["password"], credentials["email"])
+@blp.arguments(Registration)
+@blp.response(202, Accepted)
+def register(body: dict[str, Any]) -> dict[str, str]:
+    """Create an account (role `user`) and e-mail a link that verifies the address; then sign in
+    (POST /auth/login). When the address has an account already, the answer is the same, and so is the
+    work done here: that account's owner is e-mailed how to sign in or reset the password instead, and
+    nothing else changes. So registering does not tell who has an account."""
+    problems = accounts.password_problems(body["password"], body["email"])
     if problems:
         raise _invalid("password", problems)
-    password_hash = accounts.hash_password(credentials["password"])
+    password_hash = accounts.hash_password(body["password"])  # the same work either way
+    settings: Settings = current_app.config["SETTINGS"]
+    rate = Rate.parse(settings.mail.rate_limit_password_reset)
+    # Anyone may register anyone's address: e-mails to an address that has an account are limited per
+    # address, as password resets are (counted for every registration, so the count tells nothing either).
+    quiet = over_limit(current_app, "register", account_tokens.digest(body["email"]).hex(), rate)
     with database().connection() as conn:
-        user = conn.execute(
-            query("auth/create_user"),
-            {"email": credentials["email"], "password_hash": password_hash, "role": "user"},
+        account = conn.execute(
+            query("auth/register"), {"email": body["email"], "password_hash": password_hash}
         ).fetchone()
-        if user is None:
-            raise ApiError(409, "An account with that email address exists.")
-        email_id = outbox.queue(conn, user["id"], account_tokens.VERIFY_EMAIL)
+        if account is None:  # registered by a request that committed meanwhile: that one sends the e-mail
+            return REGISTER_ACCEPTED
+        if not account["created"] and quiet:
+            log.info("registration of an address with an account: asked too often; nothing sent")
+            return REGISTER_ACCEPTED
+        kind = account_tokens.VERIFY_EMAIL if account["created"] else outbox.ACCOUNT_EXISTS
+        email_id = outbox.queue(conn, account["id"], kind)
         conn.commit()
         outbox.dispatch(conn, redis_client(), ids=[email_id])  # after the commit: the job must find its row
-    return {"user": user, "tokens": _session_tokens(tokens.issue_tokens(user), credentials["session"])}
+    return REGISTER_ACCEPTED
 
 
 @blp.route("/auth/login", methods=["POST"])

@@ -32,6 +32,18 @@ class Credentials(Schema):
         return data
 
 
+class Registration(Schema):
+    """No `session`: registering signs no one in (the address may have an account already); sign in next."""
+
+    email = _email()
+    password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
+
+    @post_load
+    def _normalise(self, data: dict, **_: object) -> dict:
+        data["email"] = data["email"].strip().lower()
+        return data
+
+
 class PasswordChange(Schema):
     current_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
     new_password = fields.String(required=True, load_only=True, validate=validate.Length(1, 1024))
@@ -61,11 +73,6 @@ class Tokens(Schema):
     expires_in = fields.Integer(
         required=True, metadata={"description": "Seconds the access token lives", "example": 900}
     )
-
-
-class Registered(Schema):
-    user = fields.Nested(User, required=True)
-    tokens = fields.Nested(Tokens, required=True)
 
 
 class EmailToken(Schema):

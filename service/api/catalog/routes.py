@@ -18,7 +18,7 @@ from service.extensions import database
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Games and sealed products")
 
-_PRODUCT_REF = re.compile(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$")
+_PRODUCT_REF = re.compile(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)\Z")
 
 
 def find_product(ref: str) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from service.api.common import Meta, PageArgs
 from service.api.leaderboard.schemas import ProductFilters
-from service.api.schemas import MetricsSummary, ProductSummary, metric_field
+from service.api.schemas import MetricsSummary, Pattern, ProductSummary, day, metric_field
 
 
 class Game(Schema):
@@ -19,7 +19,7 @@ class GameList(Schema):
 
 
 class ProductListArgs(PageArgs, ProductFilters):
-    date = fields.Date(metadata={"description": "Day of the prices shown (UTC); default: the latest"})
+    date = day(metadata={"description": "Day of the prices shown (UTC); default: the latest"})
 
 
 class ProductListItem(ProductSummary):
@@ -35,7 +35,7 @@ class ProductList(Schema):
 
 
 class ProductArgs(Schema):
-    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+    date = day(metadata={"description": "Day (UTC); default: the latest computed day"})
 
 
 class Product(ProductSummary):
@@ -78,4 +78,4 @@ class ProductDetail(Schema):
     marketplaces = fields.List(fields.Nested(MarketplaceBreakdown), required=True)
 
 
-PRODUCT_REF = validate.Regexp(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$")
+PRODUCT_REF = Pattern(r"^(\d{1,9}|[a-z0-9]+(-[a-z0-9]+)*)$")

@@ -92,8 +92,10 @@ def _check_image_url(body: dict[str, Any]) -> None:
     url = body.get("image_override_url")
     if url is None:
         return
-    try:
-        urls.check_url(url, allow_private=current_app.config["SETTINGS"].image_allow_private)
+    try:  # the check its download makes (jobs/images.py): a URL it would refuse is refused now
+        urls.public_address(url, allow_private=current_app.config["SETTINGS"].image_allow_private)
+    except urls.Unresolvable:
+        pass  # a name without an address yet may have one by the download
     except urls.UnsafeUrl as exc:
         raise ApiError(
             422, "The request is not valid; see details.", details={"json": {"image_override_url": [str(exc)]}}

@@ -3,9 +3,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import MONEY, REPRINT_RISKS, enum
+from service.api.schemas import MONEY, REPRINT_RISKS, Pattern, day, enum
 
-SLUG = validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="lowercase letters, digits and single dashes")
+SLUG = Pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$", error="lowercase letters, digits and single dashes")
 SHORT_TEXT = validate.Length(1, 200)
 
 
@@ -28,11 +28,11 @@ class ProductFields(Schema):
 
     game = fields.String(validate=[validate.Length(1, 50), SLUG])
     name = fields.String(validate=validate.Length(1, 300))
-    product_type = fields.String(validate=validate.Regexp(r"^[a-z_]{1,50}$"))
+    product_type = fields.String(validate=Pattern(r"^[a-z_]{1,50}$"))
     set_code = fields.String(validate=validate.Length(1, 50), allow_none=True)
     set_name = fields.String(validate=SHORT_TEXT, allow_none=True)
-    language = fields.String(validate=validate.Regexp(r"^[a-z]{2}$"))
-    release_date = fields.Date(allow_none=True)
+    language = fields.String(validate=Pattern(r"^[a-z]{2}$"))
+    release_date = day(allow_none=True)
     msrp_usd = fields.Decimal(as_string=False, validate=MONEY, allow_none=True)
     packs_per_box = fields.Integer(validate=validate.Range(1, 10_000), allow_none=True)
     image_override_url = fields.Url(
@@ -55,13 +55,13 @@ class ProductIn(ProductFields):
     slug = fields.String(validate=[validate.Length(1, 200), SLUG], metadata={"description": "Default: from the name"})
     game = fields.String(required=True, validate=[validate.Length(1, 50), SLUG])
     name = fields.String(required=True, validate=validate.Length(1, 300))
-    product_type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]{1,50}$"))
+    product_type = fields.String(required=True, validate=Pattern(r"^[a-z_]{1,50}$"))
 
 
 class SourceFields(Schema):
     external_id = fields.String(validate=SHORT_TEXT, allow_none=True, metadata={"description": "e.g. TCGplayer id"})
     search_query = fields.String(validate=SHORT_TEXT, allow_none=True, metadata={"description": "eBay keywords"})
-    category_id = fields.String(validate=validate.Regexp(r"^[0-9]{1,20}$"), allow_none=True)
+    category_id = fields.String(validate=Pattern(r"^[0-9]{1,20}$"), allow_none=True)
     price_min_usd = fields.Decimal(as_string=False, validate=MONEY, allow_none=True)
     price_max_usd = fields.Decimal(as_string=False, validate=MONEY, allow_none=True)
     exclude_terms = fields.List(fields.String(validate=validate.Length(1, 50)), validate=validate.Length(max=100))
@@ -69,7 +69,7 @@ class SourceFields(Schema):
 
 
 class SourceIn(SourceFields):
-    marketplace = fields.String(required=True, validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    marketplace = fields.String(required=True, validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
 
 
 class AdminSource(SourceIn):

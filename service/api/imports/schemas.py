@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.api.schemas import Pattern
 from service.core.ingest.manual import MAX_ROWS
 
 
 class ImportArgs(Schema):
     marketplace = fields.String(
         load_default="manual",
-        validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"),
+        validate=Pattern(r"^[a-z]+(-[a-z]+)*$"),
         metadata={"description": "The marketplace the observations come from (default: manual)"},
     )
 

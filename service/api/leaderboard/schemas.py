@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import MetricsSummary, ProductSummary, RankMovement, enum
+from service.api.schemas import MetricsSummary, Pattern, ProductSummary, RankMovement, day, enum
 from service.core import metrics
 
 # Sort keys a client may ask for, and the SQL they mean: the request never reaches the SQL text. The
@@ -14,8 +14,8 @@ DIRECTIONS = ("asc", "desc")
 
 
 class ProductFilters(Schema):
-    game = fields.String(validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"), metadata={"example": "one-piece"})
-    product_type = fields.String(validate=validate.Regexp(r"^[a-z_]+$"), metadata={"example": "booster_box"})
+    game = fields.String(validate=Pattern(r"^[a-z0-9]+(-[a-z0-9]+)*$"), metadata={"example": "one-piece"})
+    product_type = fields.String(validate=Pattern(r"^[a-z_]+$"), metadata={"example": "booster_box"})
     release_year = fields.Integer(validate=validate.Range(1990, 2100))
     min_price = fields.Decimal(validate=validate.Range(0, 1_000_000), as_string=False)
     max_price = fields.Decimal(validate=validate.Range(0, 1_000_000), as_string=False)
@@ -29,7 +29,7 @@ class LeaderboardArgs(PageArgs, ProductFilters):
         DIRECTIONS,
         metadata={"description": "Default: desc (asc for the default ranking's rank order)"},
     )
-    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+    date = day(metadata={"description": "Day (UTC); default: the latest computed day"})
 
 
 class LeaderboardRow(RankMovement):

@@ -3,9 +3,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import PERIODS, ProductSummary, enum
+from service.api.schemas import PERIODS, Pattern, ProductSummary, day, enum
 
-SCOPE = validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
+SCOPE = Pattern(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$")
 SENTIMENTS = ("BULLISH", "BEARISH", "NEUTRAL")
 FEAR_GREED = {"Extreme Fear": "EXTREME_FEAR", "Fear": "FEAR", "Neutral": "NEUTRAL", "Greed": "GREED",
               "Extreme Greed": "EXTREME_GREED"}  # fmt: skip
@@ -22,13 +22,13 @@ def fear_greed_label() -> fields.String:
 
 class IndexArgs(Schema):
     scope = fields.String(load_default="all", validate=SCOPE, metadata={"description": "'all' or a game code"})
-    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+    date = day(metadata={"description": "Day (UTC); default: the latest computed day"})
 
 
 class IndexHistoryArgs(Schema):
     scope = fields.String(load_default="all", validate=SCOPE)
-    from_ = fields.Date(data_key="from", metadata={"description": "First day; default: 90 days before `to`"})
-    to = fields.Date(metadata={"description": "Last day; default: the latest computed day"})
+    from_ = day(data_key="from", metadata={"description": "First day; default: 90 days before `to`"})
+    to = day(metadata={"description": "Last day; default: the latest computed day"})
 
 
 class MarketIndex(Schema):
@@ -88,7 +88,7 @@ class MoversArgs(Schema):
     metric = enum("MoverMetric", MOVER_METRICS, load_default="floor")
     period = enum("Period", PERIODS, names=PERIODS.values(), load_default="1d")
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 50))
-    date = fields.Date(metadata={"description": "Day (UTC); default: the latest computed day"})
+    date = day(metadata={"description": "Day (UTC); default: the latest computed day"})
 
 
 class Mover(Schema):

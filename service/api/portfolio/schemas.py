@@ -3,21 +3,21 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta
-from service.api.schemas import MONEY
+from service.api.schemas import MONEY, day
 
 
 class HoldingIn(Schema):
     product = fields.String(required=True, validate=validate.Length(1, 200))
     quantity = fields.Integer(required=True, validate=validate.Range(1, 100_000))
     unit_cost = fields.Decimal(required=True, as_string=False, validate=MONEY)
-    acquired_on = fields.Date()
+    acquired_on = day()
     notes = fields.String(validate=validate.Length(0, 500), allow_none=True)
 
 
 class HoldingPatch(Schema):
     quantity = fields.Integer(validate=validate.Range(1, 100_000))
     unit_cost = fields.Decimal(as_string=False, validate=MONEY)
-    acquired_on = fields.Date()
+    acquired_on = day()
     notes = fields.String(validate=validate.Length(0, 500), allow_none=True)
 
 
@@ -59,8 +59,8 @@ class Portfolio(Schema):
 
 
 class HistoryArgs(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = day(data_key="from")
+    to = day()
 
 
 class ValuePoint(Schema):

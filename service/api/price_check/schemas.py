@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.api.catalog.schemas import PRODUCT_REF
 from service.api.schemas import enum, metric_field
 
 
 class PriceCheckArgs(Schema):
-    product = fields.String(validate=validate.Length(1, 200), metadata={"description": "Product id or slug"})
+    product = fields.String(
+        validate=[validate.Length(1, 200), PRODUCT_REF], metadata={"description": "Product id or slug"}
+    )
     tcgplayer_id = fields.Integer(validate=validate.Range(1, 10**9))
     q = fields.String(validate=validate.Length(2, 200), metadata={"description": "Product name text"})
     price = fields.Decimal(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from service.api.common import Meta, PageArgs
-from service.api.schemas import enum, metric_field
+from service.api.schemas import Pattern, day, enum, metric_field
 from service.core import metrics
 
 # Daily and weekly history charts the catalogue's numbers, by column name; weekly sums the flows.
@@ -23,8 +23,8 @@ class HistoryArgs(Schema):
         metadata={"description": f"Comma-separated; any of {', '.join(DAILY)}"},
     )
     interval = enum("Interval", INTERVALS, names=INTERVALS.values(), load_default="1d")
-    from_ = fields.Date(data_key="from", metadata={"description": "First day (UTC)"})
-    to = fields.Date(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
+    from_ = day(data_key="from", metadata={"description": "First day (UTC)"})
+    to = day(metadata={"description": "Last day (UTC); default: the latest computed day (today for 1h)"})
 
 
 # A point of a history: its period and the metrics asked for, by column name (volume_usd, not volume_24h).
@@ -61,10 +61,10 @@ class History(Schema):
 
 
 class SalesArgs(PageArgs):
-    marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    marketplace = fields.String(validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
     basis = enum("SaleBasis", BASES)
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = day(data_key="from")
+    to = day()
 
 
 class Sale(Schema):
@@ -82,7 +82,7 @@ class SalesPage(Schema):
 
 
 class ListingsArgs(PageArgs):
-    marketplace = fields.String(validate=validate.Regexp(r"^[a-z]+(-[a-z]+)*$"))
+    marketplace = fields.String(validate=Pattern(r"^[a-z]+(-[a-z]+)*$"))
 
 
 class Listing(Schema):
@@ -102,9 +102,9 @@ class ListingsPage(Schema):
 
 
 class RankHistoryArgs(Schema):
-    scope = fields.String(load_default="all", validate=validate.Regexp(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$"))
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    scope = fields.String(load_default="all", validate=Pattern(r"^(all|[a-z0-9]+(-[a-z0-9]+)*)$"))
+    from_ = day(data_key="from")
+    to = day()
 
 
 class RankPoint(Schema):

@@ -24,10 +24,23 @@ export async function signIn(email: string, password: string): Promise<void> {
   sessionExpired.set(false);
 }
 
+/** Registering answers the same whether or not the address had an account (its owner is e-mailed
+ * instead), so it signs no one in: sign in next. If that fails, the address had an account already. */
 export async function signUp(email: string, password: string): Promise<void> {
-  const registered = await withCookieSession<{ tokens: Tokens }>("/auth/register", { email, password });
-  session.set({ accessToken: registered.tokens.access_token, email });
-  sessionExpired.set(false);
+  await api<void>("/auth/register", { method: "POST", body: { email, password } });
+  try {
+    await signIn(email, password);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      throw new ApiError(
+        401,
+        "Could not sign you in with this address and password. If the address has an account already, we have " +
+          "e-mailed it how to sign in or reset its password.",
+        error.code,
+      );
+    }
+    throw error;
+  }
 }
 
 export async function signOut(): Promise<void> {

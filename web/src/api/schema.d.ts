@@ -53,7 +53,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account (role user), sign in, and e-mail a link that verifies the address. */
+        /**
+         * Create an account (role user) and e-mail a link that verifies the address; then sign in (POST /auth/login).
+         * @description Create an account (role `user`) and e-mail a link that verifies the address; then sign in (POST /auth/login). When the address has an account already, the answer is the same, and so is the work done here: that account's owner is e-mailed how to sign in or reset the password instead, and nothing else changes. So registering does not tell who has an account.
+         */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -962,6 +965,14 @@ export interface components {
                 };
             };
         };
+        Registration: {
+            /** Format: email */
+            email: string;
+            password: string;
+        };
+        Accepted: {
+            message: string;
+        };
         /**
          * SessionKind
          * @enum {string}
@@ -976,6 +987,18 @@ export interface components {
              * @default bearer
              */
             session: components["schemas"]["SessionKind"];
+        };
+        Tokens: {
+            access_token: string;
+            /** @description Absent in cookie sessions: it is in the cookie */
+            refresh_token?: string;
+            /** @example Bearer */
+            token_type: string;
+            /**
+             * @description Seconds the access token lives
+             * @example 900
+             */
+            expires_in: number;
         };
         /**
          * Role
@@ -998,22 +1021,6 @@ export interface components {
             /** @description Alert firings are e-mailed (once the address is verified) */
             alert_emails: boolean;
         };
-        Tokens: {
-            access_token: string;
-            /** @description Absent in cookie sessions: it is in the cookie */
-            refresh_token?: string;
-            /** @example Bearer */
-            token_type: string;
-            /**
-             * @description Seconds the access token lives
-             * @example 900
-             */
-            expires_in: number;
-        };
-        Registered: {
-            user: components["schemas"]["User"];
-            tokens: components["schemas"]["Tokens"];
-        };
         UserChange: {
             alert_emails: boolean;
         };
@@ -1024,9 +1031,6 @@ export interface components {
         EmailToken: {
             /** @description From the link */
             token: string;
-        };
-        Accepted: {
-            message: string;
         };
         PasswordResetRequest: {
             /** Format: email */
@@ -1708,14 +1712,20 @@ export interface components {
             product: string;
             quantity: number;
             unit_cost: number;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description From 1990-01-01 to 2100-12-31.
+             */
             acquired_on?: string;
             notes?: string | null;
         };
         HoldingPatch: {
             quantity?: number;
             unit_cost?: number;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description From 1990-01-01 to 2100-12-31.
+             */
             acquired_on?: string;
             notes?: string | null;
         };
@@ -1951,12 +1961,12 @@ export interface components {
         RecomputeRequest: {
             /**
              * Format: date
-             * @description First day (UTC)
+             * @description First day (UTC). From 1990-01-01 to 2100-12-31.
              */
             from: string;
             /**
              * Format: date
-             * @description Last day (UTC)
+             * @description Last day (UTC), at most 1098 days after `from`. From 1990-01-01 to 2100-12-31.
              */
             to: string;
             /**
@@ -1983,7 +1993,10 @@ export interface components {
             set_code?: string | null;
             set_name?: string | null;
             language?: string;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description From 1990-01-01 to 2100-12-31.
+             */
             release_date?: string | null;
             msrp_usd?: number | null;
             packs_per_box?: number | null;
@@ -2020,7 +2033,10 @@ export interface components {
             set_code: string | null;
             set_name: string | null;
             language: string;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description From 1990-01-01 to 2100-12-31.
+             */
             release_date: string | null;
             msrp_usd: number | null;
             packs_per_box: number | null;
@@ -2050,7 +2066,10 @@ export interface components {
             set_code?: string | null;
             set_name?: string | null;
             language?: string;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description From 1990-01-01 to 2100-12-31.
+             */
             release_date?: string | null;
             msrp_usd?: number | null;
             packs_per_box?: number | null;
@@ -2312,38 +2331,20 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["Registration"];
             };
         };
         responses: {
-            /** @description Created */
-            201: {
+            /** @description Accepted */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Registered"];
+                    "application/json": components["schemas"]["Accepted"];
                 };
             };
             400: components["responses"]["BAD_REQUEST"];
-            /** @description The email address is taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "status": 409,
-                     *       "code": "conflict",
-                     *       "message": "The email address is taken.",
-                     *       "details": {},
-                     *       "request_id": "0f9c2b6e4d3a4e0b"
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
             429: components["responses"]["TOO_MANY_REQUESTS"];
@@ -2871,7 +2872,7 @@ export interface operations {
                 q?: string;
                 limit?: number;
                 offset?: number;
-                /** @description Day of the prices shown (UTC); default: the latest */
+                /** @description Day of the prices shown (UTC); default: the latest. From 1990-01-01 to 2100-12-31. */
                 date?: string;
             };
             header?: never;
@@ -2898,7 +2899,7 @@ export interface operations {
     getProduct: {
         parameters: {
             query?: {
-                /** @description Day (UTC); default: the latest computed day */
+                /** @description Day (UTC); default: the latest computed day. From 1990-01-01 to 2100-12-31. */
                 date?: string;
             };
             header?: never;
@@ -2949,9 +2950,9 @@ export interface operations {
                 /** @description Comma-separated; any of floor_price, market_price, volume_24h, volume_7d, volume_30d, volume_ema_7d, units_sold, units_sold_7d, units_sold_30d, floor_change_pct_1d, floor_change_pct_7d, floor_change_pct_30d, visible_market_cap, liquidity_score, days_to_plus_20pct, expected_days_to_sell, active_listings, units_listed, momentum, sold_avg_30d, volume_usd, floor_low, units_near_floor, sales_count, units_added, volume_ema_30d, units_sold_ema_7d, volume_sma_7d, volume_sma_30d, units_sold_sma_7d, units_sold_sma_30d, units_added_sma_7d, units_added_sma_30d, floor_sma_7d, market_change_pct_1d, market_change_pct_7d, market_change_pct_30d, volume_change_pct_7d, volume_change_pct_30d, added_avg_30d, absorption_ratio */
                 metrics?: string;
                 interval?: components["schemas"]["Interval"];
-                /** @description First day (UTC) */
+                /** @description First day (UTC). From 1990-01-01 to 2100-12-31. */
                 from?: string;
-                /** @description Last day (UTC); default: the latest computed day (today for 1h) */
+                /** @description Last day (UTC); default: the latest computed day (today for 1h). From 1990-01-01 to 2100-12-31. */
                 to?: string;
             };
             header?: never;
@@ -2986,7 +2987,9 @@ export interface operations {
                 offset?: number;
                 marketplace?: string;
                 basis?: components["schemas"]["SaleBasis"];
+                /** @description From 1990-01-01 to 2100-12-31. */
                 from?: string;
+                /** @description From 1990-01-01 to 2100-12-31. */
                 to?: string;
             };
             header?: never;
@@ -3050,7 +3053,9 @@ export interface operations {
         parameters: {
             query?: {
                 scope?: string;
+                /** @description From 1990-01-01 to 2100-12-31. */
                 from?: string;
+                /** @description From 1990-01-01 to 2100-12-31. */
                 to?: string;
             };
             header?: never;
@@ -3177,7 +3182,7 @@ export interface operations {
                 sort?: components["schemas"]["LeaderboardSort"];
                 /** @description Default: desc (asc for the default ranking's rank order) */
                 direction?: components["schemas"]["Direction"];
-                /** @description Day (UTC); default: the latest computed day */
+                /** @description Day (UTC); default: the latest computed day. From 1990-01-01 to 2100-12-31. */
                 date?: string;
             };
             header?: never;
@@ -3224,7 +3229,7 @@ export interface operations {
             query?: {
                 /** @description 'all' or a game code */
                 scope?: string;
-                /** @description Day (UTC); default: the latest computed day */
+                /** @description Day (UTC); default: the latest computed day. From 1990-01-01 to 2100-12-31. */
                 date?: string;
             };
             header?: never;
@@ -3270,9 +3275,9 @@ export interface operations {
         parameters: {
             query?: {
                 scope?: string;
-                /** @description First day; default: 90 days before `to` */
+                /** @description First day; default: 90 days before `to`. From 1990-01-01 to 2100-12-31. */
                 from?: string;
-                /** @description Last day; default: the latest computed day */
+                /** @description Last day; default: the latest computed day. From 1990-01-01 to 2100-12-31. */
                 to?: string;
             };
             header?: never;
@@ -3320,7 +3325,7 @@ export interface operations {
                 metric?: components["schemas"]["MoverMetric"];
                 period?: components["schemas"]["Period"];
                 limit?: number;
-                /** @description Day (UTC); default: the latest computed day */
+                /** @description Day (UTC); default: the latest computed day. From 1990-01-01 to 2100-12-31. */
                 date?: string;
             };
             header?: never;
@@ -3823,7 +3828,9 @@ export interface operations {
     getPortfolioHistory: {
         parameters: {
             query?: {
+                /** @description From 1990-01-01 to 2100-12-31. */
                 from?: string;
+                /** @description From 1990-01-01 to 2100-12-31. */
                 to?: string;
             };
             header?: never;
