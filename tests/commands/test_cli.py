@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 
-def test_db_upgrade_is_a_no_op_on_a_migrated_database(runner):
+def test_db_upgrade_is_a_no_op_on_a_migrated_database(runner, db):  # db: in demo mode, as DATA_MODE says
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output

@@ -43,7 +43,7 @@ def metrics(db) -> list[dict[str, Any]]:
 def admin(stack: Stack, db) -> dict[str, str]:
     """An admin's bearer header, signed in on the deployment (the role is in the token)."""
     account = {"email": "root@example.com", "password": PASSWORD}
-    assert requests.post(f"{stack.base}/api/v1/auth/register", json=account, timeout=10).status_code == 201
+    assert requests.post(f"{stack.base}/api/v1/auth/register", json=account, timeout=10).status_code == 202
     db.execute("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
     return bearer(requests.post(f"{stack.base}/api/v1/auth/login", json=account, timeout=10).json()["access_token"])
 

@@ -167,7 +167,7 @@ def test_sessions_ended_while_redis_is_down_stay_ended_when_it_comes_back_with_i
     base, own = api_with_persistent_redis
     for email in ("ann@example.com", "bob@example.com"):
         assert requests.post(f"{base}/api/v1/auth/register", json={"email": email, "password": PASSWORD},
-                             timeout=10).status_code == 201  # fmt: skip
+                             timeout=10).status_code == 202  # fmt: skip
     signed_out, kept = _sign_in(base, "ann@example.com"), _sign_in(base, "ann@example.com")
     spent = _sign_in(base, "ann@example.com")
     rotated = requests.post(f"{base}/api/v1/auth/refresh", headers=bearer(spent["refresh_token"]), timeout=10).json()
@@ -204,7 +204,7 @@ def test_a_job_trigger_during_an_outage_is_refused_whole_and_runs_once_after(api
     exactly one job."""
     base, own = api_with_persistent_redis
     account = {"email": "root@example.com", "password": PASSWORD}
-    assert requests.post(f"{base}/api/v1/auth/register", json=account, timeout=10).status_code == 201
+    assert requests.post(f"{base}/api/v1/auth/register", json=account, timeout=10).status_code == 202
     db.execute("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
     admin = bearer(requests.post(f"{base}/api/v1/auth/login", json=account, timeout=10).json()["access_token"])
     recompute = {"from": "2026-02-01", "to": "2026-02-02"}
