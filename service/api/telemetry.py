@@ -36,6 +36,7 @@ from service.core import circuits
 from service.core.background_jobs import FAILING, background_jobs
 from service.core.cache import data_state, job_stats
 from service.core.db import Database
+from service.core.settings import Settings
 
 REQUESTS = Counter("boxpro_http_requests", "HTTP requests served", ["endpoint", "method", "status"])
 LATENCY = Histogram(
@@ -163,12 +164,12 @@ class BackgroundJobCollector(Collector):
     """TimescaleDB's background jobs, read from the database at scrape time. Without the database the
     families are left out (the scrape itself, and /health/ready, tell that the database is down)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, timeout_s: float) -> None:
+        self.db, self.timeout_s = db, timeout_s
 
     def collect(self) -> Iterator[Metric]:
         try:
-            with self.db.reading() as conn:
+            with self.db.connection(timeout=self.timeout_s) as conn:
                 jobs = background_jobs(conn)
         except Exception:  # a scrape must never fail for this part
             log.warning("timescaledb background jobs: not read", exc_info=True)
@@ -191,7 +192,7 @@ class BackgroundJobCollector(Collector):
         yield from (runs, failures, failing)
 
 
-def _registry(client: redis.Redis, db: Database, mode: str) -> CollectorRegistry:
+def _registry(client: redis.Redis, db: Database, settings: Settings) -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
@@ -199,8 +200,8 @@ def _registry(client: redis.Redis, db: Database, mode: str) -> CollectorRegistry
         for collector in (REQUESTS, LATENCY, CACHE):
             registry.register(collector)
     registry.register(RedisStateCollector(client))
-    registry.register(DataModeCollector(mode))
-    registry.register(BackgroundJobCollector(db))
+    registry.register(DataModeCollector(settings.data_mode))
+    registry.register(BackgroundJobCollector(db, settings.health_timeout_s))
     return registry
 
 
@@ -213,7 +214,7 @@ def metrics() -> Response:
             raise ApiError(401, "GET /metrics needs the metrics token.")
     settings = current_app.config["SETTINGS"]
     body = generate_latest(
-        _registry(current_app.extensions["boxpro.redis"], current_app.extensions["boxpro.db"], settings.data_mode)
+        _registry(current_app.extensions["boxpro.redis"], current_app.extensions["boxpro.db"], settings)
     )
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 

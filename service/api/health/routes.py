@@ -72,7 +72,7 @@ def _check_data() -> dict[str, Any]:
 def _check_background_jobs() -> dict[str, Any]:
     """TimescaleDB's own jobs (the refresh policies): one whose last run failed is named here. The
     pipeline refreshes every window it needs itself, so answers stay right: a warning, not unready."""
-    with database().reading() as conn:
+    with database().connection(timeout=current_app.config["SETTINGS"].health_timeout_s) as conn:
         jobs = background_jobs(conn)
     failing = [job.summary() for job in jobs if job.state == FAILING]
     return {
@@ -91,6 +91,8 @@ CHECKS = (
 )
 # Reported, but never a reason to take the API out of a load balancer: it answers rightly without them.
 WARNINGS = {"timescaledb_jobs", "data"}
+# Read from the database: left out while it is down (its check says why), so a probe waits for it once.
+FROM_DATABASE = {"timescaledb_jobs", "data"}
 
 
 @blp.route("/ready")
@@ -104,6 +106,8 @@ def readiness() -> tuple[dict[str, Any], int]:
     old data does not make the API unready)."""
     checks: dict[str, dict[str, Any]] = {}
     for name, check in CHECKS:
+        if name in FROM_DATABASE and not checks["database"]["ok"]:
+            continue
         try:
             checks[name] = check()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", and is reported
