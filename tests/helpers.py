@@ -37,7 +37,10 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:56379/15")
 MARKET_NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 MARKET_LAST_DAY = MARKET_NOW.date().isoformat()
 # Tables that describe the schema or hold reference data seeded by migrations; kept between tests.
-KEPT_TABLES = {"schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings", "data_mode"}
+KEPT_TABLES = {
+    "schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings", "data_mode",
+    "league_presets",
+}
 
 
 def make_settings(**overrides: object) -> Settings:
