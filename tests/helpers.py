@@ -40,7 +40,7 @@ MARKET_LAST_DAY = MARKET_NOW.date().isoformat()
 KEPT_TABLES = {
     "schema_migrations", "schema_repeatables", "rollup_definitions", "marketplaces", "settings", "data_mode",
     "league_presets",
-}
+}  # fmt: skip
 
 
 def make_settings(**overrides: object) -> Settings:
