@@ -381,3 +381,72 @@ def close(a: Any, b: Any, rel: float = 1e-6, abs_: float = 1e-9) -> bool:
     if isinstance(a, bool | str | date) or isinstance(b, bool | str | date):
         return a == b
     return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+
+
+# -- Fantasy leagues (docs/METRICS.md, "Fantasy leagues") -----------------------------------------
+
+POSITION_POINTS = [25, 18, 15, 12, 10, 8, 6, 4, 2, 1]
+LEAGUE_PRESETS = {
+    "balanced": (Decimal(1), Decimal(1)),
+    "momentum": (Decimal(2), Decimal("0.5")),
+    "volume": (Decimal("0.5"), Decimal(2)),
+}
+FREE_TRANSFERS, TRANSFER_COST = 2, 4
+
+
+def league_product_points(
+    metrics: dict[tuple[int, date], dict[str, Any]], active: set[int], lock_day: date
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every active product's points in the round locking on `lock_day`, per preset, from the stored
+    daily metrics (`metrics[(product, day)]`, as daily_metrics() returns them)."""
+    week = [lock_day + timedelta(days=i) for i in range(7)]
+    price_day, last_day = lock_day - timedelta(days=1), week[-1]
+    volume = {p: sum((metrics[(p, d)]["volume_usd"] for d in week if (p, d) in metrics), Decimal(0)) for p in active}
+    result = {}
+    for p in active:
+        # competition ranking: one more than the number of products that sold more
+        rank = 1 + sum(v > volume[p] for v in volume.values())
+        pos = POSITION_POINTS[rank - 1] if volume[p] > 0 and rank <= len(POSITION_POINTS) else 0
+        before = metrics.get((p, price_day), {}).get("floor_price")
+        after = metrics.get((p, last_day), {}).get("floor_price")
+        pct = (after - before) / before * 100 if before and after is not None else None
+        for preset, (w_price, w_volume) in LEAGUE_PRESETS.items():
+            points = Decimal(0) if pct is None else cents(w_price * pct + w_volume * pos)
+            result[(preset, p)] = {
+                "volume_usd": volume[p],
+                "pct": pct,
+                "pos": pos,
+                "points": points,
+                "insufficient_data": pct is None,
+            }
+    return result
+
+
+def league_results(
+    rosters: list[dict[str, Any]], points: dict[tuple[date, str, int], dict[str, Any]]
+) -> dict[tuple[int, int, int], dict[str, Any]]:
+    """Each roster's score. A roster: league_id, round_no, member_id, lock_day, preset, product_ids,
+    captain_id, wildcard. `points[(lock_day, preset, product)]`: league_product_points' rows."""
+    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for r in rosters:
+        history[r["member_id"]].append(r)
+    result = {}
+    for r in rosters:
+        earlier = [e for e in history[r["member_id"]] if e["round_no"] < r["round_no"]]
+        last_locked = max(earlier, key=lambda e: e["round_no"]) if earlier else None
+        transfers = len(set(r["product_ids"]) - set(last_locked["product_ids"])) if last_locked else 0
+        penalty = 0 if r["wildcard"] else TRANSFER_COST * max(0, transfers - FREE_TRANSFERS)
+        total, flagged = Decimal(0), 0
+        for p in r["product_ids"]:
+            row = points.get((r["lock_day"], r["preset"], p))
+            flagged += row is None or row["insufficient_data"]
+            value = row["points"] if row else Decimal(0)
+            total += 2 * value if p == r["captain_id"] else value
+        result[(r["league_id"], r["round_no"], r["member_id"])] = {
+            "product_points": total,
+            "transfers": transfers,
+            "penalty": Decimal(penalty),
+            "points": total - penalty,
+            "insufficient_products": flagged,
+        }
+    return result
