@@ -343,7 +343,10 @@ def test_env_example_credits_each_script_variable_to_a_file_that_reads_it():
 # -- docs/METRICS.md and the database ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", ["product_metrics_daily", "product_ranks_daily", "market_index_daily"])
+@pytest.mark.parametrize(
+    "table",
+    ["product_metrics_daily", "product_ranks_daily", "market_index_daily", "league_product_points", "league_results"],
+)
 def test_metrics_md_defines_every_column(db, table):
     text = TEXTS[PROJECT_ROOT / "docs" / "METRICS.md"]
     columns = [
