@@ -21,10 +21,10 @@ psql:           ## a psql shell on the project's database
 	@source scripts/lib.sh && exec $$PG_BIN/psql "$$DATABASE_URL"
 
 setup:          ## install and start everything, apply migrations
-	@scripts/setup.sh && $(FLASK) db upgrade
+	@scripts/setup.sh && . scripts/lib.sh && $(FLASK) db upgrade
 
 migrate:        ## apply pending migrations
-	@$(FLASK) db upgrade
+	@. scripts/lib.sh && $(FLASK) db upgrade
 
 lint:           ## ruff, mypy, and every test module imports (mypy does not read tests/)
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy \

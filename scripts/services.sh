@@ -17,7 +17,6 @@ PG_LOG="$PG_HOME/postgres.log"
 pg_running() { [[ -f "$PG_DATA/postmaster.pid" ]] && as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 redis_pid() { [[ -f "$REDIS_DIR/redis.pid" ]] && cat "$REDIS_DIR/redis.pid"; }
 redis_running() { local pid; pid="$(redis_pid)" && kill -0 "$pid" 2>/dev/null; }
-port_taken() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 init_pg() {
   [[ -f "$PG_DATA/PG_VERSION" ]] && return
