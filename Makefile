@@ -1,4 +1,6 @@
 # The two commands: `make run` (the service with live data) and `make test`.
+# Every recipe that reaches the services reads the project's variables (PG_PORT, REDIS_PORT, .env, ...)
+# through scripts/lib.sh, as the scripts do (tests/test_make.py checks it).
 SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service.app
@@ -21,10 +23,10 @@ psql:           ## a psql shell on the project's database
 	@source scripts/lib.sh && exec $$PG_BIN/psql "$$DATABASE_URL"
 
 setup:          ## install and start everything, apply migrations
-	@scripts/setup.sh && $(FLASK) db upgrade
+	@scripts/setup.sh && . scripts/lib.sh && $(FLASK) db upgrade
 
 migrate:        ## apply pending migrations
-	@$(FLASK) db upgrade
+	@. scripts/lib.sh && $(FLASK) db upgrade
 
 lint:           ## ruff, mypy, and every test module imports (mypy does not read tests/)
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy \
