@@ -37,6 +37,9 @@ export REDIS_URL="${REDIS_URL:-redis://$REDIS_HOST:$REDIS_PORT/0}"
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# Does a server answer on host $1, port $2?
+port_taken() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
 # Run a command as root: directly when we are root, through sudo otherwise.
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi

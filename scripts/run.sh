@@ -3,6 +3,7 @@
 # rq-dashboard in the foreground until Ctrl-C, each restarted by itself if it dies.
 . "$(dirname "$0")/lib.sh"
 
+"$ROOT/scripts/serve.sh" --check-ports  # before minutes of setup, not after
 "$ROOT/scripts/setup.sh"
 "$ROOT/scripts/web.sh" build  # the web dashboard the API serves at /
 cd "$ROOT"

@@ -6,6 +6,14 @@
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 
+# A port already served (a second `make run` of this checkout, another program) would make the API or
+# the dashboard exit at once and be restarted for ever: say so and stop instead, as for PostgreSQL and
+# Redis (scripts/services.sh). `serve.sh --check-ports` does only this.
+check_port() { ! port_taken "$API_HOST" "$1" || die "port $API_HOST:$1 is taken by another server; set $2"; }
+check_port "$API_PORT" API_PORT
+check_port "$DASHBOARD_PORT" DASHBOARD_PORT
+[[ "${1:-}" == --check-ports ]] && exit 0
+
 # Every process is supervised: one that dies comes back by itself, the rest keep running.
 . "$ROOT/scripts/supervise.sh"
 WORKER_NAME="${WORKER_NAME:-$(hostname)-make-run-worker}"
