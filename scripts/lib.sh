@@ -25,6 +25,8 @@ REDIS_PORT="${REDIS_PORT:-56379}"
 API_HOST="${API_HOST:-127.0.0.1}"
 API_PORT="${API_PORT:-8000}"
 DASHBOARD_PORT="${DASHBOARD_PORT:-9181}"
+# Links in e-mails point at the running service unless the web client is elsewhere.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$API_HOST:$API_PORT}"
 
 # Private service state lives here (git-ignored).
 VAR_DIR="${VAR_DIR:-$ROOT/.var}"

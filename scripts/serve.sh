@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 supervise api gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
-supervise worker rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --logging_level WARNING --name "$WORKER_NAME" default & pids+=($!)
+supervise worker rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --name "$WORKER_NAME" default & pids+=($!)
 supervise scheduler flask --app service.app jobs scheduler & pids+=($!)
 supervise dashboard rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
 
