@@ -1,4 +1,6 @@
 # The two commands: `make run` (the service with live data) and `make test`.
+# Every recipe that reaches the services reads the project's variables (PG_PORT, REDIS_PORT, .env, ...)
+# through scripts/lib.sh, as the scripts do (tests/test_make.py checks it).
 SHELL := /bin/bash
 VENV ?= .venv
 FLASK := $(VENV)/bin/flask --app service.app

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq_scheduler import Scheduler
@@ -55,6 +57,8 @@ NEVER_EXPIRES = -1
 INTERVAL_S = 5
 RECONCILE_EVERY_S = 60
 LATE_AFTER_S = 60
+# A Redis outage: the scheduler tries again after a pause that doubles from 1 s up to this.
+RECONNECT_MAX_S = 30
 
 
 def for_mode(mode: str) -> tuple[Entry, ...]:
@@ -120,6 +124,37 @@ class ReconcilingScheduler(Scheduler):
             reconcile(self, self.entries)
             self._reconciled_at = time.monotonic()
         return super().enqueue_jobs()
+
+    def run(self, burst: bool = False) -> None:
+        """rq-scheduler's loop, which ends at the first Redis error: this one rides out an outage (a
+        Redis restart, a failover), trying again after a pause that doubles from 1 s up to
+        RECONNECT_MAX_S, and reconciles the schedule as soon as Redis is back."""
+        delay = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                super().run(burst)
+                return
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                if time.monotonic() - started >= RECONNECT_MAX_S:
+                    delay = 1.0  # it ran a while: a new outage, not the same one
+                log.warning("redis unreachable; the scheduler retries", extra={"error": str(exc), "retry_in_s": delay})
+                time.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
+                self._reconciled_at = -float("inf")  # Redis may have come back without its data
+
+    def heartbeat(self) -> None:
+        if not self.connection.expire(self.key, int(self._interval) + 10):
+            # Redis came back without this process's registration (an outage shorter than the loop's
+            # pause, a restart without persistence): register again, and put the schedule back now.
+            self.register_birth()
+            self._reconciled_at = -float("inf")
+
+    def register_birth(self) -> None:
+        # The name is this process's own (host:pid:random): a registration under it that outlived an
+        # outage, with no death recorded, is this process's, not another live scheduler's.
+        self.connection.delete(self.key)
+        super().register_birth()
 
 
 @dataclass(frozen=True)

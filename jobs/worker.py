@@ -15,6 +15,8 @@ from rq.queue import Queue
 from rq.registry import StartedJobRegistry
 
 from service.core.cache import record_job
+from service.core.logs import configure_logging
+from service.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,16 @@ def job_name(job: Job) -> str:
 
 
 class Worker(rq.Worker):
+    def bootstrap(self, logging_level: str | None = "INFO", *args: Any, **kwargs: Any) -> None:
+        """The project's structured logging (JSON lines on stderr, LOG_LEVEL), as in the API: the jobs'
+        own lines (e-mails of the console backend, skipped adapters, the pipeline's progress) and RQ's
+        go through it. RQ's CLI gave its own loggers handlers of their own; those would print twice."""
+        level = Settings.from_env().log_level
+        configure_logging(level)
+        for name in ("rq.worker", "rq.job", "rq.scheduler"):
+            logging.getLogger(name).handlers.clear()
+        super().bootstrap(level, *args, **kwargs)
+
     def perform_job(self, job: Job, queue: Queue) -> Any:
         started = time.monotonic()
         ok = super().perform_job(job, queue)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the project needs from Debian (PostgreSQL 15, Redis, build tools, wrk for
-# `make bench-api`, Chromium for the web client's browser tests and `make bench-web`, Node.js and npm
+# `make bench-api`, Chromium for the web client's browser tests and `make bench-web`, faketime for the
+# clock runs of `make test` (scripts/clock.sh), Node.js and npm
 # to build the web client) and builds
 # TimescaleDB from Debian 13's source package when it is missing. Idempotent and fast when all is there.
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(procps postgresql-$PG_VERSION postgresql-server-dev-$PG_VERSION redis-server cmake build-essential
-          xz-utils libssl-dev libkrb5-dev wrk chromium)
+          xz-utils libssl-dev libkrb5-dev wrk chromium faketime)
 # The web client is built and tested with Node 20 (the project's machines have NodeSource's, whose nodejs
 # bundles npm and conflicts with Debian's npm package). Only where there is no npm at all, Debian's
 # nodejs 18 and npm are installed: Vite 6 and Vitest 3 support it, one build-only dependency asks for 20.

@@ -25,6 +25,8 @@ REDIS_PORT="${REDIS_PORT:-56379}"
 API_HOST="${API_HOST:-127.0.0.1}"
 API_PORT="${API_PORT:-8000}"
 DASHBOARD_PORT="${DASHBOARD_PORT:-9181}"
+# Links in e-mails point at the running service unless the web client is elsewhere.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$API_HOST:$API_PORT}"
 
 # Private service state lives here (git-ignored).
 VAR_DIR="${VAR_DIR:-$ROOT/.var}"
@@ -37,7 +39,7 @@ export REDIS_URL="${REDIS_URL:-redis://$REDIS_HOST:$REDIS_PORT/0}"
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# Something answers on HOST PORT (our own server or another's).
+# Does a server answer on host $1, port $2?
 port_taken() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # Run a command as root: directly when we are root, through sudo otherwise.

@@ -3,12 +3,7 @@
 # rq-dashboard in the foreground until Ctrl-C, each restarted by itself if it dies.
 . "$(dirname "$0")/lib.sh"
 
-# Another server on the API's or the dashboard's port (a second `make run` in this checkout, say) would
-# leave ours failing to bind and restarting for ever while the other answers: refuse before any set-up.
-for variable in API_PORT DASHBOARD_PORT; do
-  port_taken "$API_HOST" "${!variable}" && die "port $API_HOST:${!variable} is taken by another server; set $variable"
-done
-
+"$ROOT/scripts/serve.sh" --check-ports  # before minutes of setup, not after
 "$ROOT/scripts/setup.sh"
 "$ROOT/scripts/web.sh" build  # the web dashboard the API serves at /
 cd "$ROOT"

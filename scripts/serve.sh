@@ -6,6 +6,14 @@
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
 
+# A port already served (a second `make run` of this checkout, another program) would make the API or
+# the dashboard exit at once and be restarted for ever: say so and stop instead, as for PostgreSQL and
+# Redis (scripts/services.sh). `serve.sh --check-ports` does only this.
+check_port() { ! port_taken "$API_HOST" "$1" || die "port $API_HOST:$1 is taken by another server; set $2"; }
+check_port "$API_PORT" API_PORT
+check_port "$DASHBOARD_PORT" DASHBOARD_PORT
+[[ "${1:-}" == --check-ports ]] && exit 0
+
 # Every process is supervised: one that dies comes back by itself, the rest keep running.
 . "$ROOT/scripts/supervise.sh"
 WORKER_NAME="${WORKER_NAME:-$(hostname)-make-run-worker}"
@@ -26,7 +34,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 supervise api gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
-supervise worker rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --logging_level WARNING --name "$WORKER_NAME" default & pids+=($!)
+supervise worker rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --name "$WORKER_NAME" default & pids+=($!)
 supervise scheduler flask --app service.app jobs scheduler & pids+=($!)
 supervise dashboard rq-dashboard --redis-url "$REDIS_URL" --bind "$API_HOST" --port "$DASHBOARD_PORT" >/dev/null 2>&1 & pids+=($!)
 

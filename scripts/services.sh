@@ -17,6 +17,12 @@ PG_LOG="$PG_HOME/postgres.log"
 pg_running() { [[ -f "$PG_DATA/postmaster.pid" ]] && as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
 redis_pid() { [[ -f "$REDIS_DIR/redis.pid" ]] && cat "$REDIS_DIR/redis.pid"; }
 redis_running() { local pid; pid="$(redis_pid)" && kill -0 "$pid" 2>/dev/null; }
+# A clock run (scripts/clock.sh) sets FAKETIME: PostgreSQL then runs on that fake clock. libfaketime is
+# preloaded directly: the faketime command waits for every process it started, a daemon included.
+clock=()
+if [[ -n "${FAKETIME:-}" ]]; then
+  clock=(env "LD_PRELOAD=$(echo /usr/lib/*/faketime/libfaketime.so.1)" "FAKETIME=$FAKETIME" FAKETIME_DONT_FAKE_MONOTONIC=1)
+fi
 
 init_pg() {
   [[ -f "$PG_DATA/PG_VERSION" ]] && return
@@ -56,7 +62,7 @@ start_pg() {
   # Tests ask for a faster, crash-unsafe server (the data is thrown away anyway).
   if [[ "${PG_FAST:-0}" == 1 ]]; then opts+=" -c fsync=off -c full_page_writes=off"; fi
   log "starting PostgreSQL on $PG_HOST:$PG_PORT"
-  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -o "$opts" start >/dev/null \
+  as_postgres "${clock[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -o "$opts" start >/dev/null \
     || { tail -n 20 "$PG_LOG" >&2; die "PostgreSQL did not start (log: $PG_LOG)"; }
 }
 

@@ -8,6 +8,8 @@ carries the Timescale License, to exercise the continuous-aggregate branch).
 from __future__ import annotations
 
 import os
+import select
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -36,6 +38,14 @@ from tests.helpers import (
     make_settings,
     new_account,
 )
+
+if os.environ.get("FAKETIME") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+    # A clock run (scripts/clock.sh): libfaketime fails time.sleep with EINVAL (it shifts the absolute
+    # monotonic deadline of clock_nanosleep by the fake offset); select's relative timeout is untouched.
+    def _sleep(seconds: float) -> None:
+        select.select([], [], [], seconds)
+
+    time.sleep = _sleep
 
 # Job functions and subprocesses read their settings from the environment: a write's pipeline job is
 # queued at once (not 30 s later), where a burst worker finds it.

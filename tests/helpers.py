@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 
 import jsonschema_rs
 import psycopg
+import redis
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
@@ -433,3 +435,24 @@ def answers(url: str) -> bool:
         return requests.get(url, timeout=1).ok
     except requests.RequestException:
         return False
+
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def start_redis(port: int, directory: Path, persist: bool = False) -> subprocess.Popen[bytes]:
+    """A redis-server of the test's own. `persist`: with an append-only file in `directory`, as `make run`
+    and docker-compose run it, so a restarted server comes back with its keys."""
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "yes" if persist else "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    client = redis.Redis(port=port, socket_connect_timeout=0.2)
+    for _ in range(100):
+        try:
+            client.ping()
+            return process
+        except redis.RedisError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")

@@ -1,5 +1,6 @@
-"""The make targets and `make run` honour the project's variables (PG_PORT, REDIS_PORT, API_PORT, ...)
-as the scripts do, and `make run` refuses ports another server holds (issue 19, defects 12 and 18)."""
+"""Every make target honours the project's variables (PG_PORT, REDIS_PORT, .env, ...) as the scripts do:
+`PG_PORT=... make migrate` migrates the database on that port, never the default one; and `make run`
+refuses ports another server holds before it sets anything up."""
 
 from __future__ import annotations
 
@@ -10,48 +11,45 @@ import socket
 import subprocess
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from service.core.settings import PROJECT_ROOT
-from tests.helpers import TEST_DATABASE_URL
 
-MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
-# A recipe line that runs the project's Python (the flask CLI, a bench) connects to what DATABASE_URL
-# and REDIS_URL say, and only scripts/lib.sh derives those from PG_PORT, REDIS_PORT, PG_DB, ...
-RUNS_PYTHON = re.compile(r"\$\(FLASK\)|\$\(VENV\)/bin/python")
-READS_SETTINGS = re.compile(r"(?:\.|source) scripts/lib\.sh &&")
+# Commands that reach PostgreSQL or Redis with whatever DATABASE_URL / REDIS_URL they find.
+REACHES_SERVICES = re.compile(r"\$\((FLASK|VENV)\)/?(bin/)?")
 
 
-def project_env(**variables: str) -> dict[str, str]:
-    """The environment of a newcomer's shell: no URLs of ours, only the variables given."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    return {**env, **variables}
+def recipes() -> dict[str, list[str]]:
+    targets: dict[str, list[str]] = {}
+    target = ""
+    for line in (PROJECT_ROOT / "Makefile").read_text().splitlines():
+        if match := re.match(r"^([a-z][a-z-]*):", line):
+            target = match.group(1)
+            targets[target] = []
+        elif line.startswith("\t") and target:
+            targets[target].append(line.strip())
+    return targets
 
 
-def test_every_recipe_that_runs_python_reads_the_scripts_settings_first():
-    wrong = []
-    for line in MAKEFILE.splitlines():
-        if line.startswith("\t") and (found := RUNS_PYTHON.search(line)):
-            settings = READS_SETTINGS.search(line)
-            if settings is None or settings.start() > found.start():
-                wrong.append(line.strip())
-    assert not wrong, f"these recipes connect to the default ports whatever PG_PORT says: {wrong}"
+def test_every_recipe_that_reaches_the_services_reads_the_scripts_settings_first():
+    for target, lines in recipes().items():
+        recipe = " ".join(lines)
+        found = REACHES_SERVICES.search(recipe)
+        if found and target not in {"lint", "format"}:  # ruff, mypy, pytest --collect-only: no services
+            assert "scripts/lib.sh" in recipe[: found.start()], f"make {target} runs {found.group()} without lib.sh"
 
 
-def test_make_migrate_migrates_the_database_pg_port_and_pg_db_name(db):
-    server = conninfo_to_dict(TEST_DATABASE_URL)
-    ours = project_env(PG_HOST=server["host"], PG_PORT=str(server["port"]), PG_DB=server["dbname"])
-    done = subprocess.run(["make", "migrate"], cwd=PROJECT_ROOT, env=ours, capture_output=True, text=True, timeout=120)
+def test_make_migrate_migrates_the_database_on_pg_port(scratch_db_url):
+    target = conninfo_to_dict(scratch_db_url)
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "MAKEFLAGS", "MAKELEVEL"}}
+    env |= {"PG_HOST": str(target["host"]), "PG_PORT": str(target["port"]), "PG_DB": str(target["dbname"])}
+    done = subprocess.run(["make", "migrate"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "database is up to date" in done.stdout
-
-    nowhere = project_env(PG_HOST="127.0.0.1", PG_PORT="1")
-    refused = subprocess.run(
-        ["make", "migrate"], cwd=PROJECT_ROOT, env=nowhere, capture_output=True, text=True, timeout=120
-    )
-    assert refused.returncode != 0
-    assert 'server at "127.0.0.1", port 1 failed' in refused.stdout + refused.stderr
+    with psycopg.connect(scratch_db_url) as conn:
+        applied = conn.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    assert applied and applied[0] > 0
 
 
 @pytest.fixture
@@ -65,7 +63,8 @@ def taken_port() -> Iterator[int]:
 
 @pytest.mark.parametrize("variable", ["API_PORT", "DASHBOARD_PORT"])
 def test_make_run_refuses_a_port_another_server_holds_before_setting_anything_up(taken_port, variable):
-    env = project_env(API_HOST="127.0.0.1", **{variable: str(taken_port)})
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env |= {"API_HOST": "127.0.0.1", variable: str(taken_port)}
     run = subprocess.Popen(
         [str(PROJECT_ROOT / "scripts" / "run.sh")], env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
     )

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 from service.core.settings import PROJECT_ROOT
+from tests.helpers import free_port
 
 SCRIPT = """
 . scripts/lib.sh
@@ -61,3 +63,19 @@ def test_processes_restart_with_backoff_lose_their_children_and_stop_together(tm
         runner.send_signal(signal.SIGTERM)  # what Ctrl-C's trap does in make run
         runner.wait(timeout=15)
     wait_for(lambda: not alive(replacement) and not alive(new_child))
+
+
+def test_make_run_stops_at_once_when_the_api_or_dashboard_port_is_taken(tmp_path):
+    for taken, variable in (("API_PORT", "API_PORT"), ("DASHBOARD_PORT", "DASHBOARD_PORT")):
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen()
+            ports = {"API_PORT": str(free_port()), "DASHBOARD_PORT": str(free_port())}
+            ports[taken] = str(server.getsockname()[1])
+            env = {**os.environ, **ports, "API_HOST": "127.0.0.1", "SUPERVISE_DIR": str(tmp_path)}
+            done = subprocess.run(
+                ["bash", "scripts/serve.sh", "--check-ports"], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                text=True, timeout=30,
+            )  # fmt: skip
+        assert done.returncode != 0
+        assert f"port 127.0.0.1:{ports[taken]} is taken by another server; set {variable}" in done.stderr

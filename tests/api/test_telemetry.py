@@ -96,6 +96,7 @@ def test_gunicorn_workers_samples_are_merged(gunicorn):
     assert {health_count(gunicorn) for _ in range(6)} == {before + 60}
 
 
+@pytest.mark.clock
 def test_job_outcomes_durations_and_marketplace_quota_are_exposed(client, redis_db, settings, monkeypatch):
     from rq import Queue
 

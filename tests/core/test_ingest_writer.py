@@ -176,6 +176,7 @@ def test_runs_record_what_was_written_and_rejected(db, products):
     assert bodies == [{"total": 1}, {"raw": "<html>bad gateway"}]
 
 
+@pytest.mark.clock
 def test_raw_payloads_past_the_retention_are_dropped(db, monkeypatch, settings):
     from jobs import tasks
 

@@ -19,13 +19,28 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
 import requests
 from rq.job import Job
 
+from jobs import schedule
 from jobs.marketplaces import ebay
 from service.core.settings import PROJECT_ROOT
 from tests.fakes.marketplaces import Fault
-from tests.helpers import DOCUMENTED, TEST_REDIS_URL, Load, Stack, alive, children, observations_at, wait_for
+from tests.helpers import (
+    DOCUMENTED,
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    Load,
+    Stack,
+    alive,
+    children,
+    free_port,
+    make_settings,
+    observations_at,
+    start_redis,
+    wait_for,
+)
 
 
 def test_a_killed_api_worker_is_replaced_while_the_other_answers(stack: Stack) -> None:
@@ -119,3 +134,39 @@ def test_a_killed_worker_comes_back_deregistered_and_its_job_runs_once_more(stac
     live = [line for line in metrics.splitlines() if line.startswith("boxpro_rq_workers ")]
     assert live == ["boxpro_rq_workers 1.0"], live  # the dead registration is gone; only the new one counts
     assert recovered_s <= 10
+
+
+def test_the_scheduler_rides_out_a_redis_outage_and_holds_its_schedule_again(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_redis(port, tmp_path)  # no persistence: it comes back empty, the schedule must too
+    url = f"redis://127.0.0.1:{port}/0"
+    env = {**os.environ, "REDIS_URL": url, "DATABASE_URL": TEST_DATABASE_URL, "LOG_LEVEL": "WARNING"}
+    flask = str(Path(sys.executable).parent / "flask")
+    scheduler = subprocess.Popen(
+        [flask, "--app", "service.app", "jobs", "scheduler"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stderr=(tmp_path / "scheduler.log").open("w"),
+    )
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    entries = schedule.for_mode(make_settings().data_mode)
+
+    def healthy() -> bool:
+        try:
+            return schedule.health(client, entries).ok
+        except redis.RedisError:
+            return False
+
+    try:
+        wait_for(healthy, "the scheduler to hold its schedule")
+        server.kill()
+        server.wait()
+        time.sleep(8)  # longer than the scheduler's pause (5 s): its calls fail meanwhile
+        assert scheduler.poll() is None, "the scheduler exited during the outage"
+        server = start_redis(port, tmp_path)
+        wait_for(healthy, "the scheduler to hold its schedule again", 20)
+        assert scheduler.poll() is None  # the same process throughout
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=15)
+        server.kill()

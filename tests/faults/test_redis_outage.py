@@ -12,7 +12,6 @@ again within 5 s of Redis coming back. Every write that touches Redis is made du
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
 import threading
 import time
@@ -26,28 +25,17 @@ import redis
 import requests
 
 from service.api.ratelimit import REDIS_RETRY_S
-from tests.helpers import PASSWORD, TEST_DATABASE_URL, bearer, clear_of_window_edges, free_port, serve_api
+from tests.helpers import (
+    PASSWORD,
+    TEST_DATABASE_URL,
+    bearer,
+    clear_of_window_edges,
+    free_port,
+    serve_api,
+    start_redis,
+)
 
 DOCUMENTED = {200, 304, 429, 503}
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def start_redis(port: int, directory: Path, persist: bool = False) -> subprocess.Popen[bytes]:
-    """A redis-server of the test's own. `persist`: with an append-only file in `directory`, as `make run`
-    and docker-compose run it, so a restarted server comes back with its keys."""
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "yes" if persist else "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    client = redis.Redis(port=port, socket_connect_timeout=0.2)
-    for _ in range(100):
-        try:
-            client.ping()
-            return process
-        except redis.RedisError:
-            time.sleep(0.05)
-    raise RuntimeError("redis-server did not start")
 
 
 @dataclass

@@ -17,7 +17,12 @@ from service.core import recompute
 from service.core.ingest import writer
 from service.core.ingest.records import Listing, ListingBatch, PricePoint, Sale, Snapshot
 
-TODAY = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # the writers refuse the future
+# The start of today (UTC): the writers refuse the future, and a day's arithmetic from midnight stays on
+# its day whatever the hour (from 18:00 on, "four days ago" plus the simulated market's first 6-hour step,
+# or "three days ago" plus an hour from 23:00 on, crossed into the next day). The clock runs check this.
+TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+pytestmark = pytest.mark.clock
 
 
 @pytest.fixture
@@ -67,11 +72,12 @@ def test_asking_is_debounced_one_queued_job_and_one_follow_up(redis_db):
 
 def test_the_pipeline_job_serves_every_request_from_the_earliest_day(db, products, settings, redis_db, worker_env):
     driver.advance(settings.database_url, days=4, now=TODAY, kind="sim-backfill")
-    assert requests(db)
+    earliest = min(day for day, _, _ in requests(db))
+    assert earliest == (TODAY - timedelta(days=4)).date()
     job = Queue("default", connection=redis_db).enqueue("jobs.tasks.run_requested_pipeline")
     work(redis_db)
     result = job.latest_result().return_value
-    assert result["first_day"] == (TODAY - timedelta(days=4)).date().isoformat()
+    assert result["first_day"] == earliest.isoformat()
     assert result["last_day"] == TODAY.date().isoformat() and result["rows"]["metrics"] > 0
     assert requests(db) == []
     assert tasks.run_requested_pipeline() == {"requests": 0}

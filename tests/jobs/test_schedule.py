@@ -3,6 +3,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 from rq import SimpleWorker
 from rq.job import Job
 from rq_scheduler import Scheduler
@@ -14,6 +15,8 @@ TICK = Entry("tick", "jobs.tasks.sim_tick", "*/5 * * * *")
 NIGHTLY = Entry("nightly", "jobs.tasks.sim_tick", "0 3 * * *", timeout=60)
 # Any importable function will do for a job that really runs here.
 WEEKLY = Entry("weekly", "os.getpid", "45 4 * * 1")
+
+pytestmark = pytest.mark.clock  # cron entries are due at instants counted from now
 
 
 def scheduled(scheduler: Scheduler) -> dict[str, str]:

@@ -86,6 +86,7 @@ def test_steps_move_forward():
         state.step(T0)
 
 
+@pytest.mark.clock
 def test_backfill_loads_both_marketplaces_through_the_ingest_path_and_ticks_continue(db, products, settings):
     now = datetime.now(UTC).replace(microsecond=0)
     report = driver.advance(settings.database_url, days=3, now=now - timedelta(hours=2), kind="sim-backfill")

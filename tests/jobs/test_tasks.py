@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from rq import Queue, SimpleWorker
 
 from jobs.sim import driver
 from service.core import cache
 
 
+@pytest.mark.clock
 def test_the_sim_tick_job_advances_the_market_and_runs_the_pipeline(db, products, settings, redis_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("REDIS_URL", settings.redis_url)  # the test Redis database, wherever it is

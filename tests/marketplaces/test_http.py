@@ -133,6 +133,7 @@ def test_ebay_expired_token_is_renewed_once(db, products, fake_market, marketpla
     assert [c.status for c in fake_market.calls("/item_summary/search")].count(401) == 1
 
 
+@pytest.mark.clock
 def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fake_market, marketplace_env, redis_db):
     reset = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     fake_market.quota["buy.browse"] = (0, reset)  # what eBay's rate-limit report says after the refusal
@@ -168,6 +169,7 @@ def test_spent_ebay_quota_opens_the_circuit_and_defers_the_work(db, products, fa
     assert ebay.fetch_sales()["status"] == "succeeded"
 
 
+@pytest.mark.clock
 def test_a_short_window_refusal_pauses_briefly(db, products, fake_market, marketplace_env, redis_db):
     fake_market.quota["buy.browse"] = (1234, datetime.now(UTC) + timedelta(hours=5))  # calls are left today
     fake_market.faults.append(Fault("/item_summary/search", status=429, body=ebay_error(2001, "Too many requests.")))
@@ -187,6 +189,7 @@ def test_short_quota_window_with_retry_after_is_waited_out(db, products, fake_ma
     assert calls[0].status == 429 and _gaps(calls)[0] >= 1.0
 
 
+@pytest.mark.clock
 def test_without_a_rate_limit_report_the_circuit_waits_for_midnight_pacific(
     db, products, fake_market, marketplace_env, redis_db
 ):

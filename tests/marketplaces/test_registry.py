@@ -112,6 +112,7 @@ def test_a_new_adapter_needs_no_migration(db, runner, new_adapter):
     assert registry.read_configs(env)["testmarket"] == "" and "TESTMARKET_KEY" in env.declared  # in .env.example
 
 
+@pytest.mark.clock
 def test_replay_hands_each_adapter_its_own_payloads(db, settings, new_adapter, monkeypatch):
     declare(db, [new_adapter.marketplace])  # what `db upgrade` does
     run_id = writer.start_run(db, "fetch-testmarket-listings", marketplace="testmarket")

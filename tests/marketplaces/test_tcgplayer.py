@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from rq import Queue
 
 from jobs.marketplaces import tcgplayer, tcgplayer_api
@@ -61,6 +62,7 @@ def test_pricing_goes_in_batches_of_at_most_250_ids():
     assert [len(b) for b in tcgplayer_api.batches(ids)] == [250, 250, 100]
 
 
+@pytest.mark.clock
 def test_results_with_errors_keep_the_data_and_unknown_rows_are_ignored():
     rows = tcgplayer_api.results(
         {"success": True, "errors": ["Invalid productId: 9"], "results": [{"productId": 1, "marketPrice": 10}]}
@@ -75,6 +77,7 @@ def test_results_with_errors_keep_the_data_and_unknown_rows_are_ignored():
     assert rejected == {"no_prices": 1}
 
 
+@pytest.mark.clock
 def test_the_normal_printing_is_preferred():
     rows = [
         {"productId": 1, "marketPrice": 50, "subTypeName": "Holofoil"},
