@@ -37,6 +37,8 @@ PATH = re.compile(r"^\.?[\w-]+(?:\.[\w-]+)*(?:/[\w.-]+)*/?$")
 PLACEHOLDER = re.compile(r"<|>|\*|NNNN|\{|\}|\.\.\.|…")
 # Names the environment of any process has, which no project file declares.
 SYSTEM_VARIABLES = {"HOME", "PATH", "USER", "TERM", "PWD", "TMPDIR", "LANG", "SHELL", "CI"}
+# libfaketime's own, set by scripts/clock.sh for the clock runs of `make test`: no one configures them.
+SYSTEM_VARIABLES |= {"FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC"}
 
 
 def name(path: Path) -> str:

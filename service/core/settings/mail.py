@@ -63,7 +63,9 @@ class MailSettings:
             ),
             "sender": env.text("MAIL_FROM", d.sender, "the From address of every e-mail"),
             "public_base_url": env.text(
-                "PUBLIC_BASE_URL", d.public_base_url, "where users open the web client: the base of links in e-mails"
+                "PUBLIC_BASE_URL",
+                d.public_base_url,
+                "where users open the web client: the base of links in e-mails (make run: http://API_HOST:API_PORT)",
             ).rstrip("/"),
             "password_reset_ttl_minutes": env.integer(
                 "PASSWORD_RESET_TTL_MINUTES", d.password_reset_ttl_minutes, "a reset link works this long", minimum=1
