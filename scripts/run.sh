@@ -21,4 +21,4 @@ fi
 flask --app service.app data init --backfill-days "${SIM_BACKFILL_DAYS:-90}"
 
 # Then the supervised processes (scripts/serve.sh) until Ctrl-C.
-exec "$ROOT/scripts/serve.sh"
+SUPERVISE_REDIS=1 exec "$ROOT/scripts/serve.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long-running processes of `make run` (API, RQ worker, rq-scheduler, rq-dashboard), supervised,
+# The long-running processes of `make run` (API, RQ worker, rq-scheduler, rq-dashboard, and Redis), supervised,
 # against services that are already set up and migrated (scripts/run.sh does that first). The fault
 # suite (tests/faults/test_kills.py) starts exactly this script, with its own ports and databases.
 . "$(dirname "$0")/lib.sh"
@@ -33,6 +33,16 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# Under `make run` (SUPERVISE_REDIS=1) the private Redis is one of them: a crashed Redis comes back with
+# its append-only file, and it stops after the others, which need it to finish their work. Elsewhere
+# (docker-compose, the fault tests' deployment) Redis is someone else's to run.
+if [[ "${SUPERVISE_REDIS:-0}" == 1 ]]; then
+  supervise redis "$ROOT/scripts/services.sh" redis-foreground & pids+=($!)
+  for _ in $(seq 100); do
+    [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]] && break
+    sleep 0.1
+  done
+fi
 supervise api gunicorn --workers "${GUNICORN_WORKERS:-4}" --bind "$API_HOST:$API_PORT" wsgi:app & pids+=($!)
 supervise worker rq worker --url "$REDIS_URL" --worker-class jobs.worker.Worker --with-scheduler --name "$WORKER_NAME" default & pids+=($!)
 supervise scheduler flask --app service.app jobs scheduler & pids+=($!)

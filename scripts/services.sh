@@ -75,16 +75,36 @@ ensure_database() {
   fi
 }
 
+# Append-only persistence, as docker-compose runs it: queued jobs and the schedule survive a restart.
+redis_args=(--port "$REDIS_PORT" --bind "$REDIS_HOST" --save "" --appendonly yes --dir "$REDIS_DIR"
+            --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log")
+
 start_redis() {
   if redis_running; then return; fi
   port_taken "$REDIS_HOST" "$REDIS_PORT" && die "port $REDIS_HOST:$REDIS_PORT is taken by another server; set REDIS_PORT"
   mkdir -p "$REDIS_DIR"
   log "starting Redis on $REDIS_HOST:$REDIS_PORT"
-  # Append-only persistence, as docker-compose runs it: queued jobs and the schedule survive a restart.
-  redis-server --port "$REDIS_PORT" --bind "$REDIS_HOST" --daemonize yes --save "" --appendonly yes \
-    --dir "$REDIS_DIR" --pidfile "$REDIS_DIR/redis.pid" --logfile "$REDIS_DIR/redis.log" >/dev/null
+  redis-server "${redis_args[@]}" --daemonize yes >/dev/null
   for _ in $(seq 50); do redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
   die "Redis did not start (log: $REDIS_DIR/redis.log)"
+}
+
+stop_redis() {
+  if redis_running; then
+    log "stopping Redis"
+    redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || kill "$(redis_pid)"
+    for _ in $(seq 100); do redis_running || return 0; sleep 0.1; done
+    die "Redis did not stop (pid $(redis_pid))"
+  fi
+}
+
+# The same Redis in the foreground, for a supervisor (scripts/serve.sh under `make run`): the daemon
+# `start` left is stopped first (its append-only file keeps the data), then this process becomes Redis.
+redis_foreground() {
+  stop_redis
+  port_taken "$REDIS_HOST" "$REDIS_PORT" && die "port $REDIS_HOST:$REDIS_PORT is taken by another server; set REDIS_PORT"
+  mkdir -p "$REDIS_DIR"
+  exec redis-server "${redis_args[@]}" --daemonize no
 }
 
 stop_all() {
@@ -92,10 +112,7 @@ stop_all() {
     log "stopping PostgreSQL"
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
   fi
-  if redis_running; then
-    log "stopping Redis"
-    redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$(redis_pid)"
-  fi
+  stop_redis
 }
 
 case "${1:-}" in
@@ -105,9 +122,10 @@ case "${1:-}" in
     for db in "$PG_DB" "${@:2}"; do ensure_database "$db"; done
     ;;
   stop) stop_all ;;
+  redis-foreground) redis_foreground ;;
   status)
     if pg_running; then echo "postgres: running on $PG_HOST:$PG_PORT ($PG_DATA)"; else echo "postgres: stopped"; fi
     if redis_running; then echo "redis:    running on $REDIS_HOST:$REDIS_PORT"; else echo "redis:    stopped"; fi
     ;;
-  *) die "usage: $0 start [extra databases...]|stop|status" ;;
+  *) die "usage: $0 start [extra databases...]|stop|status|redis-foreground" ;;
 esac

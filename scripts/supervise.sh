@@ -9,7 +9,9 @@
 # supervisord: a few lines of bash that need no daemon, config file or socket of their own.
 SUPERVISE_DIR="${SUPERVISE_DIR:-$VAR_DIR/run}"
 mkdir -p "$SUPERVISE_DIR"
-rm -f "$SUPERVISE_DIR/stopping"
+rm -f "$SUPERVISE_DIR/stopping" "$SUPERVISE_DIR"/*.pid  # an earlier run's pids are no longer ours
+# Processes stopped only once all others are gone: Redis, which the others need to finish their work.
+SUPERVISE_LAST=(redis)
 
 supervise() {
   local name="$1" delay=1 started pid status
@@ -32,10 +34,18 @@ supervise() {
 
 stop_supervised() {
   touch "$SUPERVISE_DIR/stopping"
-  local file session left deadline=$((SECONDS + ${STOP_TIMEOUT_S:-20})) sessions=()
+  local file name first=() last=()
   for file in "$SUPERVISE_DIR"/*.pid; do
-    [[ -f "$file" ]] && sessions+=("$(cat "$file")")
+    [[ -f "$file" ]] || continue
+    name="$(basename "$file" .pid)"
+    if [[ " ${SUPERVISE_LAST[*]} " == *" $name "* ]]; then last+=("$(cat "$file")"); else first+=("$(cat "$file")"); fi
   done
+  stop_sessions "${first[@]}"
+  stop_sessions "${last[@]}"
+}
+
+stop_sessions() {
+  local session left deadline=$((SECONDS + ${STOP_TIMEOUT_S:-20})) sessions=("$@")
   for session in "${sessions[@]}"; do
     signal_session TERM "$session"
   done

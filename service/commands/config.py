@@ -46,6 +46,11 @@ SCRIPT_VARIABLES = (
     ),
     ("SUPERVISE_DIR", "<VAR_DIR>/run", "where scripts/supervise.sh keeps the state of the processes it supervises"),
     ("VENV", ".venv", "the virtualenv the scripts and the Makefile use"),
+    (
+        "SUPERVISE_REDIS",
+        "0",
+        "1: scripts/serve.sh runs the private Redis too, restarting it if it dies (`make run` sets it)",
+    ),
     ("BOXPRO_ADMIN_PASSWORD", "", "`flask users create-admin` takes the password from here instead of asking"),
     ("CHROME_PATH", "/usr/bin/chromium", "the Chromium `make bench-web` drives (bench/web.py)"),
     (

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 import requests
 from rq.job import Job
@@ -34,6 +35,7 @@ from tests.helpers import (
     Load,
     Stack,
     alive,
+    answers,
     children,
     free_port,
     make_settings,
@@ -170,3 +172,61 @@ def test_the_scheduler_rides_out_a_redis_outage_and_holds_its_schedule_again(tmp
         scheduler.terminate()
         scheduler.wait(timeout=15)
         server.kill()
+
+
+def test_under_make_run_a_killed_redis_comes_back_with_its_data(db, tmp_path: Path) -> None:
+    """Issue 19, defect 9: `make run` supervises its private Redis like the other processes (serve.sh with
+    SUPERVISE_REDIS=1, as run.sh starts it). SIGKILL of redis-server: it comes back on its port with
+    what its append-only file held, the API is ready again, the other processes were never restarted;
+    and the stop ends it with the rest (last: scripts/supervise.sh's SUPERVISE_LAST)."""
+    run_dir, redis_port, api_port = tmp_path / "run", free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis_port),
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "VAR_DIR": str(tmp_path / "var"),  # its Redis keeps its append-only file under VAR_DIR/redis
+        "SUPERVISE_REDIS": "1",
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(api_port),
+        "DASHBOARD_PORT": str(free_port()),
+        "GUNICORN_WORKERS": "1",
+        "WORKER_NAME": f"redis-supervision-{api_port}",
+        "SUPERVISE_DIR": str(run_dir),
+        "JWT_SECRET_KEY": "faults-" + "k" * 40,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        "LOG_LEVEL": "WARNING",
+        "STOP_TIMEOUT_S": "10",
+    }
+    log = (tmp_path / "serve.log").open("ab")
+    serve = subprocess.Popen(
+        ["bash", str(PROJECT_ROOT / "scripts/serve.sh")],
+        cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    base, client = f"http://127.0.0.1:{api_port}", redis.Redis(port=redis_port, socket_connect_timeout=0.5)
+
+    def ready() -> bool:
+        try:
+            return requests.get(base + "/health/ready", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(ready, "the API, ready with its supervised Redis")
+        redis_pid, api_pid = int((run_dir / "redis.pid").read_text()), int((run_dir / "api.pid").read_text())
+        client.set("boxpro:test:kept", "1")
+        time.sleep(1.5)  # appendfsync everysec: on disk within a second
+        os.kill(redis_pid, signal.SIGKILL)
+        wait_for(lambda: int((run_dir / "redis.pid").read_text()) != redis_pid, "Redis to be started again")
+        wait_for(ready, "the API to be ready again", 20)
+        assert client.get("boxpro:test:kept") == b"1"  # its append-only file came back with it
+        assert int((run_dir / "api.pid").read_text()) == api_pid  # only Redis was restarted
+    finally:
+        os.killpg(serve.pid, signal.SIGTERM)
+        serve.wait(timeout=60)
+        log.close()
+    assert not answers(base + "/health"), "the API still answers after the stop"
+    with pytest.raises(redis.ConnectionError):
+        client.ping()  # Redis stopped with the rest
