@@ -430,6 +430,32 @@ class Load:
         return Counter(status for at, status in self.answers if at >= since)
 
 
+def start_serve(tmp_path: Path, api_port: int, worker_name: str, **env: str) -> subprocess.Popen[bytes]:
+    """`scripts/serve.sh` -- the supervised processes of `make run` -- as a test's deployment, on the test
+    database, in a session of its own (a test stops it all with one killpg), logging to serve.log; `env`
+    adds to or overrides its environment (REDIS_URL first of all)."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(api_port),
+        "DASHBOARD_PORT": str(free_port()),
+        "WORKER_NAME": worker_name,
+        "SUPERVISE_DIR": str(tmp_path / "run"),
+        "JWT_SECRET_KEY": "faults-" + "k" * 40,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        "LOG_LEVEL": "WARNING",
+        "STOP_TIMEOUT_S": "10",
+        **env,
+    }
+    with (tmp_path / "serve.log").open("ab") as log:
+        return subprocess.Popen(
+            ["bash", str(PROJECT_ROOT / "scripts/serve.sh")],
+            cwd=PROJECT_ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
 def answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=1).ok

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from service.core.settings import PROJECT_ROOT
 from tests.fakes import fixtures
-from tests.helpers import TEST_DATABASE_URL, TEST_REDIS_URL, Stack, answers, free_port, processes, wait_for
+from tests.helpers import TEST_REDIS_URL, Stack, answers, free_port, processes, start_serve, wait_for
 
 fake_market = fixtures.fake_market
 marketplace_env = fixtures.marketplace_env
@@ -27,31 +25,15 @@ marketplace_env = fixtures.marketplace_env
 def stack(market, fake_market, marketplace_env, redis_db, tmp_path: Path) -> Iterator[Stack]:
     run_dir, port = tmp_path / "run", free_port()
     worker_name = f"faults-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
+    settings = {
         **marketplace_env,
-        "DATABASE_URL": TEST_DATABASE_URL,
         "REDIS_URL": TEST_REDIS_URL,
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "DASHBOARD_PORT": str(free_port()),
         "GUNICORN_WORKERS": "2",
-        "WORKER_NAME": worker_name,
-        "SUPERVISE_DIR": str(run_dir),
-        "JWT_SECRET_KEY": "faults-" + "k" * 40,
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
         "RATE_LIMIT_DEFAULT": "100000/minute",
-        "LOG_LEVEL": "WARNING",
-        "STOP_TIMEOUT_S": "10",
         "FETCH_RETRY_S": "1,1,1",  # production waits 30 s before the first retry
         "MARKETPLACE_READ_TIMEOUT_S": "60",  # the slow page below must hang, not time out
     }
-    log = (tmp_path / "serve.log").open("ab")
-    process = subprocess.Popen(
-        ["bash", str(PROJECT_ROOT / "scripts/serve.sh")],
-        cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
+    process = start_serve(tmp_path, port, worker_name, **settings)
     deployment = Stack(f"http://127.0.0.1:{port}", run_dir, worker_name, redis_db, process)
     try:
         wait_for(lambda: answers(deployment.base + "/health"), "the API")
@@ -64,6 +46,5 @@ def stack(market, fake_market, marketplace_env, redis_db, tmp_path: Path) -> Ite
         with contextlib.suppress(ProcessLookupError):  # and again, as `make run` passes the signal on
             os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
-        log.close()
         left = [pid for pid, _, session in processes() if session in sessions]
         assert not left, f"still running after stop: {left}\n{(tmp_path / 'serve.log').read_text()[-3000:]}"

@@ -41,6 +41,7 @@ from tests.helpers import (
     make_settings,
     observations_at,
     start_redis,
+    start_serve,
     wait_for,
 )
 
@@ -180,31 +181,17 @@ def test_under_make_run_a_killed_redis_comes_back_with_its_data(db, tmp_path: Pa
     what its append-only file held, the API is ready again, the other processes were never restarted;
     and the stop ends it with the rest (last: scripts/supervise.sh's SUPERVISE_LAST)."""
     run_dir, redis_port, api_port = tmp_path / "run", free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "REDIS_HOST": "127.0.0.1",
-        "REDIS_PORT": str(redis_port),
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "VAR_DIR": str(tmp_path / "var"),  # its Redis keeps its append-only file under VAR_DIR/redis
-        "SUPERVISE_REDIS": "1",
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(api_port),
-        "DASHBOARD_PORT": str(free_port()),
-        "GUNICORN_WORKERS": "1",
-        "WORKER_NAME": f"redis-supervision-{api_port}",
-        "SUPERVISE_DIR": str(run_dir),
-        "JWT_SECRET_KEY": "faults-" + "k" * 40,
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
-        "LOG_LEVEL": "WARNING",
-        "STOP_TIMEOUT_S": "10",
-    }
-    log = (tmp_path / "serve.log").open("ab")
-    serve = subprocess.Popen(
-        ["bash", str(PROJECT_ROOT / "scripts/serve.sh")],
-        cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
+    serve = start_serve(
+        tmp_path,
+        api_port,
+        f"redis-supervision-{api_port}",
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=str(redis_port),
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        VAR_DIR=str(tmp_path / "var"),  # its Redis keeps its append-only file under VAR_DIR/redis
+        SUPERVISE_REDIS="1",
+        GUNICORN_WORKERS="1",
+    )
     base, client = f"http://127.0.0.1:{api_port}", redis.Redis(port=redis_port, socket_connect_timeout=0.5)
 
     def ready() -> bool:
@@ -226,7 +213,6 @@ def test_under_make_run_a_killed_redis_comes_back_with_its_data(db, tmp_path: Pa
     finally:
         os.killpg(serve.pid, signal.SIGTERM)
         serve.wait(timeout=60)
-        log.close()
     assert not answers(base + "/health"), "the API still answers after the stop"
     with pytest.raises(redis.ConnectionError):
         client.ping()  # Redis stopped with the rest
